@@ -1,0 +1,76 @@
+// Configuration of one Raft node. Time is counted in ticks; randomness comes from the
+// seeded RNG given here. `validateConfig` rejects impossible settings up front.
+
+import type { Logger } from './logger.js';
+import { silentLogger } from './logger.js';
+import type { Rng } from './rng.js';
+import { seededRng } from './rng.js';
+import type { Index, NodeId } from './types.js';
+import type { Storage } from './storage.js';
+
+/**
+ * Deliberate safety bugs, used only by the simulation's self-test to prove it can catch
+ * real mistakes. Never set outside tests.
+ */
+export interface FaultInjection {
+  /** Treat any minority (a single vote or acknowledgement besides our own) as a quorum. */
+  readonly minorityQuorum?: boolean;
+  /** Grant votes without the §5.4.1 "candidate's log is at least as up to date" check. */
+  readonly skipLogUpToDateCheck?: boolean;
+  /** Commit entries of earlier terms by counting replicas (the Figure 8 mistake). */
+  readonly commitPreviousTermByCount?: boolean;
+}
+
+export interface Config {
+  readonly id: NodeId;
+  /** Ticks without hearing a leader before campaigning; randomized in [e, 2e). */
+  readonly electionTick: number;
+  /** Ticks between a leader's heartbeats; must be < electionTick. */
+  readonly heartbeatTick: number;
+  readonly storage: Storage;
+  /** Entries already applied by the application (e.g. after a restart). */
+  readonly applied?: Index;
+  /** Upper bound on the payload bytes in one append message (at least one entry is sent). */
+  readonly maxSizePerMsg?: number;
+  /** Most append messages in flight to one follower in the replicate state. */
+  readonly maxInflightMsgs?: number;
+  readonly preVote?: boolean;
+  readonly checkQuorum?: boolean;
+  readonly rng?: Rng;
+  readonly logger?: Logger;
+  readonly faults?: FaultInjection;
+}
+
+export interface ResolvedConfig extends Required<Omit<Config, 'faults'>> {
+  readonly faults: FaultInjection;
+}
+
+export function resolveConfig(c: Config): ResolvedConfig {
+  const resolved: ResolvedConfig = {
+    applied: 0,
+    maxSizePerMsg: 1024 * 1024,
+    maxInflightMsgs: 256,
+    preVote: true,
+    checkQuorum: true,
+    logger: silentLogger,
+    faults: {},
+    ...c,
+    rng: c.rng ?? seededRng(c.id),
+  };
+  validateConfig(resolved);
+  return resolved;
+}
+
+function validateConfig(c: ResolvedConfig): void {
+  if (!Number.isSafeInteger(c.id) || c.id <= 0) throw new RangeError(`raft config: invalid id ${c.id}`);
+  if (!Number.isSafeInteger(c.heartbeatTick) || c.heartbeatTick <= 0) {
+    throw new RangeError(`raft config: heartbeatTick must be a positive integer, got ${c.heartbeatTick}`);
+  }
+  if (!Number.isSafeInteger(c.electionTick) || c.electionTick <= c.heartbeatTick) {
+    throw new RangeError(`raft config: electionTick (${c.electionTick}) must exceed heartbeatTick (${c.heartbeatTick})`);
+  }
+  if (!Number.isSafeInteger(c.maxInflightMsgs) || c.maxInflightMsgs <= 0) {
+    throw new RangeError(`raft config: maxInflightMsgs must be positive, got ${c.maxInflightMsgs}`);
+  }
+  if (!(c.maxSizePerMsg > 0)) throw new RangeError(`raft config: maxSizePerMsg must be positive`);
+}

@@ -1,0 +1,13 @@
+// Public surface of the Raft core. Everything outside src/raft imports from here.
+
+export * from './types.js';
+export type { Config, FaultInjection } from './config.js';
+export type { Logger, LogFields } from './logger.js';
+export { silentLogger } from './logger.js';
+export type { Rng } from './rng.js';
+export { seededRng } from './rng.js';
+export type { Storage, InitialState } from './storage.js';
+export { MemoryStorage, limitSize, entriesSize } from './storage.js';
+export { RaftError, ProposalDroppedError, CompactedError, UnavailableError, RaftInvariantError } from './errors.js';
+export { RawNode } from './raw-node.js';
+export type { Status } from './raw-node.js';

@@ -1,0 +1,603 @@
+// Raft: the consensus state machine of one node. Inputs are ticks, proposals and
+// messages; outputs are queued messages, log entries and read states that RawNode
+// packages into a Ready. No I/O, no clock, no ambient randomness.
+//
+// Election uses randomized timeouts in [electionTick, 2*electionTick), with PreVote
+// (a would-be candidate first asks whether it could win, so a node that rejoins from a
+// partition cannot inflate terms and depose a healthy leader) and CheckQuorum (a leader
+// that has not heard from a quorum within an election timeout steps down, and followers
+// that recently heard from a leader ignore vote requests). Replication and ReadIndex
+// handling live in the leader half of this file; the follower side of AppendEntries in
+// the follower half.
+
+import type { ResolvedConfig } from './config.js';
+import { CompactedError, ProposalDroppedError } from './errors.js';
+import type { Logger } from './logger.js';
+import { Progress } from './progress.js';
+import { MajorityConfig } from './quorum.js';
+import type { VoteResult } from './quorum.js';
+import { RaftLog } from './raft-log.js';
+import { ReadOnly } from './read-only.js';
+import type {
+  Entry, HardState, Index, Message, MsgAppend, MsgAppendResponse, MsgHeartbeat,
+  MsgHeartbeatResponse, MsgReadIndex, MsgRequestVote, NodeId, ReadState, SoftState, StateRole, Term,
+} from './types.js';
+import { isEmptyHardState, NONE } from './types.js';
+
+/** A message as built by this node: `from` is filled in, `term` defaults to ours. */
+type Outgoing = Message extends infer M
+  ? M extends Message ? Omit<M, 'from' | 'term'> & { term?: Term } : never
+  : never;
+
+type CampaignKind = 'preElection' | 'election';
+
+const EMPTY = new Uint8Array(0);
+
+export class Raft {
+  readonly id: NodeId;
+  term: Term = 0;
+  vote: NodeId = NONE;
+  lead: NodeId = NONE;
+  role: StateRole = 'follower';
+  readonly raftLog: RaftLog;
+  /** Messages to send once the current Ready is persisted. */
+  msgs: Message[] = [];
+  readStates: ReadState[] = [];
+
+  private voters: MajorityConfig;
+  private prs = new Map<NodeId, Progress>();
+  private votes = new Map<NodeId, boolean>();
+  private readonly readOnly = new ReadOnly();
+  /** ReadIndex requests that arrived before this leader committed an entry of its term. */
+  private pendingReadIndex: MsgReadIndex[] = [];
+  /** Ticks since the last election timeout reset (leader: since the last quorum check). */
+  private electionElapsed = 0;
+  private heartbeatElapsed = 0;
+  private randomizedElectionTimeout = 0;
+  private readonly logger: Logger;
+
+  constructor(private readonly cfg: ResolvedConfig) {
+    this.id = cfg.id;
+    this.logger = cfg.logger;
+    this.raftLog = new RaftLog(cfg.storage, cfg.logger);
+    const { hardState, confState } = cfg.storage.initialState();
+    this.voters = new MajorityConfig(confState.voters, cfg.faults.minorityQuorum);
+    this.loadHardState(hardState);
+    if (cfg.applied > 0) this.raftLog.appliedTo(cfg.applied);
+    this.becomeFollower(this.term, NONE);
+    this.logger.info('raft node started', {
+      id: this.id, term: this.term, commit: this.raftLog.committed, applied: this.raftLog.applied,
+      lastIndex: this.raftLog.lastIndex(), voters: this.voters.voters,
+    });
+  }
+
+  private loadHardState(hs: HardState): void {
+    if (isEmptyHardState(hs)) return;
+    if (hs.commit < this.raftLog.committed || hs.commit > this.raftLog.lastIndex()) {
+      throw new RangeError(
+        `raft ${this.id}: hard state commit ${hs.commit} is outside [${this.raftLog.committed}, ${this.raftLog.lastIndex()}]`,
+      );
+    }
+    this.raftLog.committed = hs.commit;
+    this.term = hs.term;
+    this.vote = hs.vote;
+  }
+
+  hardState(): HardState {
+    return { term: this.term, vote: this.vote, commit: this.raftLog.committed };
+  }
+
+  softState(): SoftState {
+    return { lead: this.lead, role: this.role };
+  }
+
+  voterIds(): readonly NodeId[] {
+    return this.voters.voters;
+  }
+
+  progressOf(id: NodeId): Progress | undefined {
+    return this.prs.get(id);
+  }
+
+  private promotable(): boolean {
+    return this.voters.voters.includes(this.id);
+  }
+
+  // ---- role changes -------------------------------------------------------------
+
+  private reset(term: Term): void {
+    if (this.term !== term) {
+      this.term = term;
+      this.vote = NONE;
+    }
+    this.lead = NONE;
+    this.electionElapsed = 0;
+    this.heartbeatElapsed = 0;
+    this.randomizedElectionTimeout = this.cfg.rng.intBetween(this.cfg.electionTick, 2 * this.cfg.electionTick);
+    this.votes.clear();
+    this.prs = new Map();
+    const last = this.raftLog.lastIndex();
+    for (const id of this.voters.voters) {
+      const pr = new Progress(last + 1, this.cfg.maxInflightMsgs);
+      if (id === this.id) pr.match = last;
+      this.prs.set(id, pr);
+    }
+    this.readOnly.reset();
+    this.pendingReadIndex = [];
+  }
+
+  becomeFollower(term: Term, lead: NodeId): void {
+    this.reset(term);
+    this.lead = lead;
+    this.role = 'follower';
+    this.logger.debug('became follower', { id: this.id, term, lead });
+  }
+
+  private becomePreCandidate(): void {
+    if (this.role === 'leader') throw new Error('invalid transition leader -> preCandidate');
+    // Neither the term nor the vote changes: a pre-election is only a question.
+    this.votes.clear();
+    this.lead = NONE;
+    this.role = 'preCandidate';
+    this.logger.debug('became pre-candidate', { id: this.id, term: this.term });
+  }
+
+  private becomeCandidate(): void {
+    if (this.role === 'leader') throw new Error('invalid transition leader -> candidate');
+    this.reset(this.term + 1);
+    this.vote = this.id;
+    this.role = 'candidate';
+    this.logger.debug('became candidate', { id: this.id, term: this.term });
+  }
+
+  private becomeLeader(): void {
+    if (this.role === 'follower') throw new Error('invalid transition follower -> leader');
+    this.reset(this.term);
+    this.lead = this.id;
+    this.role = 'leader';
+    this.prs.get(this.id)?.becomeReplicate();
+    // A no-op of the new term lets the leader commit (and learn the commit index of)
+    // everything before it; ReadIndex waits for it (thesis §6.4).
+    this.appendEntries([{ term: 0, index: 0, type: 'normal', data: EMPTY }]);
+    this.logger.info('became leader', { id: this.id, term: this.term, lastIndex: this.raftLog.lastIndex() });
+  }
+
+  // ---- ticks --------------------------------------------------------------------
+
+  tick(): void {
+    if (this.role === 'leader') this.tickHeartbeat();
+    else this.tickElection();
+  }
+
+  private tickElection(): void {
+    this.electionElapsed++;
+    if (this.promotable() && this.electionElapsed >= this.randomizedElectionTimeout) {
+      this.electionElapsed = 0;
+      this.step({ type: 'MsgHup', from: this.id, to: this.id, term: 0 });
+    }
+  }
+
+  private tickHeartbeat(): void {
+    this.heartbeatElapsed++;
+    this.electionElapsed++;
+    if (this.electionElapsed >= this.cfg.electionTick) {
+      this.electionElapsed = 0;
+      if (this.cfg.checkQuorum) this.step({ type: 'MsgCheckQuorum', from: this.id, to: this.id, term: 0 });
+    }
+    if (this.role !== 'leader') return;
+    if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
+      this.heartbeatElapsed = 0;
+      this.step({ type: 'MsgBeat', from: this.id, to: this.id, term: 0 });
+    }
+  }
+
+  // ---- elections ----------------------------------------------------------------
+
+  private hup(): void {
+    if (this.role === 'leader') return;
+    if (!this.promotable()) {
+      this.logger.warn('not a voter; ignoring campaign', { id: this.id });
+      return;
+    }
+    this.campaign(this.cfg.preVote ? 'preElection' : 'election');
+  }
+
+  private campaign(kind: CampaignKind): void {
+    let type: 'MsgRequestPreVote' | 'MsgRequestVote';
+    let term: Term;
+    if (kind === 'preElection') {
+      this.becomePreCandidate();
+      type = 'MsgRequestPreVote';
+      term = this.term + 1; // the term we would stand in
+    } else {
+      this.becomeCandidate();
+      type = 'MsgRequestVote';
+      term = this.term;
+    }
+    if (this.poll(this.id, true) === 'won') {
+      // A single-voter group wins at once.
+      if (kind === 'preElection') this.campaign('election');
+      else this.becomeLeader();
+      return;
+    }
+    const index = this.raftLog.lastIndex();
+    const logTerm = this.raftLog.lastTerm();
+    for (const to of this.voters.voters) {
+      if (to !== this.id) this.send({ type, to, term, index, logTerm });
+    }
+  }
+
+  private poll(id: NodeId, granted: boolean): VoteResult {
+    if (!this.votes.has(id)) this.votes.set(id, granted);
+    return this.voters.voteResult(this.votes);
+  }
+
+  private handleVoteRequest(m: MsgRequestVote): void {
+    const preVote = m.type === 'MsgRequestPreVote';
+    // We may vote for the same candidate again (a retransmit), for anyone if we have
+    // neither voted nor heard of a leader this term, and in a pre-vote for a future term.
+    const canVote = this.vote === m.from || (this.vote === NONE && this.lead === NONE) || (preVote && m.term > this.term);
+    const upToDate = this.cfg.faults.skipLogUpToDateCheck === true || this.raftLog.isUpToDate(m.index, m.logTerm);
+    const respType = preVote ? 'MsgRequestPreVoteResponse' : 'MsgRequestVoteResponse';
+    if (canVote && upToDate) {
+      // The response carries the candidate's term so a pre-candidate can count it.
+      this.send({ type: respType, to: m.from, term: m.term, reject: false });
+      if (!preVote) {
+        this.electionElapsed = 0;
+        this.vote = m.from;
+      }
+    } else {
+      this.send({ type: respType, to: m.from, reject: true });
+    }
+  }
+
+  // ---- message entry point ------------------------------------------------------
+
+  step(m: Message): void {
+    if (m.term > this.term) {
+      if (!this.stepHigherTerm(m)) return;
+    } else if (m.term !== 0 && m.term < this.term) {
+      this.stepLowerTerm(m);
+      return;
+    }
+    switch (m.type) {
+      case 'MsgHup':
+        this.hup();
+        return;
+      case 'MsgRequestVote':
+      case 'MsgRequestPreVote':
+        this.handleVoteRequest(m);
+        return;
+      default:
+        break;
+    }
+    switch (this.role) {
+      case 'leader':
+        this.stepLeader(m);
+        return;
+      case 'candidate':
+      case 'preCandidate':
+        this.stepCandidate(m);
+        return;
+      case 'follower':
+        this.stepFollower(m);
+        return;
+      default: {
+        const never: never = this.role;
+        throw new Error(`unknown role ${String(never)}`);
+      }
+    }
+  }
+
+  /** Handles a message from a higher term; returns false if it should be ignored. */
+  private stepHigherTerm(m: Message): boolean {
+    if (m.type === 'MsgRequestVote' || m.type === 'MsgRequestPreVote') {
+      // CheckQuorum's lease: while we hear from a live leader, a vote request is most
+      // likely from a node that was cut off; ignoring it keeps the leader in place.
+      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
+      if (inLease) {
+        this.logger.debug('ignoring vote request within lease', { id: this.id, from: m.from, term: m.term });
+        return false;
+      }
+    }
+    if (m.type === 'MsgRequestPreVote') return true; // a pre-vote never changes our term
+    if (m.type === 'MsgRequestPreVoteResponse' && !m.reject) return true; // counted in our future term
+    const fromLeader = m.type === 'MsgAppend' || m.type === 'MsgHeartbeat' || m.type === 'MsgSnapshot';
+    this.becomeFollower(m.term, fromLeader ? m.from : NONE);
+    return true;
+  }
+
+  private stepLowerTerm(m: Message): void {
+    if ((this.cfg.checkQuorum || this.cfg.preVote) && (m.type === 'MsgHeartbeat' || m.type === 'MsgAppend')) {
+      // A stale leader (e.g. one healed from a partition) learns our term and steps down.
+      // Without this, with PreVote on, a node stuck at a higher term could never rejoin.
+      this.send({ type: 'MsgAppendResponse', to: m.from, index: 0, reject: false, rejectHint: 0, logTerm: 0 });
+    } else if (m.type === 'MsgRequestPreVote') {
+      this.send({ type: 'MsgRequestPreVoteResponse', to: m.from, reject: true });
+    }
+    // Everything else from an older term is stale and ignored.
+  }
+
+  // ---- leader -------------------------------------------------------------------
+
+  /** Appends a proposal to the leader's log and replicates it. */
+  propose(entries: ReadonlyArray<Pick<Entry, 'type' | 'data'>>): { index: Index; term: Term } {
+    if (this.role !== 'leader') throw new ProposalDroppedError(this.lead);
+    if (entries.length === 0) throw new RangeError('propose: no entries');
+    this.appendEntries(entries.map((e) => ({ term: 0, index: 0, type: e.type, data: e.data })));
+    this.bcastAppend();
+    return { index: this.raftLog.lastIndex(), term: this.term };
+  }
+
+  private appendEntries(ents: Entry[]): void {
+    let index = this.raftLog.lastIndex();
+    const stamped = ents.map((e) => ({ ...e, term: this.term, index: ++index }));
+    this.raftLog.append(stamped);
+    this.prs.get(this.id)?.maybeUpdate(this.raftLog.lastIndex());
+    this.maybeCommit();
+  }
+
+  private maybeCommit(): boolean {
+    const mci = this.voters.committedIndex((id) => this.prs.get(id)?.match);
+    let committed: boolean;
+    if (this.cfg.faults.commitPreviousTermByCount === true) {
+      committed = mci > this.raftLog.committed && mci <= this.raftLog.lastIndex();
+      if (committed) this.raftLog.commitTo(mci);
+    } else {
+      committed = this.raftLog.maybeCommit(mci, this.term);
+    }
+    if (committed) this.releasePendingReadIndex();
+    return committed;
+  }
+
+  private committedEntryInCurrentTerm(): boolean {
+    return this.raftLog.zeroTermOnOutOfBounds(this.raftLog.committed) === this.term;
+  }
+
+  private stepLeader(m: Message): void {
+    switch (m.type) {
+      case 'MsgBeat':
+        this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY);
+        return;
+      case 'MsgCheckQuorum':
+        this.checkQuorumActive();
+        return;
+      case 'MsgReadIndex':
+        this.handleReadIndex(m);
+        return;
+      case 'MsgAppendResponse':
+        this.handleAppendResponse(m);
+        return;
+      case 'MsgHeartbeatResponse':
+        this.handleHeartbeatResponse(m);
+        return;
+      default:
+        return; // votes of our own term we no longer need, stale responses
+    }
+  }
+
+  private checkQuorumActive(): void {
+    const active = new Map<NodeId, boolean>();
+    for (const [id, pr] of this.prs) active.set(id, id === this.id || pr.recentActive);
+    for (const [id, pr] of this.prs) pr.recentActive = id === this.id;
+    if (this.voters.voteResult(active) !== 'won') {
+      this.logger.warn('stepping down: cannot hear from a quorum', { id: this.id, term: this.term });
+      this.becomeFollower(this.term, NONE);
+    }
+  }
+
+  private handleAppendResponse(m: MsgAppendResponse): void {
+    const pr = this.prs.get(m.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    if (m.reject) {
+      // Fast backtracking: skip past every entry of terms the follower cannot match.
+      const hint = m.logTerm > 0 ? this.raftLog.findConflictByTerm(m.rejectHint, m.logTerm).index : m.rejectHint;
+      if (pr.maybeDecrTo(m.index, hint)) {
+        if (pr.state === 'replicate') pr.becomeProbe();
+        this.sendAppend(m.from);
+      }
+      return;
+    }
+    const wasPaused = pr.isPaused();
+    if (!pr.maybeUpdate(m.index)) return;
+    if (pr.state === 'probe') pr.becomeReplicate();
+    else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+    if (this.maybeCommit()) {
+      this.bcastAppend();
+    } else if (wasPaused) {
+      this.sendAppend(m.from);
+    }
+    // Stream whatever else the window allows.
+    while (this.maybeSendAppend(m.from, false)) { /* keep sending */ }
+  }
+
+  private handleHeartbeatResponse(m: MsgHeartbeatResponse): void {
+    const pr = this.prs.get(m.from);
+    if (!pr) return;
+    pr.recentActive = true;
+    pr.probeSent = false;
+    // If every in-flight append was lost, free a slot so replication can resume.
+    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+    if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
+    if (m.context.length === 0) return;
+    const acks = this.readOnly.recvAck(m.from, m.context);
+    if (!acks) return;
+    const votes = new Map<NodeId, boolean>();
+    for (const id of acks) votes.set(id, true);
+    if (this.voters.voteResult(votes) !== 'won') return;
+    for (const req of this.readOnly.advance(m.context)) {
+      this.respondToRead(req.from, req.index, req.context);
+    }
+  }
+
+  private handleReadIndex(m: MsgReadIndex): void {
+    if (this.voters.quorum() <= 1) {
+      this.respondToRead(m.from, this.raftLog.committed, m.context);
+      return;
+    }
+    if (!this.committedEntryInCurrentTerm()) {
+      // Our commit index may lag the true one until our no-op commits.
+      this.pendingReadIndex.push(m);
+      return;
+    }
+    if (this.readOnly.add(m.context, m.from, this.raftLog.committed, this.id)) {
+      this.bcastHeartbeat(m.context);
+    }
+  }
+
+  private releasePendingReadIndex(): void {
+    if (this.pendingReadIndex.length === 0 || !this.committedEntryInCurrentTerm()) return;
+    const pending = this.pendingReadIndex;
+    this.pendingReadIndex = [];
+    for (const m of pending) this.handleReadIndex(m);
+  }
+
+  private respondToRead(from: NodeId, index: Index, context: Uint8Array): void {
+    if (from === this.id || from === NONE) {
+      this.readStates.push({ index, context });
+    } else {
+      this.send({ type: 'MsgReadIndexResponse', to: from, index, context });
+    }
+  }
+
+  private sendAppend(to: NodeId): void {
+    this.maybeSendAppend(to, true);
+  }
+
+  /** Sends the next append to `to` if its progress allows; returns whether it sent. */
+  private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
+    const pr = this.prs.get(to);
+    if (!pr || pr.isPaused()) return false;
+    const prevIndex = pr.next - 1;
+    let prevTerm: Term;
+    let entries: Entry[];
+    try {
+      prevTerm = this.raftLog.term(prevIndex);
+      entries = this.raftLog.entriesFrom(pr.next, this.cfg.maxSizePerMsg);
+    } catch (e) {
+      if (e instanceof CompactedError) {
+        // Snapshots arrive in a later stage; until then nothing compacts a live log.
+        this.logger.error('follower needs a snapshot, which is not supported yet', { id: this.id, to, next: pr.next });
+        return false;
+      }
+      throw e;
+    }
+    if (entries.length === 0 && !sendIfEmpty) return false;
+    this.send({ type: 'MsgAppend', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
+    pr.sentEntries(entries.length > 0 ? entries[entries.length - 1]!.index : prevIndex, entries.length);
+    return true;
+  }
+
+  private bcastAppend(): void {
+    for (const id of this.voters.voters) if (id !== this.id) this.sendAppend(id);
+  }
+
+  private bcastHeartbeat(context: Uint8Array): void {
+    for (const id of this.voters.voters) {
+      if (id === this.id) continue;
+      const pr = this.prs.get(id);
+      // Never tell a follower to commit past what it is known to hold.
+      const commit = Math.min(pr?.match ?? 0, this.raftLog.committed);
+      this.send({ type: 'MsgHeartbeat', to: id, commit, context });
+    }
+  }
+
+  // ---- candidate ----------------------------------------------------------------
+
+  private stepCandidate(m: Message): void {
+    const myResponse = this.role === 'preCandidate' ? 'MsgRequestPreVoteResponse' : 'MsgRequestVoteResponse';
+    switch (m.type) {
+      case 'MsgAppend':
+        this.becomeFollower(m.term, m.from);
+        this.handleAppend(m);
+        return;
+      case 'MsgHeartbeat':
+        this.becomeFollower(m.term, m.from);
+        this.handleHeartbeat(m);
+        return;
+      case 'MsgSnapshot':
+        this.becomeFollower(m.term, m.from);
+        this.logger.error('snapshots are not supported yet', { id: this.id, from: m.from });
+        return;
+      case 'MsgRequestVoteResponse':
+      case 'MsgRequestPreVoteResponse': {
+        if (m.type !== myResponse) return;
+        const result = this.poll(m.from, !m.reject);
+        if (result === 'won') {
+          if (this.role === 'preCandidate') this.campaign('election');
+          else {
+            this.becomeLeader();
+            this.bcastAppend();
+          }
+        } else if (result === 'lost') {
+          this.becomeFollower(this.term, NONE);
+        }
+        return;
+      }
+      default:
+        return; // no leader to forward reads to; proposals are refused by propose()
+    }
+  }
+
+  // ---- follower -----------------------------------------------------------------
+
+  private stepFollower(m: Message): void {
+    switch (m.type) {
+      case 'MsgAppend':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleAppend(m);
+        return;
+      case 'MsgHeartbeat':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.handleHeartbeat(m);
+        return;
+      case 'MsgSnapshot':
+        this.electionElapsed = 0;
+        this.lead = m.from;
+        this.logger.error('snapshots are not supported yet', { id: this.id, from: m.from });
+        return;
+      case 'MsgReadIndex':
+        if (this.lead === NONE) {
+          this.logger.debug('no leader; dropping read index', { id: this.id });
+          return;
+        }
+        this.send({ type: 'MsgReadIndex', to: this.lead, context: m.context });
+        return;
+      case 'MsgReadIndexResponse':
+        this.readStates.push({ index: m.index, context: m.context });
+        return;
+      default:
+        return;
+    }
+  }
+
+  private handleAppend(m: MsgAppend): void {
+    if (m.index < this.raftLog.committed) {
+      this.send({ type: 'MsgAppendResponse', to: m.from, index: this.raftLog.committed, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    const lastNew = this.raftLog.maybeAppend(m.index, m.logTerm, m.commit, m.entries);
+    if (lastNew !== undefined) {
+      this.send({ type: 'MsgAppendResponse', to: m.from, index: lastNew, reject: false, rejectHint: 0, logTerm: 0 });
+      return;
+    }
+    // Tell the leader where our log might match, so it can skip whole terms at once.
+    const hint = this.raftLog.findConflictByTerm(Math.min(m.index, this.raftLog.lastIndex()), m.logTerm);
+    this.send({ type: 'MsgAppendResponse', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
+  }
+
+  private handleHeartbeat(m: MsgHeartbeat): void {
+    this.raftLog.commitTo(m.commit);
+    this.send({ type: 'MsgHeartbeatResponse', to: m.from, context: m.context });
+  }
+
+  // ---- output -------------------------------------------------------------------
+
+  private send(m: Outgoing): void {
+    const msg = { ...m, from: this.id, term: m.term ?? this.term } as Message;
+    this.msgs.push(msg);
+  }
+}

@@ -1,0 +1,143 @@
+// RawNode: the application's handle on one Raft node. It feeds inputs to Raft and
+// collects outputs into Ready batches. The contract, one Ready at a time:
+//   1. persist ready.hardState and ready.entries durably (one synced write),
+//   2. send ready.messages,
+//   3. apply ready.committedEntries in order,
+//   4. call advance(ready) before asking for the next Ready.
+
+import type { Config } from './config.js';
+import { resolveConfig } from './config.js';
+import { Raft } from './raft.js';
+import type { HardState, Index, Message, NodeId, Ready, SoftState, StateRole, Term } from './types.js';
+import { hardStateEqual, isEmptyHardState, isLocalMessage } from './types.js';
+
+export interface Status {
+  readonly id: NodeId;
+  readonly term: Term;
+  readonly vote: NodeId;
+  readonly commit: Index;
+  readonly applied: Index;
+  readonly lastIndex: Index;
+  readonly lead: NodeId;
+  readonly role: StateRole;
+}
+
+export class RawNode {
+  private readonly raft: Raft;
+  private prevSoftState: SoftState;
+  private prevHardState: HardState;
+  /** A Ready has been handed out and not yet advanced. */
+  private outstanding = false;
+
+  constructor(config: Config) {
+    this.raft = new Raft(resolveConfig(config));
+    this.prevSoftState = this.raft.softState();
+    this.prevHardState = this.raft.hardState();
+  }
+
+  get id(): NodeId {
+    return this.raft.id;
+  }
+
+  /** Advances logical time by one tick (election and heartbeat timers). */
+  tick(): void {
+    this.raft.tick();
+  }
+
+  /** Starts an election now (a pre-election first when PreVote is on). */
+  campaign(): void {
+    this.raft.step({ type: 'MsgHup', from: this.raft.id, to: this.raft.id, term: 0 });
+  }
+
+  /**
+   * Appends `data` to the log if this node leads; returns where it will sit if it
+   * commits. Throws ProposalDroppedError (with the leader hint) otherwise.
+   */
+  propose(data: Uint8Array): { index: Index; term: Term } {
+    return this.raft.propose([{ type: 'normal', data }]);
+  }
+
+  /** Several proposals in one append round; returns the index of the first one. */
+  proposeBatch(datas: readonly Uint8Array[]): { firstIndex: Index; term: Term } {
+    const r = this.raft.propose(datas.map((data) => ({ type: 'normal' as const, data })));
+    return { firstIndex: r.index - datas.length + 1, term: r.term };
+  }
+
+  /** Delivers a message from another node. */
+  step(m: Message): void {
+    if (isLocalMessage(m)) throw new TypeError(`step: ${m.type} is local and cannot come from the network`);
+    if (m.to !== this.raft.id) throw new TypeError(`step: message for ${m.to} delivered to ${this.raft.id}`);
+    this.raft.step(m);
+  }
+
+  /**
+   * Requests a linearizable read point. When leadership is confirmed the result appears
+   * in a later Ready's readStates with the same context; it may be dropped (no leader,
+   * leadership lost), so callers time out and retry.
+   */
+  readIndex(context: Uint8Array): void {
+    this.raft.step({ type: 'MsgReadIndex', from: this.raft.id, to: this.raft.id, term: 0, context });
+  }
+
+  hasReady(): boolean {
+    if (this.outstanding) return false;
+    const r = this.raft;
+    const ss = r.softState();
+    if (ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role) return true;
+    const hs = r.hardState();
+    if (!isEmptyHardState(hs) && !hardStateEqual(hs, this.prevHardState)) return true;
+    return (
+      r.raftLog.unstable.entries.length > 0 ||
+      r.msgs.length > 0 ||
+      r.readStates.length > 0 ||
+      r.raftLog.hasNextEntries()
+    );
+  }
+
+  ready(): Ready {
+    if (this.outstanding) throw new Error('ready: the previous Ready has not been advanced');
+    const r = this.raft;
+    const ss = r.softState();
+    const hs = r.hardState();
+    const softChanged = ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role;
+    const hardChanged = !isEmptyHardState(hs) && !hardStateEqual(hs, this.prevHardState);
+    const rd: Ready = {
+      ...(softChanged ? { softState: ss } : {}),
+      ...(hardChanged ? { hardState: hs } : {}),
+      entries: r.raftLog.unstableEntries(),
+      committedEntries: r.raftLog.nextEntries(),
+      messages: r.msgs,
+      readStates: r.readStates,
+    };
+    r.msgs = [];
+    r.readStates = [];
+    this.prevSoftState = ss;
+    if (hardChanged) this.prevHardState = hs;
+    this.outstanding = true;
+    return rd;
+  }
+
+  /** Tells Raft the Ready was persisted, sent and applied. */
+  advance(rd: Ready): void {
+    if (!this.outstanding) throw new Error('advance: no Ready is outstanding');
+    this.outstanding = false;
+    const last = rd.entries[rd.entries.length - 1];
+    if (last) this.raft.raftLog.stableTo(last.index, last.term);
+    const applied = rd.committedEntries[rd.committedEntries.length - 1];
+    if (applied) this.raft.raftLog.appliedTo(applied.index);
+  }
+
+  status(): Status {
+    const r = this.raft;
+    return {
+      id: r.id, term: r.term, vote: r.vote, commit: r.raftLog.committed, applied: r.raftLog.applied,
+      lastIndex: r.raftLog.lastIndex(), lead: r.lead, role: r.role,
+    };
+  }
+
+  /** The leader's view of a follower's replication progress (for tests and status). */
+  progress(id: NodeId): { match: Index; next: Index; state: string } | undefined {
+    const pr = this.raft.progressOf(id);
+    return pr && { match: pr.match, next: pr.next, state: pr.state };
+  }
+}
