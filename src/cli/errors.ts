@@ -1,0 +1,33 @@
+// Errors raised by the CLI layer itself. Each carries a stable upper-case `code`;
+// exit-codes.ts turns these codes (and those of the layers below) into exit codes.
+
+export class CliError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** The arguments parse one by one but do not make sense together. */
+export class UsageError extends CliError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+/** The command exists in the tree but has no implementation yet. */
+export class NotBuiltError extends CliError {
+  constructor(readonly command: string) {
+    super('NOT_BUILT', `'${command}' is not built yet`);
+  }
+}
+
+/** `get` found no value for the key. */
+export class KeyNotFoundError extends CliError {
+  constructor(readonly key: string) {
+    super('KEY_NOT_FOUND', `key not found: ${JSON.stringify(key)}`);
+  }
+}

@@ -1,0 +1,40 @@
+import { CommanderError } from 'commander';
+import t from 'tap';
+import { KeyNotFoundError, NotBuiltError, UsageError } from './errors.js';
+import { ExitCode, exitFor } from './exit-codes.js';
+import { run } from './run.js';
+
+const withCode = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+t.test('each error code maps to its exit code and one line', async (t) => {
+  t.same(exitFor(new KeyNotFoundError('k')), { code: ExitCode.notFound, line: 'key not found: "k"' });
+  t.same(exitFor(new UsageError('bad\nthing')), { code: ExitCode.usage, line: 'bad thing' });
+  t.same(exitFor(new NotBuiltError('get')), { code: ExitCode.usage, line: "'get' is not built yet" });
+  t.equal(exitFor(withCode('CONFIG', 'stores[1].addr: missing')).code, ExitCode.usage);
+  t.equal(exitFor(withCode('UNKNOWN_STORE', 'no store 9')).code, ExitCode.usage);
+  t.equal(exitFor(withCode('TIMEOUT', 'no answer in 10000 ms')).code, ExitCode.timeout);
+});
+
+t.test('anything unclassified is an internal error, without a stack', async (t) => {
+  t.same(exitFor(new TypeError('x is undefined')), { code: ExitCode.internal, line: 'internal error: x is undefined' });
+  t.equal(exitFor(withCode('toString', 'inherited key')).code, ExitCode.internal);
+  t.equal(exitFor('a string').code, ExitCode.internal);
+});
+
+t.test("commander's own exits: 0 for help and version, 2 for usage errors", async (t) => {
+  t.same(exitFor(new CommanderError(0, 'commander.helpDisplayed', '(outputHelp)')), { code: ExitCode.ok });
+  t.same(exitFor(new CommanderError(0, 'commander.version', '0.1.0')), { code: ExitCode.ok });
+  t.same(exitFor(new CommanderError(1, 'commander.unknownCommand', "error: unknown command 'x'")), {
+    code: ExitCode.usage,
+  });
+});
+
+t.test('run() works in-process with collected output', async (t) => {
+  const out: string[] = [];
+  const err: string[] = [];
+  const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) };
+  t.equal(await run(['node', 'tinykv', 'get', 'k'], io), ExitCode.usage);
+  t.same(err, ["tinykv: 'get' is not built yet\n"]);
+  t.equal(await run(['node', 'tinykv', '--help'], io), ExitCode.ok);
+  t.match(out.join(''), /chaos partition/);
+});

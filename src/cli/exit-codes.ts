@@ -1,0 +1,58 @@
+// The one place that decides the process exit code (and the error line on stderr)
+// for whatever a command threw. Commands never pick exit codes themselves.
+
+import { CommanderError } from 'commander';
+
+export const ExitCode = {
+  ok: 0,
+  /** `get`: the key does not exist. */
+  notFound: 1,
+  /** Bad arguments, malformed config, unknown store id. */
+  usage: 2,
+  /** The cluster did not answer in time; a write may or may not have been applied. */
+  timeout: 3,
+  /** Anything unexpected (a bug, or an error no layer classified). */
+  internal: 4,
+} as const;
+
+export interface ExitDecision {
+  readonly code: number;
+  /** One line for stderr, without the trailing newline; absent if already printed. */
+  readonly line?: string;
+}
+
+/**
+ * Stable error `code`s from every layer the CLI calls, and the exit code each means.
+ * CONFIG and UNKNOWN_STORE are for the cluster-file loader, TIMEOUT for the client;
+ * a layer that adds a user-facing error adds its code here.
+ */
+const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
+  KEY_NOT_FOUND: ExitCode.notFound,
+  USAGE: ExitCode.usage,
+  NOT_BUILT: ExitCode.usage,
+  CONFIG: ExitCode.usage,
+  UNKNOWN_STORE: ExitCode.usage,
+  TIMEOUT: ExitCode.timeout,
+};
+
+/** Maps anything a command threw to an exit code and at most one line of text. */
+export function exitFor(err: unknown): ExitDecision {
+  if (err instanceof CommanderError) {
+    // Commander has already printed its message, the help or the version. It exits 0 for
+    // --help, --version and `help <command>`; its 1 (for every usage error) is our 2.
+    return { code: err.exitCode === 0 ? ExitCode.ok : ExitCode.usage };
+  }
+  if (err instanceof Error) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && Object.hasOwn(EXIT_BY_ERROR_CODE, code)) {
+      return { code: EXIT_BY_ERROR_CODE[code], line: oneLine(err.message) };
+    }
+    return { code: ExitCode.internal, line: `internal error: ${oneLine(err.message || err.name)}` };
+  }
+  return { code: ExitCode.internal, line: `internal error: ${oneLine(String(err))}` };
+}
+
+/** Joins the lines of a message into one. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ').trim();
+}

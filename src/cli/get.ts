@@ -1,0 +1,21 @@
+// `tinykv get <key>`: one linearizable read through the client library.
+
+import type { Command } from 'commander';
+import { NotBuiltError } from './errors.js';
+import { parseKey, timeoutOption } from './options.js';
+
+export function registerGet(program: Command): Command {
+  return program
+    .command('get')
+    .usage('<key> [options]')
+    .summary('print the value of a key (exit 1 if absent)')
+    .description(
+      'Print the value stored under <key> to stdout. The read is served by the leader and sees every ' +
+        'write that finished before it started. Exits 1 if the key does not exist.',
+    )
+    .argument('<key>', 'the key (UTF-8, not empty)', parseKey)
+    .addOption(timeoutOption())
+    .action(() => {
+      throw new NotBuiltError('get');
+    });
+}

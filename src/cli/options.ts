@@ -1,0 +1,70 @@
+// Argument parsers and options shared by several commands. Parsers throw commander's
+// InvalidArgumentError, which commander reports as a usage error (exit 2).
+
+import { InvalidArgumentError, Option } from 'commander';
+
+export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** A store id as written in the cluster file: a positive integer. */
+export type StoreId = number;
+
+export function parsePositiveInt(what: string): (value: string) => number {
+  return (value) => {
+    const n = /^\d+$/.test(value) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidArgumentError(`${what} must be a positive integer.`);
+    return n;
+  };
+}
+
+export const parseStoreId = parsePositiveInt('a store id');
+
+/** `--store <id|leader>`: a store id, or the word `leader` for whichever store leads now. */
+export function parseStoreOrLeader(value: string): StoreId | 'leader' {
+  return value === 'leader' ? 'leader' : parseStoreId(value);
+}
+
+/** A comma-separated list of distinct store ids, e.g. `2,3`. */
+export function parseStoreIdList(value: string): StoreId[] {
+  const ids = value.split(',').map((part) => {
+    try {
+      return parseStoreId(part.trim());
+    } catch {
+      throw new InvalidArgumentError('expected store ids separated by commas, e.g. 2,3.');
+    }
+  });
+  if (new Set(ids).size !== ids.length) throw new InvalidArgumentError('a store id is listed twice.');
+  return ids;
+}
+
+/** A probability in [0, 1]. */
+export function parseProbability(value: string): number {
+  const p = value.trim() === '' ? NaN : Number(value);
+  if (!Number.isFinite(p) || p < 0 || p > 1) throw new InvalidArgumentError('must be a number from 0 to 1.');
+  return p;
+}
+
+/** A key given on the command line: any non-empty string (bytes are its UTF-8 encoding). */
+export function parseKey(value: string): string {
+  if (value === '') throw new InvalidArgumentError('a key must not be empty.');
+  return value;
+}
+
+/** `--timeout <ms>` for commands that talk to the cluster. */
+export function timeoutOption(): Option {
+  return new Option(
+    '--timeout <ms>',
+    'give up after this many milliseconds (exit 3; a write may then have happened or not)',
+  )
+    .default(DEFAULT_TIMEOUT_MS)
+    .argParser(parsePositiveInt('--timeout'));
+}
+
+export function jsonOption(): Option {
+  return new Option('--json', 'print JSON to stdout instead of a table');
+}
+
+export function storeOption(): Option {
+  return new Option('--store <id>', 'the store id, as listed in the cluster file')
+    .argParser(parseStoreId)
+    .makeOptionMandatory();
+}

@@ -1,0 +1,85 @@
+// Runs scripts/check-layers.mjs: once on this project (the real check), and once on a
+// fixture tree that breaks every rule, to show each rule catches what it should and
+// lets through what it should.
+
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const script = join(root, 'scripts', 'check-layers.mjs');
+
+function checkLayers(dir: string) {
+  const r = spawnSync(process.execPath, [script, dir], { encoding: 'utf8', timeout: 60_000 });
+  if (r.error) throw r.error;
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+t.test('src/ keeps its layers', async (t) => {
+  const r = checkLayers(root);
+  t.equal(r.stderr, '', 'no violations');
+  t.equal(r.status, 0);
+  t.match(r.stdout, /no violations/);
+});
+
+t.test('every rule reports its violations, one line each', async (t) => {
+  const dir = t.testdir({
+    src: {
+      raft: {
+        'raft.ts': [
+          "import type { Entry } from './types.js';",
+          "import { Inflights } from './tracker/inflights.js';",
+          "import { readFileSync } from 'node:fs';",
+          "import { EventEmitter } from 'events';",
+          "import Long from 'long';",
+          "export { keys } from '../engine/keys.js';",
+          "// import { comment } from 'commented-out';",
+          'const text = "import x from \'in-a-string\'";',
+        ].join('\n'),
+        'raft.test.ts': "import t from 'tap';\nimport { join } from 'node:path';\n",
+      },
+      engine: {
+        'rocksdb.ts': "import rocksdbCjs from 'rocksdb';\n",
+        'rocksdb-iterator.ts': "import type rocksdbCjs from 'rocksdb';\n",
+        'memory.ts': "import rocksdbCjs from 'rocksdb';\n",
+      },
+      raftstore: {
+        'peer.ts': [
+          "import { RawNode } from '../raft/raw-node.js';",
+          "import type { KvEngine } from '../engine/kv-engine.js';",
+          "import type { StoreConfig } from '../node/config.js';",
+          "import * as grpc from '@grpc/grpc-js';",
+          "export * from '../cli/program.js';",
+          "const orchestrator = await import('../orchestrator/spawn.js');",
+        ].join('\n'),
+      },
+      cli: {
+        'get.ts': [
+          "import { Client } from '../client/client.js';",
+          "import { Command } from 'commander';",
+          "import { Peer } from '../raftstore/peer.js';",
+          "import type { Entry } from '../raft/index.js';",
+        ].join('\n'),
+      },
+      gen: { 'proto.d.ts': "import rocksdbCjs from 'rocksdb';\n" },
+    },
+  });
+  const r = checkLayers(dir);
+  t.equal(r.status, 1);
+  const lines = r.stderr.trimEnd().split('\n');
+  t.match(lines.pop(), /^check-layers: 11 violation\(s\); 7 files checked$/);
+  t.same(lines.sort(), [
+    'src/cli/get.ts: imports ../raft/index.js (src/cli reaches stores only through client and orchestrator)',
+    'src/cli/get.ts: imports ../raftstore/peer.js (src/cli reaches stores only through client and orchestrator)',
+    'src/engine/memory.ts: imports rocksdb (only src/engine/rocksdb*.ts imports rocksdb)',
+    'src/raft/raft.ts: imports ../engine/keys.js (src/raft imports only src/raft)',
+    'src/raft/raft.ts: imports events (src/raft imports only src/raft)',
+    'src/raft/raft.ts: imports long (src/raft imports only src/raft)',
+    'src/raft/raft.ts: imports node:fs (src/raft imports only src/raft)',
+    'src/raftstore/peer.ts: imports ../cli/program.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
+    'src/raftstore/peer.ts: imports ../node/config.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
+    'src/raftstore/peer.ts: imports ../orchestrator/spawn.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
+    'src/raftstore/peer.ts: imports @grpc/grpc-js (src/raftstore does not import node, cli, orchestrator or gRPC)',
+  ]);
+});
