@@ -1,0 +1,135 @@
+// KvClient: the leader-redirecting client used by the CLI, benchmarks and tests. It
+// caches the leader, follows NotLeader hints, tries other stores on connection errors
+// and timeouts, and retries StaleCommand with backoff until its deadline.
+//
+// Writes carry (client id, sequence) so the state machine drops a retry of a write that
+// already took effect (Raft thesis §6.3). A client has at most one write in flight, so
+// sequences apply in order. A write whose attempts may have reached a leader is never
+// reported as failed: at the deadline it is UnknownOutcomeError.
+
+import type { ClientSession, RequestHeader } from '../raftstore/command.js';
+import { InvalidRequestError, NotLeaderError, RegionError } from '../raftstore/errors.js';
+import type { StoreConnection } from './connection.js';
+import { ClusterUnavailableError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
+
+export interface KvClientOptions {
+  readonly storeIds: readonly number[];
+  readonly connect: (storeId: number) => StoreConnection;
+  /** Unique per client instance; 0 is reserved for "no session". */
+  readonly clientId: number;
+  /** Overall budget of one operation. */
+  readonly timeoutMs?: number;
+  /** Budget of one attempt against one store. */
+  readonly attemptTimeoutMs?: number;
+  /** Random source for backoff jitter. */
+  readonly random?: () => number;
+}
+
+const REGION_ID = 1;
+
+interface Attempt<T> {
+  readonly name: string;
+  readonly isWrite: boolean;
+  run(conn: StoreConnection, h: RequestHeader): Promise<T>;
+}
+
+export class KvClient {
+  private leader: number | undefined;
+  private sequence = 0;
+  private writeChain: Promise<unknown> = Promise.resolve();
+  private readonly timeoutMs: number;
+  private readonly attemptTimeoutMs: number;
+  private readonly random: () => number;
+
+  constructor(private readonly o: KvClientOptions) {
+    if (o.clientId <= 0 || !Number.isSafeInteger(o.clientId)) throw new RangeError('clientId must be a positive integer');
+    if (o.storeIds.length === 0) throw new RangeError('no stores to connect to');
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+    this.attemptTimeoutMs = o.attemptTimeoutMs ?? 1_000;
+    this.random = o.random ?? Math.random;
+  }
+
+  get(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.execute({ name: 'get', isWrite: false, run: (c, h) => c.get(h, key) });
+  }
+
+  scan(start: Uint8Array, end: Uint8Array, limit: number): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
+    return this.execute({ name: 'scan', isWrite: false, run: (c, h) => c.scan(h, start, end, limit) });
+  }
+
+  put(key: Uint8Array, value: Uint8Array): Promise<void> {
+    return this.serialWrite((s) => ({ name: 'put', isWrite: true, run: (c, h) => c.put(h, key, value, s) }));
+  }
+
+  delete(key: Uint8Array): Promise<void> {
+    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h) => c.delete(h, key, s) }));
+  }
+
+  /** Queues a write behind the previous one so sequences apply in order. */
+  private serialWrite(make: (s: ClientSession) => Attempt<void>): Promise<void> {
+    const run = async () => {
+      const session = { clientId: this.o.clientId, sequence: ++this.sequence };
+      return this.execute(make(session));
+    };
+    const p = this.writeChain.then(run, run);
+    this.writeChain = p.catch(() => undefined);
+    return p;
+  }
+
+  private async execute<T>(attempt: Attempt<T>): Promise<T> {
+    const deadline = Date.now() + this.timeoutMs;
+    const tried = new Set<number>();
+    let mayHaveApplied = false;
+    let lastError = 'no attempt made';
+    let next = this.leader ?? this.o.storeIds[0]!;
+    for (let round = 0; Date.now() < deadline; round++) {
+      const storeId = next;
+      tried.add(storeId);
+      try {
+        const result = await this.withTimeout(attempt.run(this.o.connect(storeId), { regionId: REGION_ID }), deadline);
+        this.leader = storeId;
+        return result;
+      } catch (e) {
+        const err = e as Error;
+        lastError = `store ${storeId}: ${err.message}`;
+        if (err instanceof InvalidRequestError || err instanceof InvalidArgumentError) throw new InvalidArgumentError(err.message);
+        const hint = err instanceof NotLeaderError ? err.leader?.storeId : undefined;
+        // A NotLeader answer means nothing was proposed; anything else after the request
+        // left us (stale command, timeout, lost connection) may have been applied.
+        if (!(err instanceof NotLeaderError) && attempt.isWrite) mayHaveApplied = true;
+        if (err instanceof RegionError && !(err instanceof NotLeaderError) && err.code !== 'STALE_COMMAND' && err.code !== 'STORE_STOPPED' && err.code !== 'SERVER_IS_BUSY') {
+          throw err; // region errors a single-region client cannot fix
+        }
+        this.leader = undefined;
+        if (hint !== undefined && hint !== storeId && this.o.storeIds.includes(hint)) {
+          next = hint;
+          continue; // a fresh hint: follow it at once
+        }
+        next = this.nextStore(storeId);
+        await this.backoff(round, deadline);
+      }
+    }
+    const ids = [...tried];
+    if (attempt.isWrite && mayHaveApplied) throw new UnknownOutcomeError(attempt.name, ids, lastError);
+    throw new ClusterUnavailableError(attempt.name, ids, lastError);
+  }
+
+  private nextStore(after: number): number {
+    const ids = this.o.storeIds;
+    return ids[(ids.indexOf(after) + 1) % ids.length]!;
+  }
+
+  private async backoff(round: number, deadline: number): Promise<void> {
+    const base = Math.min(10 * 2 ** Math.min(round, 5), 200);
+    const ms = Math.min(base / 2 + this.random() * base / 2, Math.max(0, deadline - Date.now()));
+    await new Promise((r) => setTimeout(r, ms));
+  }
+
+  private withTimeout<T>(p: Promise<T>, deadline: number): Promise<T> {
+    const ms = Math.max(1, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
+    return new Promise<T>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+      p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
+    });
+  }
+}

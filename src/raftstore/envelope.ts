@@ -1,0 +1,23 @@
+// RaftEnvelope: a Raft message addressed between peers of a region, as it travels
+// between stores (raft_serverpb.RaftMessage on the wire).
+
+import type { Message } from '../raft/index.js';
+import type { PeerId, RegionId, StoreId } from './ids.js';
+
+export interface PeerMeta {
+  readonly id: PeerId;
+  readonly storeId: StoreId;
+}
+
+export interface RegionEpoch {
+  readonly confVer: number;
+  readonly version: number;
+}
+
+export interface RaftEnvelope {
+  readonly regionId: RegionId;
+  readonly fromPeer: PeerMeta;
+  readonly toPeer: PeerMeta;
+  readonly regionEpoch: RegionEpoch;
+  readonly message: Message;
+}

@@ -1,0 +1,73 @@
+// Region errors: why a store refused or could not finish a request. Each carries a
+// stable `code` and what a client needs to act (the leader hint, the current epoch).
+// src/node maps these to errorpb.Error in exactly one place.
+
+import type { PeerMeta, RegionEpoch } from './envelope.js';
+import type { RegionId, StoreId } from './ids.js';
+
+export abstract class RegionError extends Error {
+  abstract readonly code: string;
+}
+
+export class NotLeaderError extends RegionError {
+  readonly code = 'NOT_LEADER';
+  constructor(readonly regionId: RegionId, readonly leader: PeerMeta | undefined) {
+    super(`region ${regionId}: not the leader${leader ? ` (leader is peer ${leader.id} on store ${leader.storeId})` : ' (leader unknown)'}`);
+  }
+}
+
+export class RegionNotFoundError extends RegionError {
+  readonly code = 'REGION_NOT_FOUND';
+  constructor(readonly regionId: RegionId) {
+    super(`region ${regionId} not found on this store`);
+  }
+}
+
+export class StoreNotMatchError extends RegionError {
+  readonly code = 'STORE_NOT_MATCH';
+  constructor(readonly requestStoreId: StoreId, readonly actualStoreId: StoreId) {
+    super(`request for store ${requestStoreId} reached store ${actualStoreId}`);
+  }
+}
+
+export class EpochNotMatchError extends RegionError {
+  readonly code = 'EPOCH_NOT_MATCH';
+  constructor(readonly regionId: RegionId, readonly current: RegionEpoch) {
+    super(`region ${regionId}: epoch does not match (current conf_ver ${current.confVer}, version ${current.version})`);
+  }
+}
+
+export class KeyNotInRegionError extends RegionError {
+  readonly code = 'KEY_NOT_IN_REGION';
+  constructor(readonly regionId: RegionId, readonly key: Uint8Array) {
+    super(`key is not in region ${regionId}`);
+  }
+}
+
+/** The command's log position was taken by another term's entry, or leadership moved. */
+export class StaleCommandError extends RegionError {
+  readonly code = 'STALE_COMMAND';
+  constructor(readonly detail: string) {
+    super(`stale command: ${detail}; its outcome is unknown, retry`);
+  }
+}
+
+export class ServerIsBusyError extends RegionError {
+  readonly code = 'SERVER_IS_BUSY';
+  constructor(readonly reason: string) {
+    super(`server is busy: ${reason}`);
+  }
+}
+
+/** The store is stopping; pending work is abandoned and its outcome is unknown. */
+export class StoreStoppedError extends RegionError {
+  readonly code = 'STORE_STOPPED';
+  constructor(readonly storeId: StoreId) {
+    super(`store ${storeId} is stopping`);
+  }
+}
+
+/** Request validation: a client mistake, never retried. */
+export class InvalidRequestError extends Error {
+  readonly code = 'INVALID_REQUEST';
+}

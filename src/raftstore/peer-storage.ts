@@ -1,0 +1,228 @@
+// PeerStorage: a peer's durable Raft state on the two engines, and the raft `Storage`
+// the core reads. raftdb holds the log entries and RaftLocalState (hard state + last
+// index); kvdb holds RaftApplyState (applied index, truncated state) and
+// RegionLocalState. The live part of the log (truncated+1 ..= last) is mirrored in
+// memory because the core reads synchronously; log compaction will bound it later.
+//
+// saveReady writes new entries, the deletion of any conflicting tail and the hard
+// state in one synced raftdb batch: once it resolves, what the peer promised is durable.
+
+import type { KvEngine } from '../engine/kv-engine.js';
+import { WriteBatch } from '../engine/kv-engine.js';
+import * as keys from '../engine/keys.js';
+import { raft_serverpb } from '../gen/proto.js';
+import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
+import { CompactedError, limitSize, UnavailableError } from '../raft/index.js';
+import { decodeEntry, encodeEntry, hardStateFromProto, hardStateToProto } from './codec.js';
+import type { RegionMeta } from './region.js';
+import { regionFromProto, regionToProto } from './region.js';
+import type { StoreId } from './ids.js';
+
+/** TinyKV's starting point: a bootstrapped region's log begins after (5, 5). */
+export const RAFT_INIT_LOG_INDEX = 5;
+export const RAFT_INIT_LOG_TERM = 5;
+
+export interface ApplyState {
+  readonly appliedIndex: Index;
+  readonly truncatedIndex: Index;
+  readonly truncatedTerm: Term;
+}
+
+export interface Engines {
+  readonly raft: KvEngine;
+  readonly kv: KvEngine;
+}
+
+/** The stored state is inconsistent or unreadable; the store must not start on it. */
+export class CorruptStateError extends Error {
+  readonly code = 'CORRUPT_STATE';
+  constructor(storeId: StoreId, regionId: number, what: string) {
+    super(`store ${storeId}: region ${regionId}: ${what}`);
+  }
+}
+
+export function encodeApplyState(s: ApplyState): Uint8Array {
+  return raft_serverpb.RaftApplyState.encode({
+    applied_index: s.appliedIndex,
+    truncated_state: { index: s.truncatedIndex, term: s.truncatedTerm },
+  }).finish();
+}
+
+/** Writes the initial states of a brand-new region (both engines, synced). */
+export async function bootstrapRegion(engines: Engines, region: RegionMeta): Promise<void> {
+  const raftWb = new WriteBatch();
+  raftWb.put(keys.raftStateKey(region.id), raft_serverpb.RaftLocalState.encode({
+    hard_state: { term: RAFT_INIT_LOG_TERM, vote: 0, commit: RAFT_INIT_LOG_INDEX },
+    last_index: RAFT_INIT_LOG_INDEX,
+    last_term: RAFT_INIT_LOG_TERM,
+  }).finish());
+  const kvWb = new WriteBatch();
+  kvWb.put(keys.applyStateKey(region.id), encodeApplyState({
+    appliedIndex: RAFT_INIT_LOG_INDEX, truncatedIndex: RAFT_INIT_LOG_INDEX, truncatedTerm: RAFT_INIT_LOG_TERM,
+  }));
+  kvWb.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({
+    state: raft_serverpb.PeerState.Normal, region: regionToProto(region),
+  }).finish());
+  // kvdb first: a crash in between leaves a region without raft state, which load()
+  // reports, rather than a raft log for a region it does not know.
+  await engines.kv.write(kvWb, { sync: true });
+  await engines.raft.write(raftWb, { sync: true });
+}
+
+export class PeerStorage implements Storage {
+  private hardState: HardState;
+  private lastTerm: Term;
+  /** entries[i] has index truncated.index + 1 + i. */
+  private entriesCache: Entry[];
+  applyState: ApplyState;
+  region: RegionMeta;
+
+  private constructor(
+    private readonly engines: Engines,
+    init: { hardState: HardState; lastTerm: Term; entries: Entry[]; applyState: ApplyState; region: RegionMeta },
+  ) {
+    this.hardState = init.hardState;
+    this.lastTerm = init.lastTerm;
+    this.entriesCache = init.entries;
+    this.applyState = init.applyState;
+    this.region = init.region;
+  }
+
+  /**
+   * Reloads a peer's state after a (re)start and cross-checks it. Returns undefined if
+   * the region was never bootstrapped here; throws CorruptStateError if it is
+   * inconsistent — never silently resets.
+   */
+  static async load(engines: Engines, storeId: StoreId, regionId: number): Promise<PeerStorage | undefined> {
+    const fail = (what: string): never => { throw new CorruptStateError(storeId, regionId, what); };
+    const [raftRaw, applyRaw, regionRaw] = await Promise.all([
+      engines.raft.get(keys.raftStateKey(regionId)),
+      engines.kv.get(keys.applyStateKey(regionId)),
+      engines.kv.get(keys.regionStateKey(regionId)),
+    ]);
+    if (!raftRaw && !applyRaw && !regionRaw) return undefined;
+    if (!raftRaw) fail('RaftLocalState is missing from raftdb while kvdb has the region');
+    if (!applyRaw) fail('RaftApplyState is missing from kvdb');
+    if (!regionRaw) fail('RegionLocalState is missing from kvdb');
+    const decode = <T>(what: string, f: () => T): T => {
+      try { return f(); } catch (e) { return fail(`${what} cannot be decoded (${(e as Error).message})`); }
+    };
+    const raftState = decode('RaftLocalState', () => raft_serverpb.RaftLocalState.decode(raftRaw!));
+    const applyProto = decode('RaftApplyState', () => raft_serverpb.RaftApplyState.decode(applyRaw!));
+    const regionState = decode('RegionLocalState', () => raft_serverpb.RegionLocalState.decode(regionRaw!));
+    const hardState = hardStateFromProto(raftState.hard_state);
+    const lastIndex = Number(raftState.last_index);
+    const applyState: ApplyState = {
+      appliedIndex: Number(applyProto.applied_index),
+      truncatedIndex: Number(applyProto.truncated_state?.index ?? 0),
+      truncatedTerm: Number(applyProto.truncated_state?.term ?? 0),
+    };
+    if (!regionState.region) fail('RegionLocalState has no region');
+    const region = regionFromProto(regionState.region!);
+    if (region.id !== regionId) fail(`RegionLocalState names region ${region.id}`);
+    const entries = await loadEntries(engines.raft, regionId, applyState.truncatedIndex, lastIndex, fail);
+    checkConsistency({ hardState, lastIndex, lastTerm: Number(raftState.last_term), applyState, entries }, fail);
+    return new PeerStorage(engines, { hardState, lastTerm: Number(raftState.last_term), entries, applyState, region });
+  }
+
+  // ---- raft Storage ---------------------------------------------------------------
+
+  initialState(): InitialState {
+    const confState: ConfState = { voters: this.region.peers.map((p) => p.id) };
+    return { hardState: this.hardState, confState };
+  }
+
+  firstIndex(): Index {
+    return this.applyState.truncatedIndex + 1;
+  }
+
+  lastIndex(): Index {
+    return this.applyState.truncatedIndex + this.entriesCache.length;
+  }
+
+  term(i: Index): Term {
+    const t = this.applyState.truncatedIndex;
+    if (i === t) return this.applyState.truncatedTerm;
+    if (i < t) throw new CompactedError(i);
+    if (i > this.lastIndex()) throw new UnavailableError(i);
+    return this.entriesCache[i - t - 1]!.term;
+  }
+
+  entries(lo: Index, hi: Index, maxSize?: number): Entry[] {
+    if (lo < this.firstIndex()) throw new CompactedError(lo);
+    if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
+    const t = this.applyState.truncatedIndex;
+    return limitSize(this.entriesCache.slice(lo - t - 1, hi - t - 1), maxSize);
+  }
+
+  snapshot(): Snapshot {
+    throw new CompactedError(this.firstIndex());
+  }
+
+  // ---- persistence ----------------------------------------------------------------
+
+  /** Persists a Ready's entries and hard state in one synced raftdb write. */
+  async saveReady(rd: Ready): Promise<void> {
+    if (rd.entries.length === 0 && !rd.hardState) return;
+    const regionId = this.region.id;
+    const wb = new WriteBatch();
+    let lastIndex = this.lastIndex();
+    let lastTerm = this.lastTerm;
+    if (rd.entries.length > 0) {
+      for (const e of rd.entries) wb.put(keys.raftLogKey(regionId, e.index), encodeEntry(e));
+      const last = rd.entries[rd.entries.length - 1]!;
+      // A shorter replacement leaves stale entries past its end: delete them too.
+      for (let i = last.index + 1; i <= lastIndex; i++) wb.delete(keys.raftLogKey(regionId, i));
+      lastIndex = last.index;
+      lastTerm = last.term;
+    }
+    const hardState = rd.hardState ?? this.hardState;
+    wb.put(keys.raftStateKey(regionId), raft_serverpb.RaftLocalState.encode({
+      hard_state: hardStateToProto(hardState), last_index: lastIndex, last_term: lastTerm,
+    }).finish());
+    await this.engines.raft.write(wb, { sync: true });
+    // Only after the write is durable does the in-memory view change.
+    if (rd.entries.length > 0) {
+      const first = rd.entries[0]!.index;
+      const keep = first - this.applyState.truncatedIndex - 1;
+      this.entriesCache = this.entriesCache.slice(0, keep).concat(rd.entries);
+      this.lastTerm = lastTerm;
+    }
+    this.hardState = hardState;
+  }
+}
+
+async function loadEntries(
+  raft: KvEngine, regionId: number, truncated: Index, lastIndex: Index, fail: (what: string) => never,
+): Promise<Entry[]> {
+  if (lastIndex < truncated) fail(`last index ${lastIndex} is below the truncated index ${truncated}`);
+  const pairs = await raft.scan({ start: keys.raftLogKey(regionId, truncated + 1), end: keys.raftLogKey(regionId, lastIndex + 1) });
+  const entries: Entry[] = [];
+  for (const [, v] of pairs) {
+    let e: Entry;
+    try { e = decodeEntry(v); } catch (err) { return fail(`log entry cannot be decoded (${(err as Error).message})`); }
+    const want = truncated + 1 + entries.length;
+    if (e.index !== want) fail(`raft log has a gap: expected entry ${want}, found ${e.index}`);
+    entries.push(e);
+  }
+  if (entries.length !== lastIndex - truncated) {
+    fail(`raft log holds entries up to ${truncated + entries.length}, but RaftLocalState says ${lastIndex}`);
+  }
+  return entries;
+}
+
+function checkConsistency(
+  s: { hardState: HardState; lastIndex: Index; lastTerm: Term; applyState: ApplyState; entries: Entry[] },
+  fail: (what: string) => never,
+): void {
+  const { hardState, lastIndex, applyState } = s;
+  const lastTerm = s.entries.length > 0 ? s.entries[s.entries.length - 1]!.term : applyState.truncatedTerm;
+  if (lastTerm !== s.lastTerm) fail(`last term ${s.lastTerm} in RaftLocalState, but the log ends in term ${lastTerm}`);
+  if (hardState.commit > lastIndex) fail(`commit index ${hardState.commit} is beyond the last index ${lastIndex}`);
+  if (hardState.commit < applyState.truncatedIndex) fail(`commit index ${hardState.commit} is below the truncated index ${applyState.truncatedIndex}`);
+  if (applyState.appliedIndex > hardState.commit) {
+    fail(`applied index ${applyState.appliedIndex} is beyond the commit index ${hardState.commit}`);
+  }
+  if (applyState.appliedIndex < applyState.truncatedIndex) fail(`applied index ${applyState.appliedIndex} is below the truncated index`);
+  if (hardState.term < lastTerm) fail(`hard state term ${hardState.term} is below the last log term ${lastTerm}`);
+}

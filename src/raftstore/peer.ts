@@ -1,0 +1,243 @@
+// Peer: one Raft member of a region on this store. It owns the RawNode, the peer
+// storage, the proposal queue and the read queue, and runs the Ready loop:
+//   persist (one synced raftdb batch) → send → apply (one kvdb batch with the apply
+//   state) → answer callbacks → advance.
+// Inputs (raft messages, ticks, proposals, reads) are stepped synchronously as they
+// arrive; the loop runs one Ready at a time, so proposals that arrive while a write is
+// in flight join the next Ready and share its fsync (group commit).
+
+import type { KvEngine } from '../engine/kv-engine.js';
+import * as keys from '../engine/keys.js';
+import type { Logger, Ready } from '../raft/index.js';
+import { ProposalDroppedError, RawNode, seededRng } from '../raft/index.js';
+import { applyEntries } from './apply.js';
+import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
+import { encodeWriteCommand } from './command.js';
+import type { PeerMeta, RaftEnvelope } from './envelope.js';
+import {
+  EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError, StaleCommandError,
+} from './errors.js';
+import type { PeerId } from './ids.js';
+import type { PeerStorage } from './peer-storage.js';
+import { ProposalQueue } from './proposal-queue.js';
+import type { PendingRead } from './read-queue.js';
+import { ReadQueue } from './read-queue.js';
+import { keyInRegion } from './region.js';
+import type { Transport } from './transport.js';
+
+export interface PeerOptions {
+  readonly peer: PeerMeta;
+  readonly storage: PeerStorage;
+  readonly kv: KvEngine;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  /** Seeds the election-timeout randomness. */
+  readonly seed: number;
+  /** Client sessions (client id → last applied sequence) loaded from kvdb. */
+  readonly sessions: Map<number, number>;
+  /** Called when the peer hits an error it cannot continue from (e.g. a failed write). */
+  readonly onFatal: (err: Error) => void;
+}
+
+export class Peer {
+  readonly meta: PeerMeta;
+  private readonly node: RawNode;
+  private readonly proposals = new ProposalQueue<void>();
+  private readonly reads: ReadQueue;
+  private loopRunning = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private scheduled = false;
+  private stopped = false;
+  /** The term of the last Ready handled; a change means pending ReadIndex requests were dropped. */
+  private lastTerm = 0;
+
+  constructor(private readonly o: PeerOptions) {
+    this.meta = o.peer;
+    this.reads = new ReadQueue(`${o.peer.id}-${o.seed}`);
+    this.node = new RawNode({
+      id: o.peer.id,
+      storage: o.storage,
+      applied: o.storage.applyState.appliedIndex,
+      electionTick: o.electionTick,
+      heartbeatTick: o.heartbeatTick,
+      preVote: true,
+      checkQuorum: true,
+      rng: seededRng(o.seed),
+      logger: o.logger,
+    });
+    this.lastTerm = this.node.status().term;
+  }
+
+  get region() {
+    return this.o.storage.region;
+  }
+
+  status() {
+    return this.node.status();
+  }
+
+  leaderMeta(): PeerMeta | undefined {
+    const lead = this.node.status().lead;
+    return this.region.peers.find((p) => p.id === lead);
+  }
+
+  // ---- inputs -------------------------------------------------------------------
+
+  onTick(): void {
+    if (this.stopped) return;
+    this.node.tick();
+    this.schedule();
+  }
+
+  onRaftMessage(env: RaftEnvelope): void {
+    if (this.stopped) return;
+    if (env.toPeer.id !== this.meta.id) return;
+    try {
+      this.node.step(env.message);
+    } catch (e) {
+      this.o.logger.warn('dropping raft message that could not be stepped', { error: (e as Error).message, type: env.message.type });
+    }
+    this.schedule();
+  }
+
+  /** Proposes a write; resolves once it is applied here (after a quorum fsynced it). */
+  proposeWrite(cmd: WriteCommand): Promise<void> {
+    this.checkHeader(cmd.header, cmd.ops.map((op) => op.key));
+    let at: { index: number; term: number };
+    try {
+      at = this.node.propose(encodeWriteCommand(cmd, this.region.epoch));
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) throw new NotLeaderError(this.region.id, this.leaderMeta());
+      throw e;
+    }
+    const done = new Promise<void>((resolve, reject) => {
+      this.proposals.push({ index: at.index, term: at.term, resolve, reject });
+    });
+    this.schedule();
+    return done;
+  }
+
+  /** A linearizable read through ReadIndex; only the leader serves reads. */
+  read(header: RequestHeader, op: ReadOp): Promise<ReadResult> {
+    this.checkHeader(header, op.kind === 'get' ? [op.key] : []);
+    if (this.node.status().role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
+    const p = new Promise<ReadResult>((resolve, reject) => this.reads.add({ op, resolve, reject }));
+    this.schedule();
+    return p;
+  }
+
+  private checkHeader(h: RequestHeader, keysToCheck: readonly Uint8Array[]): void {
+    const region = this.region;
+    if (h.regionId !== region.id) throw new RegionNotFoundError(h.regionId);
+    if (h.epoch && (h.epoch.version !== region.epoch.version || h.epoch.confVer !== region.epoch.confVer)) {
+      throw new EpochNotMatchError(region.id, region.epoch);
+    }
+    for (const k of keysToCheck) if (!keyInRegion(k, region)) throw new KeyNotInRegionError(region.id, k);
+    if (this.node.status().role !== 'leader') throw new NotLeaderError(region.id, this.leaderMeta());
+  }
+
+  // ---- the Ready loop -----------------------------------------------------------
+
+  /** Runs the loop after the current synchronous pass, so inputs batch together. */
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.stopped) return;
+      const ctx = this.reads.flush();
+      if (ctx) this.node.readIndex(ctx);
+      if (!this.loopRunning && this.node.hasReady()) this.loopDone = this.runLoop();
+    });
+  }
+
+  private async runLoop(): Promise<void> {
+    this.loopRunning = true;
+    try {
+      while (!this.stopped && this.node.hasReady()) {
+        await this.handleReady(this.node.ready());
+      }
+    } catch (e) {
+      if (!this.stopped) this.o.onFatal(e as Error);
+    } finally {
+      this.loopRunning = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    const storage = this.o.storage;
+    await storage.saveReady(rd);
+    if (this.stopped) return;
+    for (const m of rd.messages) {
+      const to = this.region.peers.find((p) => p.id === m.to);
+      if (to) this.o.transport.send({ regionId: this.region.id, fromPeer: this.meta, toPeer: to, regionEpoch: this.region.epoch, message: m });
+    }
+    const termChanged = rd.hardState !== undefined && rd.hardState.term !== this.lastTerm;
+    if (rd.hardState) this.lastTerm = rd.hardState.term;
+    if ((rd.softState && rd.softState.role !== 'leader') || termChanged) this.onLostLeadership();
+    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+    if (rd.committedEntries.length > 0) {
+      const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions);
+      await this.o.kv.write(out.batch, { sync: false });
+      if (this.stopped) return;
+      storage.applyState = out.applyState;
+      for (const [id, seq] of out.sessions) this.o.sessions.set(id, seq);
+      for (const r of out.results) {
+        const p = this.proposals.take(r.index, r.term);
+        if (!p) continue;
+        if (r.error) p.reject(r.error);
+        else p.resolve();
+      }
+    }
+    this.node.advance(rd);
+    void this.serveReads();
+  }
+
+  private onLostLeadership(): void {
+    const err = new StaleCommandError('leadership changed before the command was applied');
+    this.proposals.failAll(err);
+    this.reads.failAll(new NotLeaderError(this.region.id, this.leaderMeta()));
+  }
+
+  private async serveReads(): Promise<void> {
+    const ready = this.reads.takeReady(this.o.storage.applyState.appliedIndex);
+    if (ready.length === 0) return;
+    await Promise.all(ready.map((r) => this.serveRead(r)));
+  }
+
+  private async serveRead(r: PendingRead): Promise<void> {
+    try {
+      const op = r.op;
+      if (op.kind === 'get') {
+        r.resolve({ kind: 'get', value: await this.o.kv.get(keys.dataKey('default', op.key)) });
+      } else {
+        const pairs = await this.o.kv.scan({
+          start: keys.dataKey('default', op.start),
+          end: op.end.length > 0 ? keys.dataKey('default', op.end) : keys.dataKeyEnd('default'),
+          limit: op.limit,
+        });
+        r.resolve({ kind: 'scan', pairs: pairs.map(([k, v]) => [keys.decodeDataKey(k).key, v] as const) });
+      }
+    } catch (e) {
+      r.reject(e as Error);
+    }
+  }
+
+  /** Stops the peer: no more inputs; waits for the loop; settles everything pending. */
+  async stop(reason: RegionError): Promise<void> {
+    this.stopped = true;
+    await this.loopDone;
+    this.proposals.failAll(reason);
+    this.reads.failAll(reason);
+  }
+
+  get pendingCount(): number {
+    return this.proposals.size + this.reads.pendingCount;
+  }
+
+  get peerId(): PeerId {
+    return this.meta.id;
+  }
+}

@@ -1,0 +1,199 @@
+// Store: one tinykv server's raft side. It loads (or bootstraps) its peers from the
+// engines, routes inbound raft messages and client requests to them, drives their
+// ticks from a Clock, and on stop settles everything pending and closes the engines.
+// Built with createStore(options); nothing happens until start().
+
+import type { Logger } from '../raft/index.js';
+import { silentLogger } from '../raft/index.js';
+import * as keys from '../engine/keys.js';
+import type { ClientSession, ReadResult, RequestHeader, WriteOp } from './command.js';
+import type { Clock } from './clock.js';
+import type { RaftEnvelope } from './envelope.js';
+import { InvalidRequestError, RegionNotFoundError, StoreStoppedError } from './errors.js';
+import type { RegionId, StoreId } from './ids.js';
+import { Peer } from './peer.js';
+import type { Engines } from './peer-storage.js';
+import { bootstrapRegion, PeerStorage } from './peer-storage.js';
+import { compareBytes, initialRegion } from './region.js';
+import type { Transport } from './transport.js';
+
+export interface StoreOptions {
+  readonly storeId: StoreId;
+  /** Every store of the cluster; used to bootstrap region 1 on first start. */
+  readonly clusterStoreIds: readonly StoreId[];
+  readonly engines: Engines;
+  readonly transport: Transport;
+  readonly clock: Clock;
+  readonly tickMs: number;
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly maxValueBytes?: number;
+  readonly maxKeyBytes?: number;
+  readonly logger?: Logger;
+  /** Seeds election randomness; tests pass one so a run can be replayed. */
+  readonly seed?: number;
+  /** Called when the store hits an error it cannot continue from. */
+  readonly onFatal?: (err: Error) => void;
+}
+
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_KEY_BYTES = 4096;
+
+export interface StoreStatus {
+  readonly storeId: StoreId;
+  readonly regionId: RegionId;
+  readonly role: string;
+  readonly term: number;
+  readonly leaderStoreId: StoreId | undefined;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly lastIndex: number;
+}
+
+export class Store {
+  private readonly peers = new Map<RegionId, Peer>();
+  private stopTicks: (() => void) | undefined;
+  private state: 'new' | 'running' | 'stopped' = 'new';
+  private readonly logger: Logger;
+
+  constructor(private readonly o: StoreOptions) {
+    this.logger = o.logger ?? silentLogger;
+  }
+
+  get storeId(): StoreId {
+    return this.o.storeId;
+  }
+
+  /** Loads region 1 (bootstrapping it on a fresh store) and starts ticking. */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error(`store ${this.o.storeId}: start() called twice`);
+    const region = initialRegion(this.o.clusterStoreIds);
+    let storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id);
+    if (!storage) {
+      this.logger.info('bootstrapping region', { regionId: region.id, stores: this.o.clusterStoreIds });
+      await bootstrapRegion(this.o.engines, region);
+      storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id);
+    }
+    const self = storage!.region.peers.find((p) => p.storeId === this.o.storeId);
+    if (!self) throw new Error(`store ${this.o.storeId} has no peer in region ${region.id}`);
+    const peer = new Peer({
+      peer: self, storage: storage!, kv: this.o.engines.kv, transport: this.o.transport,
+      logger: this.logger, electionTick: this.o.electionTick, heartbeatTick: this.o.heartbeatTick,
+      seed: this.o.seed ?? (this.o.storeId * 7919 + Date.now()) >>> 0,
+      sessions: await this.loadSessions(region.id),
+      onFatal: (e) => this.fatal(e),
+    });
+    this.peers.set(region.id, peer);
+    this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
+      for (const p of this.peers.values()) p.onTick();
+    });
+    this.state = 'running';
+  }
+
+  private async loadSessions(regionId: RegionId): Promise<Map<number, number>> {
+    const [start, end] = keys.clientSessionRange(regionId);
+    const out = new Map<number, number>();
+    for (const [k, v] of await this.o.engines.kv.scan({ start, end })) {
+      out.set(keys.decodeClientSessionKey(k).clientId, keys.readU64be(v));
+    }
+    return out;
+  }
+
+  private fatal(err: Error): void {
+    this.logger.error('store failed', { error: err.message });
+    if (this.o.onFatal) this.o.onFatal(err);
+    else void this.stop();
+  }
+
+  /** Delivers a raft message from another store. */
+  onRaftMessage(env: RaftEnvelope): void {
+    if (this.state !== 'running') return;
+    this.peers.get(env.regionId)?.onRaftMessage(env);
+  }
+
+  private peerFor(regionId: RegionId): Peer {
+    if (this.state !== 'running') throw new StoreStoppedError(this.o.storeId);
+    const p = this.peers.get(regionId);
+    if (!p) throw new RegionNotFoundError(regionId);
+    return p;
+  }
+
+  private checkKey(key: Uint8Array): void {
+    if (key.length === 0) throw new InvalidRequestError('key must not be empty');
+    const max = this.o.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES;
+    if (key.length > max) throw new InvalidRequestError(`key is ${key.length} bytes; the maximum is ${max}`);
+  }
+
+  async put(h: RequestHeader, key: Uint8Array, value: Uint8Array, session?: ClientSession): Promise<void> {
+    this.checkKey(key);
+    const max = this.o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
+    if (value.length > max) throw new InvalidRequestError(`value is ${value.length} bytes; the maximum is ${max}`);
+    return this.write(h, [{ kind: 'put', key, value }], session);
+  }
+
+  async delete(h: RequestHeader, key: Uint8Array, session?: ClientSession): Promise<void> {
+    this.checkKey(key);
+    return this.write(h, [{ kind: 'delete', key }], session);
+  }
+
+  private async write(h: RequestHeader, ops: WriteOp[], session?: ClientSession): Promise<void> {
+    return this.peerFor(h.regionId).proposeWrite({ header: h, ops, ...(session ? { session } : {}) });
+  }
+
+  async get(h: RequestHeader, key: Uint8Array): Promise<Uint8Array | undefined> {
+    this.checkKey(key);
+    const r: ReadResult = await this.peerFor(h.regionId).read(h, { kind: 'get', key });
+    if (r.kind !== 'get') throw new Error('internal: get answered with a scan result');
+    return r.value;
+  }
+
+  /** Pairs with start <= key < end (end empty = unbounded), in key order, at most `limit`. */
+  async scan(h: RequestHeader, start: Uint8Array, end: Uint8Array, limit: number): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
+    if (end.length > 0 && compareBytes(start, end) > 0) {
+      throw new InvalidRequestError('scan start is after its end');
+    }
+    if (!Number.isSafeInteger(limit) || limit < 0) throw new InvalidRequestError(`invalid scan limit ${limit}`);
+    const r = await this.peerFor(h.regionId).read(h, { kind: 'scan', start, end, limit });
+    if (r.kind !== 'scan') throw new Error('internal: scan answered with a get result');
+    return r.pairs;
+  }
+
+  /**
+   * Reads a key straight from this store's kvdb, bypassing Raft: what this replica has
+   * applied, for tests and diagnostics. Never use it to answer a client.
+   */
+  async localGet(key: Uint8Array): Promise<Uint8Array | undefined> {
+    return this.o.engines.kv.get(keys.dataKey('default', key));
+  }
+
+  status(): StoreStatus[] {
+    return [...this.peers.values()].map((p) => {
+      const s = p.status();
+      return {
+        storeId: this.o.storeId, regionId: p.region.id, role: s.role, term: s.term,
+        leaderStoreId: p.leaderMeta()?.storeId, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex,
+      };
+    });
+  }
+
+  /** Pending proposals and reads across peers (0 after stop()). */
+  pendingCount(): number {
+    let n = 0;
+    for (const p of this.peers.values()) n += p.pendingCount;
+    return n;
+  }
+
+  /** Stops ticking, settles everything pending with StoreStopped, closes both engines. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.stopTicks?.();
+    const reason = new StoreStoppedError(this.o.storeId);
+    await Promise.all([...this.peers.values()].map((p) => p.stop(reason)));
+    await Promise.all([this.o.engines.kv.close(), this.o.engines.raft.close()]);
+  }
+}
+
+export function createStore(o: StoreOptions): Store {
+  return new Store(o);
+}

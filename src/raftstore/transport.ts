@@ -1,0 +1,41 @@
+// The store-to-store transport contract and its fault filters. Two implementations
+// share it: the gRPC stream between processes (src/node) and MemoryTransport for tests.
+// Delivery is best effort: a message may be dropped, delayed or reordered, which Raft
+// tolerates; the sender never waits for the receiver.
+
+import type { StoreId } from './ids.js';
+import type { RaftEnvelope } from './envelope.js';
+
+export interface Transport {
+  /** Queues a message for its destination store; never throws for an unreachable peer. */
+  send(msg: RaftEnvelope): void;
+}
+
+/** Where incoming messages for one store are delivered. */
+export type InboundHandler = (msg: RaftEnvelope) => void;
+
+/**
+ * Faults applied at the sender: a message from store `from` to store `to` is dropped if
+ * they are on different sides of a partition, if either is isolated, or with
+ * probability `dropRate`; otherwise it may be held back for up to `delayMs`.
+ */
+export interface FaultState {
+  /** Stores that may only talk among themselves; empty means no partition. */
+  readonly partition: ReadonlyArray<ReadonlySet<StoreId>>;
+  readonly isolated: ReadonlySet<StoreId>;
+  readonly dropRate: number;
+  readonly delayMs: number;
+}
+
+export const NO_FAULTS: FaultState = { partition: [], isolated: new Set(), dropRate: 0, delayMs: 0 };
+
+/** Whether the faults cut the link from one store to another (ignoring random loss). */
+export function linkCut(f: FaultState, from: StoreId, to: StoreId): boolean {
+  if (f.isolated.has(from) || f.isolated.has(to)) return true;
+  if (f.partition.length === 0) return false;
+  const side = (s: StoreId) => f.partition.findIndex((g) => g.has(s));
+  const a = side(from);
+  const b = side(to);
+  // A store not named in any group is alone on its own side.
+  return a === -1 || b === -1 || a !== b;
+}

@@ -1,0 +1,156 @@
+// An in-process tinykv cluster for tests: N stores on real RocksDB in a temp directory,
+// connected by a MemoryNetwork with fault filters, ticking from a ManualClock that a
+// driver advances at a fixed real-time rate. A store can be stopped (engines closed,
+// memory dropped) and restarted on the same directories, as a crash-restart would.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
+import type { StoreConnection } from '../../src/client/connection.js';
+import { KvClient } from '../../src/client/kv-client.js';
+import { ManualClock } from '../../src/raftstore/clock.js';
+import { MemoryNetwork } from '../../src/raftstore/memory-transport.js';
+import { createStore, Store } from '../../src/raftstore/store.js';
+import type { StoreId } from '../../src/raftstore/ids.js';
+import { StoreStoppedError } from '../../src/raftstore/errors.js';
+import { envelopeCodec } from '../../src/raftstore/envelope-codec.js';
+
+export interface ClusterOptions {
+  readonly stores: number;
+  readonly tickMs?: number;
+  readonly electionTick?: number;
+  readonly heartbeatTick?: number;
+  readonly seed: number;
+  readonly maxValueBytes?: number;
+}
+
+/** A small seeded PRNG for the harness's own choices (message loss, partitions). */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+export class Cluster {
+  readonly ids: StoreId[];
+  readonly network: MemoryNetwork;
+  readonly clock = new ManualClock();
+  readonly random: () => number;
+  private readonly stores = new Map<StoreId, Store>();
+  private driver: NodeJS.Timeout | undefined;
+  private nextClientId = 1;
+  dir = '';
+
+  constructor(readonly o: ClusterOptions) {
+    this.ids = Array.from({ length: o.stores }, (_, i) => (i + 1) as StoreId);
+    this.random = prng(o.seed);
+    this.network = new MemoryNetwork({ random: this.random, codec: envelopeCodec });
+  }
+
+  static async start(o: ClusterOptions): Promise<Cluster> {
+    const c = new Cluster(o);
+    c.dir = await mkdtemp(join(tmpdir(), 'tinykv-cluster-'));
+    await Promise.all(c.ids.map((id) => c.startStore(id)));
+    const tickMs = o.tickMs ?? 10;
+    c.driver = setInterval(() => c.clock.advance(1, tickMs), tickMs);
+    return c;
+  }
+
+  storeDir(id: StoreId): string {
+    return join(this.dir, `store-${id}`);
+  }
+
+  async startStore(id: StoreId): Promise<void> {
+    if (this.stores.has(id)) throw new Error(`store ${id} is already running`);
+    const [raft, kv] = await Promise.all([
+      openRocksEngine(join(this.storeDir(id), 'raftdb')),
+      openRocksEngine(join(this.storeDir(id), 'kvdb')),
+    ]);
+    const store = createStore({
+      storeId: id, clusterStoreIds: this.ids, engines: { raft, kv },
+      transport: this.network.transportFor(id), clock: this.clock,
+      tickMs: this.o.tickMs ?? 10, electionTick: this.o.electionTick ?? 10, heartbeatTick: this.o.heartbeatTick ?? 2,
+      seed: (this.o.seed * 31 + id * 1009 + this.restarts++) >>> 0,
+      ...(this.o.maxValueBytes !== undefined ? { maxValueBytes: this.o.maxValueBytes } : {}),
+      onFatal: (e) => { throw e; },
+    });
+    await store.start();
+    this.stores.set(id, store);
+    this.network.attach(id, (env) => store.onRaftMessage(env));
+  }
+  private restarts = 0;
+
+  /** Stops a store as a crash would leave it: engines closed, memory state gone. */
+  async stopStore(id: StoreId): Promise<void> {
+    const s = this.stores.get(id);
+    if (!s) return;
+    this.stores.delete(id);
+    this.network.attach(id, undefined);
+    await s.stop();
+  }
+
+  async restartAll(): Promise<void> {
+    for (const id of this.ids) await this.stopStore(id);
+    for (const id of this.ids) await this.startStore(id);
+  }
+
+  store(id: StoreId): Store | undefined {
+    return this.stores.get(id);
+  }
+
+  leaderId(): StoreId | undefined {
+    let best: { id: StoreId; term: number } | undefined;
+    for (const [id, s] of this.stores) {
+      const st = s.status()[0];
+      if (st && st.role === 'leader' && (!best || st.term > best.term)) best = { id, term: st.term };
+    }
+    return best?.id;
+  }
+
+  /** A client whose connections call the stores directly (an unreachable store = stopped). */
+  client(opts: { timeoutMs?: number; attemptTimeoutMs?: number } = {}): KvClient {
+    const connect = (storeId: number): StoreConnection => this.connection(storeId as StoreId);
+    return new KvClient({
+      storeIds: this.ids, connect, clientId: this.nextClientId++, random: this.random,
+      timeoutMs: opts.timeoutMs ?? 10_000, attemptTimeoutMs: opts.attemptTimeoutMs ?? 1_000,
+    });
+  }
+
+  private connection(id: StoreId): StoreConnection {
+    const get = (): Store => {
+      const s = this.stores.get(id);
+      if (!s) throw new StoreStoppedError(id);
+      return s;
+    };
+    return {
+      storeId: id,
+      get: async (h, key) => get().get(h, key),
+      scan: async (h, start, end, limit) => get().scan(h, start, end, limit),
+      put: async (h, key, value, session) => get().put(h, key, value, session),
+      delete: async (h, key, session) => get().delete(h, key, session),
+    };
+  }
+
+  /** Waits (bounded) until some store leads. */
+  async waitForLeader(timeoutMs = 10_000): Promise<StoreId> {
+    const until = Date.now() + timeoutMs;
+    while (Date.now() < until) {
+      const l = this.leaderId();
+      if (l !== undefined) return l;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    throw new Error(`no leader within ${timeoutMs} ms`);
+  }
+
+  async close(): Promise<void> {
+    if (this.driver) clearInterval(this.driver);
+    this.network.close();
+    for (const id of [...this.stores.keys()]) await this.stopStore(id);
+    if (this.dir) await rm(this.dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,138 @@
+// The randomized workload behind the raftstore scenario tests, after TinyKV's
+// GenericTest: 5 stores, N clients appending to their own keys and scanning them back,
+// optional message loss, random partitions and full-cluster restarts between rounds.
+// Every client checks its scans against exactly what it wrote, and the whole recorded
+// history (puts, scans, final deletes) must pass the linearizability checker.
+
+import type { Test } from 'tap';
+import { checkHistory } from '../../src/checker/linearizability.js';
+import { HistoryRecorder } from '../../src/checker/history.js';
+import type { KvClient } from '../../src/client/kv-client.js';
+import { Cluster } from '../harness/cluster.js';
+
+export interface GenericOptions {
+  readonly clients: number;
+  readonly unreliable?: boolean;
+  readonly partitions?: boolean;
+  readonly crash?: boolean;
+  readonly rounds?: number;
+  /** How long clients run in each round. */
+  readonly roundMs?: number;
+  readonly seed?: number;
+}
+
+const enc = (s: string) => Buffer.from(s, 'utf8');
+const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const keyOf = (c: number, j: number) => `${c} ${String(j).padStart(8, '0')}`;
+const valueOf = (c: number, j: number) => `x ${c} ${j} y`;
+
+export const ROUND_MS = Number(process.env.ROUND_MS ?? 2500);
+
+export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
+  const seed = o.seed ?? Number(process.env.SEED ?? Date.now() % 1_000_000);
+  t.comment(`seed ${seed} (replay with SEED=${seed})`);
+  const cluster = await Cluster.start({ stores: 5, seed, tickMs: 20, electionTick: 10, heartbeatTick: 2 });
+  const recorder = new HistoryRecorder({ now: () => performance.now() });
+  t.teardown(() => cluster.close());
+  try {
+    await cluster.waitForLeader();
+    const clients = Array.from({ length: o.clients }, () => cluster.client({ timeoutMs: 15_000 }));
+    for (let round = 0; round < (o.rounds ?? 3); round++) {
+      await runRound(t, cluster, clients, recorder, o, round);
+    }
+  } finally {
+    const result = checkHistory(recorder.history());
+    t.ok(result.ok, result.ok ? `history of ${result.ops} ops over ${result.keys} keys is linearizable` : result.explanation);
+  }
+}
+
+async function runRound(
+  t: Test, cluster: Cluster, clients: KvClient[], rec: HistoryRecorder, o: GenericOptions, round: number,
+): Promise<void> {
+  let stop = false;
+  const counts = clients.map(() => 0);
+  const workers = clients.map((client, c) => clientLoop(client, c, rec, () => stop, counts, cluster.random));
+  const chaos = o.partitions || o.unreliable ? chaosLoop(cluster, o, () => stop) : Promise.resolve();
+  await sleep(o.roundMs ?? ROUND_MS);
+  stop = true;
+  await chaos;
+  cluster.network.heal();
+  const failures = (await Promise.all(workers)).filter((e) => e !== undefined);
+  t.same(failures, [], `round ${round}: every client operation succeeded and read its own appends`);
+  if (o.crash) await cluster.restartAll();
+  // Final checks: each client's range holds exactly its acknowledged appends, in order.
+  const checker = clients[0]!;
+  for (let c = 0; c < clients.length; c++) {
+    const pairs = await recordedScan(checker, rec, 1000 + c, keyOf(c, 0), keyOf(c, counts[c]!));
+    const got = pairs.map(([, v]) => v).join('');
+    const want = Array.from({ length: counts[c]! }, (_, j) => valueOf(c, j)).join('');
+    t.equal(got, want, `round ${round}: client ${c}'s ${counts[c]} appends are all there, once, in order`);
+    for (let j = 0; j < counts[c]!; j++) {
+      const id = rec.invoke(1000 + c, { kind: 'delete', key: keyOf(c, j) });
+      await checker.delete(enc(keyOf(c, j))).then(() => rec.ok(id), (e) => { rec.unknown(id); throw e; });
+    }
+  }
+}
+
+async function recordedScan(
+  client: KvClient, rec: HistoryRecorder, clientId: number, start: string, end: string,
+): Promise<Array<[string, string]>> {
+  const id = rec.invoke(clientId, { kind: 'scan', start, end });
+  try {
+    const raw = await client.scan(enc(start), enc(end), 1_000_000);
+    const pairs = raw.map(([k, v]) => [dec(k), dec(v)] as [string, string]);
+    rec.okScan(id, pairs);
+    return pairs;
+  } catch (e) {
+    rec.fail(id); // a read that failed has no effect
+    throw e;
+  }
+}
+
+/** One client: a fair coin between appending a new key and scanning all of its keys. */
+async function clientLoop(
+  client: KvClient, c: number, rec: HistoryRecorder, stopped: () => boolean, counts: number[], random: () => number,
+): Promise<string | undefined> {
+  let last = '';
+  counts[c] = 0;
+  while (!stopped()) {
+    const j = counts[c]!;
+    if (random() < 0.5) {
+      const id = rec.invoke(c, { kind: 'put', key: keyOf(c, j), value: valueOf(c, j) });
+      try {
+        await client.put(enc(keyOf(c, j)), enc(valueOf(c, j)));
+        rec.ok(id);
+      } catch (e) {
+        rec.unknown(id);
+        return `client ${c}: put ${keyOf(c, j)} failed: ${(e as Error).message}`;
+      }
+      last += valueOf(c, j);
+      counts[c] = j + 1;
+    } else {
+      let pairs: Array<[string, string]>;
+      try {
+        pairs = await recordedScan(client, rec, c, keyOf(c, 0), keyOf(c, j));
+      } catch (e) {
+        return `client ${c}: scan failed: ${(e as Error).message}`;
+      }
+      const got = pairs.map(([, v]) => v).join('');
+      if (got !== last) return `client ${c}: scan returned ${JSON.stringify(got)}, expected ${JSON.stringify(last)}`;
+    }
+  }
+  return undefined;
+}
+
+/** Random partitions (each store on side A or B by a coin flip) and/or ~10% loss. */
+async function chaosLoop(cluster: Cluster, o: GenericOptions, stopped: () => boolean): Promise<void> {
+  if (o.unreliable) cluster.network.setFaults({ dropRate: 0.1 });
+  while (!stopped()) {
+    if (o.partitions) {
+      const a: number[] = [];
+      const b: number[] = [];
+      for (const id of cluster.ids) (cluster.random() < 0.5 ? a : b).push(id);
+      cluster.network.partition(a, b);
+    }
+    await sleep(500 + Math.floor(cluster.random() * 200));
+  }
+}
