@@ -8,7 +8,7 @@ import type { Test } from 'tap';
 import { checkHistory } from '../../src/checker/linearizability.js';
 import { HistoryRecorder } from '../../src/checker/history.js';
 import type { KvClient } from '../../src/client/kv-client.js';
-import { Cluster } from '../harness/cluster.js';
+import { Cluster } from '../../src/harness/in-process-cluster.js';
 
 export interface GenericOptions {
   readonly clients: number;

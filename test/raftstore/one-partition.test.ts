@@ -1,7 +1,7 @@
 // TinyKV's TestOnePartition2B: a leader stranded in a minority never answers a read or a
 // write, the majority moves on without it, and after healing it catches up.
 import t from 'tap';
-import { Cluster } from '../harness/cluster.js';
+import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');

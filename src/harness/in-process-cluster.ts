@@ -1,4 +1,4 @@
-// An in-process tinykv cluster for tests: N stores on real RocksDB in a temp directory,
+// An in-process tinykv cluster for tests and benchmarks: N stores on real RocksDB in a temp directory,
 // connected by a MemoryNetwork with fault filters, ticking from a ManualClock that a
 // driver advances at a fixed real-time rate. A store can be stopped (engines closed,
 // memory dropped) and restarted on the same directories, as a crash-restart would.
@@ -6,15 +6,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
-import type { StoreConnection } from '../../src/client/connection.js';
-import { KvClient } from '../../src/client/kv-client.js';
-import { ManualClock } from '../../src/raftstore/clock.js';
-import { MemoryNetwork } from '../../src/raftstore/memory-transport.js';
-import { createStore, Store } from '../../src/raftstore/store.js';
-import type { StoreId } from '../../src/raftstore/ids.js';
-import { StoreStoppedError } from '../../src/raftstore/errors.js';
-import { envelopeCodec } from '../../src/raftstore/envelope-codec.js';
+import { openRocksEngine } from '../engine/rocksdb-engine.js';
+import type { StoreConnection } from '../client/connection.js';
+import { KvClient } from '../client/kv-client.js';
+import { ManualClock } from '../raftstore/clock.js';
+import { MemoryNetwork } from '../raftstore/memory-transport.js';
+import { createStore, Store } from '../raftstore/store.js';
+import type { StoreId } from '../raftstore/ids.js';
+import { StoreStoppedError } from '../raftstore/errors.js';
+import { envelopeCodec } from '../raftstore/envelope-codec.js';
 
 export interface ClusterOptions {
   readonly stores: number;
