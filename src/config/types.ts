@@ -1,0 +1,39 @@
+// The shape of config/cluster.yaml once loaded and validated (see load.ts). Shared by
+// the store process, the orchestrator and the CLI.
+
+export interface StoreConfig {
+  readonly id: number;
+  /** "host:port" as written in the file. */
+  readonly addr: string;
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface RaftTiming {
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+}
+
+export interface ClusterConfig {
+  /** Absolute path of the file this came from. */
+  readonly file: string;
+  /** Names the cluster; a data directory written by another cluster is refused. */
+  readonly clusterId: string;
+  /** Absolute; a relative data_dir resolves against the file's folder. */
+  readonly dataDir: string;
+  readonly stores: readonly StoreConfig[];
+  readonly raft: RaftTiming;
+  readonly maxValueBytes: number;
+  readonly maxKeyBytes: number;
+}
+
+/** `<data_dir>/store-<id>`: the store's raftdb, kvdb, store.log and store.pid live here. */
+export function storeDir(cfg: ClusterConfig, id: number): string {
+  return `${cfg.dataDir}/store-${id}`;
+}
+
+/** A malformed or invalid cluster file; the message names the file and the field. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG';
+}

@@ -1,0 +1,69 @@
+// The admin API of a store (tinykvpb.Admin): status for `tinykv cluster status` and the
+// orchestrator's readiness checks, and fault control for `tinykv chaos`.
+
+import type { kvrpcpb } from '../gen/proto.js';
+import type { StoreId } from '../raftstore/ids.js';
+import type { Store } from '../raftstore/store.js';
+import type { FaultState } from '../raftstore/transport.js';
+import { NO_FAULTS } from '../raftstore/transport.js';
+import type { AdminHandlers } from '../rpc/services.js';
+
+export interface AdminDeps {
+  readonly storeId: StoreId;
+  readonly store: () => Store | undefined;
+  readonly startedAt: number;
+  readonly now: () => number;
+  readonly getFaults: () => FaultState;
+  readonly setFaults: (f: FaultState) => void;
+  readonly allStoreIds: readonly StoreId[];
+}
+
+/** Applies one FaultRequest to the current filters (see kvrpcpb.FaultRequest). */
+export function applyFaultRequest(cur: FaultState, req: kvrpcpb.IFaultRequest, self: StoreId, all: readonly StoreId[]): FaultState {
+  if (req.heal) return NO_FAULTS;
+  let next = cur;
+  if (req.isolate) next = { ...next, isolated: new Set([...next.isolated, self]) };
+  const a = (req.group_a ?? []).map(Number);
+  const b = (req.group_b ?? []).map(Number);
+  if (a.length > 0 || b.length > 0) {
+    // Stores named in neither group stay with nobody, like TinyKV's partition filter.
+    const known = new Set([...a, ...b]);
+    const rest = all.filter((s) => !known.has(s));
+    next = { ...next, partition: [new Set(a), new Set(b), ...rest.map((s) => new Set([s]))] };
+  }
+  const rate = Number(req.drop_rate ?? 0);
+  if (rate > 0) next = { ...next, dropRate: Math.min(1, rate) };
+  const delay = Number(req.delay_ms ?? 0);
+  if (delay > 0) next = { ...next, delayMs: delay };
+  return next;
+}
+
+export function adminHandlers(d: AdminDeps): AdminHandlers {
+  return {
+    status(_call, cb) {
+      const st = d.store()?.status()[0];
+      cb(null, {
+        store_id: d.storeId,
+        pid: process.pid,
+        region_id: st?.regionId ?? 0,
+        role: st?.role ?? 'starting',
+        term: st?.term ?? 0,
+        leader_id: st?.leaderStoreId ?? 0,
+        commit_index: st?.commitIndex ?? 0,
+        applied_index: st?.appliedIndex ?? 0,
+        last_index: st?.lastIndex ?? 0,
+        uptime_ms: Math.max(0, Math.round(d.now() - d.startedAt)),
+      });
+    },
+    fault(call, cb) {
+      const r = call.request;
+      const rate = Number(r.drop_rate ?? 0);
+      if (!(rate >= 0 && rate <= 1)) {
+        cb(null, { error: `drop_rate must be within [0, 1], got ${rate}` });
+        return;
+      }
+      d.setFaults(applyFaultRequest(d.getFaults(), r, d.storeId, d.allStoreIds));
+      cb(null, {});
+    },
+  };
+}

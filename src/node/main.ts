@@ -1,0 +1,80 @@
+// The store process entry point: `node dist/node/main.js --config FILE --store ID`, as
+// started by the orchestrator, or `tinykv store start --store ID --foreground` (which
+// calls runStoreProcess). Only this file reads argv, installs signal handlers and
+// decides the process exit code.
+//
+// Exit codes: 0 after a clean SIGTERM/SIGINT shutdown; 2 when the store cannot start
+// (bad config, unknown store, port in use, foreign or corrupt data directory), with one
+// line on stderr; 1 when a running store hits a fatal error.
+
+import { mkdirSync, realpathSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { loadClusterConfig } from '../config/load.js';
+import { storeDir } from '../config/types.js';
+import type { StoreId } from '../raftstore/ids.js';
+import { fileLogger } from './file-logger.js';
+import { createStoreServer } from './server.js';
+
+export interface StoreProcessOptions {
+  readonly configPath: string;
+  readonly storeId: number;
+  /** Also echo log lines to stderr (foreground mode). */
+  readonly echo?: boolean;
+}
+
+/** Starts the store and resolves once it has stopped after SIGTERM/SIGINT. */
+export async function runStoreProcess(o: StoreProcessOptions): Promise<void> {
+  const cfg = loadClusterConfig(o.configPath);
+  if (!cfg.stores.some((s) => s.id === o.storeId)) {
+    throw Object.assign(new Error(`store ${o.storeId} is not in ${cfg.file} (stores: ${cfg.stores.map((s) => s.id).join(', ')})`), { code: 'UNKNOWN_STORE' });
+  }
+  const dir = storeDir(cfg, o.storeId);
+  mkdirSync(dir, { recursive: true });
+  const logger = fileLogger(join(dir, 'store.log'), 'info', o.echo ? (l) => process.stderr.write(l + '\n') : undefined);
+  const server = createStoreServer(cfg, o.storeId as StoreId, logger);
+  await server.start();
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const onSignal = (sig: NodeJS.Signals) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info('signal received; stopping', { signal: sig });
+      server.stop().then(resolve, (e: Error) => {
+        logger.error('error while stopping', { error: e.message });
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+function parseArgs(argv: readonly string[]): { configPath: string; storeId: number } {
+  let configPath: string | undefined;
+  let storeId: number | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--config') configPath = argv[++i];
+    else if (a === '--store') storeId = Number(argv[++i]);
+    else throw Object.assign(new Error(`unknown argument ${a}`), { code: 'USAGE' });
+  }
+  if (!configPath) throw Object.assign(new Error('missing --config FILE'), { code: 'USAGE' });
+  if (storeId === undefined || !Number.isSafeInteger(storeId) || storeId <= 0) {
+    throw Object.assign(new Error('missing or invalid --store ID'), { code: 'USAGE' });
+  }
+  return { configPath, storeId };
+}
+
+const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (isEntry) {
+  try {
+    await runStoreProcess(parseArgs(process.argv.slice(2)));
+  } catch (e) {
+    process.stderr.write(`tinykv store: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
+    process.exitCode = 2;
+  }
+  // Exit explicitly: a half-started store may still hold a listening socket or timers.
+  process.exit(process.exitCode ?? 0);
+}

@@ -1,0 +1,108 @@
+// StoreServer: one store process's moving parts, built and started in order — gRPC
+// server bound on the store's address, both engines opened, identity checked, region
+// bootstrapped or reloaded, raft transport connected — and stopped in reverse: stop
+// accepting, finish in-flight requests, settle pending proposals, close RocksDB.
+
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import type { ClusterConfig } from '../config/types.js';
+import { storeDir } from '../config/types.js';
+import { openRocksEngine } from '../engine/rocksdb-engine.js';
+import type { KvEngine } from '../engine/kv-engine.js';
+import type { Logger } from '../raft/index.js';
+import { realClock } from '../raftstore/clock.js';
+import { StoreStoppedError } from '../raftstore/errors.js';
+import type { StoreId } from '../raftstore/ids.js';
+import { createStore } from '../raftstore/store.js';
+import type { Store } from '../raftstore/store.js';
+import { AdminService, RaftService, TinyKvService } from '../rpc/services.js';
+import { adminHandlers } from './admin-service.js';
+import { GrpcTransport } from './grpc-transport.js';
+import { checkOrWriteIdentity } from './identity.js';
+import { InFlight, kvHandlers } from './kv-service.js';
+
+export class PortInUseError extends Error {
+  readonly code = 'PORT_IN_USE';
+}
+
+export interface StoreServer {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: Logger): StoreServer {
+  const me = cfg.stores.find((s) => s.id === storeId);
+  if (!me) throw new RangeError(`store ${storeId} is not in ${cfg.file}`);
+  const dir = storeDir(cfg, storeId);
+  const addrs = new Map<StoreId, string>(cfg.stores.map((s) => [s.id, s.addr]));
+  const transport = new GrpcTransport(storeId, addrs, logger);
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const startedAt = realClock.now();
+  let store: Store | undefined;
+  const opened: KvEngine[] = [];
+  const running = (): Store => {
+    if (!store) throw new StoreStoppedError(storeId);
+    return store;
+  };
+  const inflight = new InFlight();
+  server.addService(TinyKvService, kvHandlers(running, inflight));
+  server.addService(RaftService, transport.handlers((env) => store?.onRaftMessage(env)));
+  server.addService(AdminService, adminHandlers({
+    storeId, store: () => store, startedAt, now: realClock.now, allStoreIds: cfg.stores.map((s) => s.id),
+    getFaults: () => transport.getFaults(), setFaults: (f) => transport.setFaults(f),
+  }));
+
+  async function bind(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      server.bindAsync(`${me!.host}:${me!.port}`, grpc.ServerCredentials.createInsecure(), (err) => {
+        if (!err) return resolve();
+        const inUse = /EADDRINUSE|address already in use/i.test(err.message);
+        reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`) : err);
+      });
+    });
+  }
+
+  return {
+    async start() {
+      await mkdir(dir, { recursive: true });
+      await bind();
+      const raft = await openRocksEngine(join(dir, 'raftdb'));
+      opened.push(raft);
+      const kv = await openRocksEngine(join(dir, 'kvdb'));
+      opened.push(kv);
+      await checkOrWriteIdentity(kv, dir, cfg.clusterId, storeId);
+      const s = createStore({
+        storeId, clusterStoreIds: cfg.stores.map((x) => x.id), engines: { raft, kv }, transport,
+        clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
+        heartbeatTick: cfg.raft.heartbeatTicks, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,
+        logger, onFatal: (e) => {
+          logger.error('fatal store error; exiting', { error: e.message });
+          process.exitCode = 1;
+          void this.stop();
+        },
+      });
+      await s.start();
+      store = s;
+      logger.info('store started', { storeId, addr: me!.addr, pid: process.pid });
+    },
+    async stop() {
+      // Stop taking new requests and let in-flight client requests finish (bounded; raft
+      // keeps running meanwhile so they can commit), then close the raft streams.
+      const shutdown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      await inflight.drained(2000);
+      transport.close();
+      let force: NodeJS.Timeout | undefined;
+      const forced = new Promise<void>((resolve) => {
+        force = setTimeout(() => { server.forceShutdown(); resolve(); }, 1000);
+      });
+      await Promise.race([shutdown, forced]);
+      clearTimeout(force);
+      const s = store;
+      store = undefined;
+      if (s) await s.stop();
+      else await Promise.all(opened.map((e) => e.close()));
+      logger.info('store stopped', { storeId });
+    },
+  };
+}

@@ -1,0 +1,61 @@
+// gRPC service definitions of a store (tinykvpb.proto), built by hand over the
+// protobufjs static code: grpc-js needs method descriptors with serializers, which the
+// generated classes do not provide. Shared by the server (src/node) and the clients
+// (src/client); together with those two they are the only files that import gRPC.
+
+import type * as grpc from '@grpc/grpc-js';
+import { kvrpcpb, raft_serverpb, tinykvpb } from '../gen/proto.js';
+
+interface Codec<T> {
+  encode(m: T): { finish(): Uint8Array };
+  decode(b: Uint8Array): T;
+}
+
+function method<Req, Res>(
+  path: string, req: Codec<Req>, res: Codec<Res>, requestStream = false,
+): grpc.MethodDefinition<Req, Res> {
+  return {
+    path,
+    requestStream,
+    responseStream: false,
+    requestSerialize: (m: Req) => Buffer.from(req.encode(m).finish()),
+    requestDeserialize: (b: Buffer) => req.decode(b),
+    responseSerialize: (m: Res) => Buffer.from(res.encode(m).finish()),
+    responseDeserialize: (b: Buffer) => res.decode(b),
+  };
+}
+
+type C<T> = Codec<T>;
+const c = <T>(x: unknown): C<T> => x as C<T>;
+
+export const TinyKvService = {
+  rawGet: method<kvrpcpb.IRawGetRequest, kvrpcpb.IRawGetResponse>('/tinykvpb.TinyKv/RawGet', c(kvrpcpb.RawGetRequest), c(kvrpcpb.RawGetResponse)),
+  rawPut: method<kvrpcpb.IRawPutRequest, kvrpcpb.IRawPutResponse>('/tinykvpb.TinyKv/RawPut', c(kvrpcpb.RawPutRequest), c(kvrpcpb.RawPutResponse)),
+  rawDelete: method<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>('/tinykvpb.TinyKv/RawDelete', c(kvrpcpb.RawDeleteRequest), c(kvrpcpb.RawDeleteResponse)),
+  rawScan: method<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>('/tinykvpb.TinyKv/RawScan', c(kvrpcpb.RawScanRequest), c(kvrpcpb.RawScanResponse)),
+} as const;
+
+export const RaftService = {
+  raftStream: method<raft_serverpb.IRaftMessageBatch, tinykvpb.IDone>('/tinykvpb.Raft/RaftStream', c(raft_serverpb.RaftMessageBatch), c(tinykvpb.Done), true),
+} as const;
+
+export const AdminService = {
+  status: method<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>('/tinykvpb.Admin/Status', c(kvrpcpb.StatusRequest), c(kvrpcpb.StatusResponse)),
+  fault: method<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>('/tinykvpb.Admin/Fault', c(kvrpcpb.FaultRequest), c(kvrpcpb.FaultResponse)),
+} as const;
+
+export type TinyKvHandlers = {
+  rawGet: grpc.handleUnaryCall<kvrpcpb.IRawGetRequest, kvrpcpb.IRawGetResponse>;
+  rawPut: grpc.handleUnaryCall<kvrpcpb.IRawPutRequest, kvrpcpb.IRawPutResponse>;
+  rawDelete: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>;
+  rawScan: grpc.handleUnaryCall<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>;
+};
+
+export type RaftHandlers = {
+  raftStream: grpc.handleClientStreamingCall<raft_serverpb.IRaftMessageBatch, tinykvpb.IDone>;
+};
+
+export type AdminHandlers = {
+  status: grpc.handleUnaryCall<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>;
+  fault: grpc.handleUnaryCall<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>;
+};
