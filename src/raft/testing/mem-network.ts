@@ -1,12 +1,53 @@
 // A tiny synchronous harness for unit tests of the Raft core: N RawNodes over
 // MemoryStorage, with a message queue the test drains explicitly. Persisting a Ready
 // is modelled by appending to MemoryStorage before messages are queued.
+// Tests can shape the network (one-way cuts, drop predicates, crashes), look at every
+// delivered message (observe), hand-pick which queued messages go out (take/send), and
+// seed each node's storage (e.g. divergent logs) and config.
 
 import type { Config } from '../config.js';
 import { MemoryStorage } from '../storage.js';
 import { RawNode } from '../raw-node.js';
-import type { Entry, Message, NodeId, ReadState } from '../types.js';
+import type { Entry, Message, NodeId, ReadState, Ready, Term } from '../types.js';
 import { seededRng } from '../rng.js';
+
+// ---- one node, driven by hand ----------------------------------------------------
+
+/** A RawNode over `storage` with test defaults (electionTick 10, heartbeatTick 1). */
+export function newTestNode(id: NodeId, storage: MemoryStorage, config: Partial<Config> = {}): RawNode {
+  return new RawNode({
+    id, storage, electionTick: 10, heartbeatTick: 1, preVote: false, checkQuorum: false,
+    rng: seededRng(id), ...config,
+  });
+}
+
+/** Handles one Ready as the application would (persist, then advance); returns it. */
+export function persistReady(node: RawNode, storage: MemoryStorage): Ready {
+  const rd = node.ready();
+  storage.append(rd.entries);
+  if (rd.hardState) storage.setHardState(rd.hardState);
+  node.advance(rd);
+  return rd;
+}
+
+/** Persists Readies until there are none left; returns all of their messages. */
+export function drainMessages(node: RawNode, storage: MemoryStorage): Message[] {
+  const out: Message[] = [];
+  for (let i = 0; node.hasReady(); i++) {
+    if (i >= 1000) throw new Error('drainMessages: the node never runs out of Readies');
+    out.push(...persistReady(node, storage).messages);
+  }
+  return out;
+}
+
+/** A storage whose log holds, after the bootstrap point (5, 5), entries of `terms`. */
+export function storageWithLog(voters: readonly NodeId[], terms: readonly Term[], hard?: { term?: Term; vote?: NodeId; commit?: number }): MemoryStorage {
+  const st = new MemoryStorage(voters, 5, 5);
+  st.append(terms.map((term, i) => ({ term, index: 6 + i, type: 'normal' as const, data: new Uint8Array([i & 0xff]) })));
+  const lastTerm = terms.length > 0 ? terms[terms.length - 1]! : 5;
+  st.setHardState({ term: hard?.term ?? lastTerm, vote: hard?.vote ?? 0, commit: hard?.commit ?? 5 });
+  return st;
+}
 
 export interface MemNetworkOptions {
   readonly ids: readonly NodeId[];
@@ -16,7 +57,18 @@ export interface MemNetworkOptions {
   readonly checkQuorum?: boolean;
   readonly seed?: number;
   readonly config?: Partial<Config>;
+  /** Per-node overrides, applied after `config` (e.g. PreVote off on one node). */
+  readonly configFor?: (id: NodeId) => Partial<Config> | undefined;
+  /** Initial durable state per node; default: bootstrapped at index 5, term 5. */
+  readonly storage?: (id: NodeId, ids: readonly NodeId[]) => MemoryStorage;
 }
+
+/** Decides whether a message in flight is lost. */
+export type DropRule = (m: Message) => boolean;
+/** Replaces a message in flight (e.g. carries only a prefix of its entries). */
+export type RewriteRule = (m: Message) => Message;
+/** Sees each Ready after it is persisted and before its messages are queued. */
+export type ReadyObserver = (id: NodeId, rd: Ready, storage: MemoryStorage) => void;
 
 export class MemNetwork {
   readonly nodes = new Map<NodeId, RawNode>();
@@ -26,20 +78,24 @@ export class MemNetwork {
   queue: Message[] = [];
   /** Pairs (from→to) whose messages are dropped. */
   private cut = new Set<string>();
+  private dropRules: DropRule[] = [];
+  private rewriteRules: RewriteRule[] = [];
+  private observers: Array<(m: Message) => void> = [];
+  private readyObservers: ReadyObserver[] = [];
 
   constructor(private readonly opts: MemNetworkOptions) {
     for (const id of opts.ids) {
-      this.storages.set(id, new MemoryStorage(opts.ids, 5, 5));
+      this.storages.set(id, opts.storage ? opts.storage(id, opts.ids) : new MemoryStorage(opts.ids, 5, 5));
       this.start(id);
     }
   }
 
-  private start(id: NodeId): void {
+  private start(id: NodeId, extra?: Partial<Config>): void {
     const o = this.opts;
     this.nodes.set(id, new RawNode({
       id, storage: this.storages.get(id)!, electionTick: o.electionTick ?? 10,
       heartbeatTick: o.heartbeatTick ?? 1, preVote: o.preVote ?? true, checkQuorum: o.checkQuorum ?? true,
-      rng: seededRng((o.seed ?? 1) * 1000 + id), ...o.config,
+      rng: seededRng((o.seed ?? 1) * 1000 + id), ...o.config, ...o.configFor?.(id), ...extra,
     }));
     this.applied.set(id, []);
     this.readStates.set(id, []);
@@ -54,11 +110,13 @@ export class MemNetwork {
   /** Handles every pending Ready of every node (persist, queue messages, apply). */
   processReadies(): void {
     for (const [id, n] of this.nodes) {
-      while (n.hasReady()) {
+      for (let i = 0; n.hasReady(); i++) {
+        if (i >= 1000) throw new Error(`processReadies: node ${id} never runs out of Readies`);
         const rd = n.ready();
         const st = this.storages.get(id)!;
         st.append(rd.entries);
         if (rd.hardState) st.setHardState(rd.hardState);
+        for (const see of this.readyObservers) see(id, rd, st);
         this.queue.push(...rd.messages);
         this.applied.get(id)!.push(...rd.committedEntries);
         this.readStates.get(id)!.push(...rd.readStates);
@@ -79,10 +137,69 @@ export class MemNetwork {
     throw new Error('stabilize: network did not quiesce');
   }
 
-  deliver(m: Message): void {
-    if (this.cut.has(`${m.from}>${m.to}`)) return;
+  deliver(msg: Message): void {
+    if (this.cut.has(`${msg.from}>${msg.to}`)) return;
+    if (this.dropRules.some((drop) => drop(msg))) return;
+    const m = this.rewriteRules.reduce((cur, rewrite) => rewrite(cur), msg);
     const n = this.nodes.get(m.to);
-    if (n) n.step(m);
+    if (!n) return;
+    for (const see of this.observers) see(m);
+    n.step(m);
+  }
+
+  /** Persists every pending Ready, then removes and returns the queued messages. */
+  take(): Message[] {
+    this.processReadies();
+    const out = this.queue;
+    this.queue = [];
+    return out;
+  }
+
+  /** Puts messages (e.g. picked from take(), possibly edited) back in flight. */
+  send(...msgs: Message[]): void {
+    this.queue.push(...msgs);
+  }
+
+  /** Loses messages from `from` to `to` (one direction only) until heal(). */
+  cutOneWay(from: NodeId, to: NodeId): void {
+    this.cut.add(`${from}>${to}`);
+  }
+
+  /** Loses every message matching `rule` until heal(). */
+  drop(rule: DropRule): void {
+    this.dropRules.push(rule);
+  }
+
+  /** Rewrites every message in flight with `rule` until heal(). */
+  rewrite(rule: RewriteRule): void {
+    this.rewriteRules.push(rule);
+  }
+
+  /** Calls `fn` with each Ready once persisted, before its messages are queued. */
+  observeReady(fn: ReadyObserver): void {
+    this.readyObservers.push(fn);
+  }
+
+  /** Calls `fn` with every message that reaches a live node, before it is stepped. */
+  observe(fn: (m: Message) => void): void {
+    this.observers.push(fn);
+  }
+
+  /** Ticks one node `n` times. */
+  tick(id: NodeId, n = 1): void {
+    for (let i = 0; i < n; i++) this.node(id).tick();
+  }
+
+  /** Stops a node: it gets no ticks and messages to it are lost; its storage survives. */
+  crash(id: NodeId): void {
+    this.node(id);
+    this.nodes.delete(id);
+  }
+
+  /** Starts a crashed node again from its storage, with optional config overrides. */
+  recover(id: NodeId, extra?: Partial<Config>): void {
+    if (this.nodes.has(id)) throw new Error(`recover: node ${id} is running`);
+    this.start(id, extra);
   }
 
   isolate(id: NodeId): void {
@@ -95,6 +212,8 @@ export class MemNetwork {
 
   heal(): void {
     this.cut.clear();
+    this.dropRules = [];
+    this.rewriteRules = [];
   }
 
   tickAll(n = 1): void {
@@ -111,4 +230,13 @@ export class MemNetwork {
     this.nodes.delete(id);
     this.start(id);
   }
+}
+
+/** A settled group (3 nodes unless `ids` says otherwise) in which node 1 won the first election. */
+export function groupLedBy1(opts: Partial<MemNetworkOptions> = {}): MemNetwork {
+  const net = new MemNetwork({ ids: [1, 2, 3], ...opts });
+  net.node(1).campaign();
+  net.stabilize();
+  if (net.leader() !== 1) throw new Error('setup: node 1 did not win');
+  return net;
 }

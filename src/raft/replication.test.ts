@@ -1,0 +1,211 @@
+// Log replication (Raft §5.3): appending, committing by majority, learning the commit
+// index, repairing divergent followers (with the fast backtracking of §5.3's closing
+// paragraphs), never undoing committed entries, recovering lost appends, and refusing
+// proposals away from the leader.
+
+import t from 'tap';
+import { ProposalDroppedError } from './errors.js';
+import { MemoryStorage } from './storage.js';
+import type { Message, MsgAppend, NodeId } from './types.js';
+import { drainMessages, MemNetwork, newTestNode, storageWithLog } from './testing/mem-network.js';
+import type { MemNetworkOptions } from './testing/mem-network.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** A group whose node 1 has won an election and replicated its first entry everywhere. */
+function groupLedBy1(opts: Partial<MemNetworkOptions> & { ids: readonly NodeId[] }): MemNetwork {
+  const net = new MemNetwork({ preVote: false, checkQuorum: false, ...opts });
+  net.node(1).campaign();
+  net.stabilize();
+  if (net.leader() !== 1) throw new Error('setup: node 1 did not win');
+  return net;
+}
+
+/** [index, term] of every entry in a storage after the bootstrap point. */
+function logOf(st: MemoryStorage): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  for (let i = st.firstIndex(); i <= st.lastIndex(); i++) out.push([i, st.term(i)]);
+  return out;
+}
+
+const isAppendTo = (to: NodeId) => (m: Message) => m.type === 'MsgAppend' && m.to === to;
+
+t.test('Raft §5.3: the leader commits an entry once a majority stores it, not before', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3, 4, 5] });
+  const term = net.node(1).status().term;
+  const { index } = net.node(1).propose(enc('x'));
+  t.equal(index, 7, 'the entry goes after the leader\'s first entry (6)');
+  const out = net.take();
+  const apps = out.filter((m): m is MsgAppend => m.type === 'MsgAppend');
+  t.same(apps.map((m) => [m.to, m.index, m.logTerm, m.entries.map((e) => [e.index, e.term, dec(e.data)])]),
+    [2, 3, 4, 5].map((to) => [to, 6, term, [[7, term, 'x']]]), 'sent to every follower with the preceding index and term');
+  t.same(net.storages.get(1)!.lastIndex(), 7, 'and stored by the leader itself');
+
+  const deliverAndAnswer = (to: NodeId) => {
+    net.deliver(apps.find((m) => m.to === to)!);
+    for (const m of net.take()) if (m.from === to) net.deliver(m);
+  };
+  deliverAndAnswer(2);
+  t.equal(net.node(1).status().commit, 6, 'two of five copies: not committed');
+  deliverAndAnswer(3);
+  t.equal(net.node(1).status().commit, 7, 'three of five copies: committed');
+  net.take();
+  t.same(net.applied.get(1)!.map((e) => e.index), [6, 7], 'and applied by the leader');
+  t.equal(net.node(2).status().commit, 6, 'a follower learns the commit only from a later message');
+});
+
+t.test('Raft §5.3: followers learn the commit index from appends and from heartbeats', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  // Keep the commit-carrying follow-up appends from arriving: only the first append of
+  // the proposal gets through to each follower.
+  let firstRound = true;
+  net.drop((m) => m.type === 'MsgAppend' && !firstRound);
+  net.node(1).propose(enc('y'));
+  for (const m of net.take()) net.deliver(m);
+  firstRound = false;
+  net.stabilize();
+  t.equal(net.node(1).status().commit, 7);
+  t.same([2, 3].map((id) => net.node(id).status().commit), [6, 6], 'followers hold index 7 but do not know it committed');
+  net.tick(1);
+  net.stabilize();
+  t.same([2, 3].map((id) => net.node(id).status().commit), [7, 7], 'the next heartbeat carries the commit index');
+  t.same(net.applied.get(2)!.map((e) => dec(e.data)), ['', 'y']);
+
+  net.heal();
+  net.node(1).propose(enc('z'));
+  net.stabilize();
+  t.same([1, 2, 3].map((id) => net.node(id).status().commit), [8, 8, 8], 'and the follow-up append after a commit carries it too');
+});
+
+t.test('Raft §5.3: a heartbeat never makes a follower commit past what it holds', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  net.drop(isAppendTo(3));
+  net.node(1).propose(enc('a'));
+  net.node(1).propose(enc('b'));
+  net.stabilize();
+  t.equal(net.node(1).status().commit, 8);
+  net.drop((m) => m.type === 'MsgHeartbeatResponse'); // so the heartbeat does not trigger a resend
+  net.tick(1);
+  net.stabilize();
+  const s3 = net.node(3).status();
+  t.same([s3.lastIndex, s3.commit], [6, 6], 'node 3 commits only up to the entry it has');
+});
+
+t.test('Raft §5.3: a follower with a conflicting tail has it deleted and replaced', async (t) => {
+  // Common prefix 6..7 (term 6); the future leader has 8..9 of term 8, follower 2 has an
+  // uncommitted tail 8..11 of term 7 and follower 3 has only the prefix.
+  const logs: Record<number, number[]> = { 1: [6, 6, 8, 8], 2: [6, 6, 7, 7, 7, 7], 3: [6, 6] };
+  const net = groupLedBy1({ ids: [1, 2, 3], storage: (id, ids) => storageWithLog(ids, logs[id]!, { commit: 7 }) });
+  const term = net.node(1).status().term;
+  t.equal(term, 9);
+  const want: Array<[number, number]> = [[6, 6], [7, 6], [8, 8], [9, 8], [10, 9]];
+  for (const id of [1, 2, 3]) t.same(logOf(net.storages.get(id)!), want, `node ${id} holds the leader's log`);
+  t.same(net.applied.get(2)!.map((e) => [e.index, e.term]), want, 'node 2 applies the leader\'s entries, not its old tail');
+});
+
+t.test('Raft §5.3: fast backtracking skips a whole divergent term in one round trip', async (t) => {
+  const run = (followerLogs: Record<number, number[]>) => {
+    const leaderLog = [...Array(5).fill(6), ...Array(20).fill(8)]; // 6..10 term 6, 11..30 term 8
+    const logs: Record<number, number[]> = { 1: leaderLog, ...followerLogs };
+    const rejects = new Map<NodeId, number>();
+    const net = new MemNetwork({
+      ids: [1, 2, 3], preVote: false, checkQuorum: false,
+      storage: (id, ids) => storageWithLog(ids, logs[id]!, { commit: 10 }),
+    });
+    net.observe((m) => {
+      if (m.type === 'MsgAppendResponse' && m.reject) rejects.set(m.from, (rejects.get(m.from) ?? 0) + 1);
+    });
+    net.node(1).campaign();
+    net.stabilize();
+    return { net, rejects };
+  };
+  // Follower 2: 6..10 term 6, then 40 entries of term 7. Follower 3: 6..10 only.
+  const { net, rejects } = run({ 2: [...Array(5).fill(6), ...Array(40).fill(7)], 3: Array(5).fill(6) });
+  t.equal(net.leader(), 1);
+  t.same([rejects.get(2), rejects.get(3)], [1, 1], 'one rejection each, where one per entry would take 20');
+  for (const id of [2, 3]) {
+    t.same(logOf(net.storages.get(id)!), logOf(net.storages.get(1)!), `node ${id} converged`);
+    t.equal(net.node(id).status().lastIndex, 31);
+  }
+});
+
+t.test('Raft §5.3: a follower never truncates entries it knows are committed', async (t) => {
+  const st = storageWithLog([1, 2, 3], [6, 6, 6], { term: 6, commit: 8 });
+  const n = newTestNode(2, st);
+  // A (misbehaving or reordered) append from a later term that would overwrite 7 and 8.
+  n.step({
+    type: 'MsgAppend', from: 1, to: 2, term: 7, index: 6, logTerm: 6, commit: 8,
+    entries: [{ index: 7, term: 7, type: 'normal', data: enc('p') }, { index: 8, term: 7, type: 'normal', data: enc('q') }],
+  });
+  const out = drainMessages(n, st);
+  t.same(logOf(st), [[6, 6], [7, 6], [8, 6]], 'committed entries untouched');
+  t.same(out.map((m) => m.type === 'MsgAppendResponse' && [m.to, m.reject, m.index]), [[1, false, 8]],
+    'the leader is told the follower already holds up to its commit index');
+});
+
+t.test('Raft §5.3: appends lost in the network are sent again after a heartbeat', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  net.drop(isAppendTo(3));
+  for (const s of ['a', 'b', 'c']) net.node(1).propose(enc(s));
+  net.stabilize();
+  t.equal(net.node(1).status().commit, 9, 'committed with node 2');
+  t.equal(net.node(3).status().lastIndex, 6, 'node 3 missed all three');
+  net.heal();
+  net.stabilize();
+  t.equal(net.node(3).status().lastIndex, 6, 'nothing is resent without a trigger');
+  net.tick(1);
+  net.stabilize();
+  t.same([net.node(3).status().lastIndex, net.node(3).status().commit], [9, 9], 'one heartbeat round repairs it');
+  t.same(net.applied.get(3)!.map((e) => dec(e.data)), ['', 'a', 'b', 'c']);
+  t.same(net.node(1).progress(3), { match: 9, next: 10, state: 'replicate' });
+});
+
+t.test('Raft §5.3: a full inflights window of lost appends does not wedge replication', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3], config: { maxInflightMsgs: 2 } });
+  let lost = 0;
+  net.drop((m) => {
+    if (!isAppendTo(3)(m)) return false;
+    lost++;
+    return true;
+  });
+  for (let i = 0; i < 5; i++) net.node(1).propose(enc(`p${i}`));
+  net.stabilize();
+  t.equal(lost, 2, 'flow control stops sending to node 3 once two appends are unacknowledged');
+  t.equal(net.node(1).status().commit, 11, 'the majority still commits');
+  net.heal();
+  net.node(1).propose(enc('more'));
+  net.stabilize();
+  t.equal(net.node(3).status().lastIndex, 6, 'a proposal alone cannot pass the full window');
+  net.tick(1);
+  net.stabilize();
+  t.same([net.node(3).status().lastIndex, net.node(3).status().commit], [12, 12], 'a heartbeat round unwedges it');
+  net.node(1).propose(enc('after'));
+  net.stabilize();
+  t.equal(net.node(3).status().commit, 13, 'and streaming resumes');
+});
+
+t.test('Raft §5.1: proposals off the leader fail with ProposalDroppedError and the leader hint', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  const err = t.throws(() => net.node(2).propose(enc('x')));
+  t.ok(err instanceof ProposalDroppedError);
+  t.match(err, { code: 'PROPOSAL_DROPPED', leader: 1 });
+  t.throws(() => net.node(3).proposeBatch([enc('x'), enc('y')]), { code: 'PROPOSAL_DROPPED', leader: 1 });
+  t.equal(net.node(2).status().lastIndex, 6, 'nothing was appended');
+
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const cand = newTestNode(1, st);
+  cand.campaign();
+  t.throws(() => cand.propose(enc('x')), { code: 'PROPOSAL_DROPPED', leader: 0 }, 'a candidate knows no leader');
+});
+
+t.test('Raft §5.3: a batch proposal takes consecutive indexes in the leader\'s term', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  const { firstIndex, term } = net.node(1).proposeBatch([enc('a'), enc('b'), enc('c')]);
+  t.same([firstIndex, term], [7, 6]);
+  net.stabilize();
+  for (const id of [1, 2, 3]) {
+    t.same(net.applied.get(id)!.slice(1).map((e) => [e.index, e.term, dec(e.data)]),
+      [[7, 6, 'a'], [8, 6, 'b'], [9, 6, 'c']], `node ${id}`);
+  }
+});

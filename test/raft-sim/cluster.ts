@@ -1,0 +1,319 @@
+// A simulated Raft group: N RawNodes, each over a MemoryStorage that stands for its
+// disk. Handling a node's Ready follows the contract in order — append entries and set
+// the hard state in storage (the fsync), hand messages to the network, apply committed
+// entries to the node's state machine, advance — and tells the SafetyChecker about each
+// stage. A crash drops the RawNode and its state machine but keeps the storage; a
+// restart builds a new RawNode over the same storage, with applied 0, and an empty state
+// machine that applies the log again. Only RawNode's public API is used.
+
+import type { Entry, FaultInjection, Message, NodeId, Ready, StateRole, Term } from '../../src/raft/index.js';
+import { MemoryStorage, ProposalDroppedError, RawNode, seededRng } from '../../src/raft/index.js';
+import { SimViolation } from './invariants.js';
+import type { SafetyChecker } from './invariants.js';
+import type { SimNetwork } from './network.js';
+import { showBytes } from './trace.js';
+import type { Trace } from './trace.js';
+
+/** Where a bootstrapped group's log starts (TinyKV's RAFT_INIT_LOG_INDEX/TERM). */
+export const INIT_INDEX = 5;
+export const INIT_TERM = 5;
+
+const utf8 = new TextEncoder();
+
+/** The Raft settings every node of a run shares. */
+export interface NodeSetup {
+  readonly electionTick: number;
+  readonly heartbeatTick: number;
+  readonly preVote: boolean;
+  readonly checkQuorum: boolean;
+  readonly maxSizePerMsg: number;
+  readonly maxInflightMsgs: number;
+  readonly faults: FaultInjection;
+}
+
+export interface ClusterOptions {
+  readonly ids: readonly NodeId[];
+  /** Seeds each node's own RNG (per node and per life), so election timeouts vary. */
+  readonly seed: number;
+  readonly setup: NodeSetup;
+  readonly net: SimNetwork;
+  readonly trace: Trace;
+  readonly checker: SafetyChecker;
+  /**
+   * Consulted after each Ready is persisted; true kills the node right there, before it
+   * sends or applies anything (the schedule uses it to crash leaders as they commit).
+   */
+  readonly crashPoint?: (id: NodeId, rd: Ready) => boolean;
+}
+
+export interface LeaderView {
+  readonly id: NodeId;
+  readonly term: Term;
+}
+
+/** A well-mixed 32-bit seed from a few small integers. */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h = Math.imul(h ^ (p >>> 0), 0x01000193);
+    h = Math.imul(h ^ (h >>> 15), 0x85ebca77);
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+export class SimCluster {
+  readonly ids: readonly NodeId[];
+  /** Each node's durable state; survives crashes. */
+  readonly storages = new Map<NodeId, MemoryStorage>();
+  /** Each live node's state machine: what its current life has applied, in order. */
+  readonly applied = new Map<NodeId, Entry[]>();
+  /** Counters for the run summary. */
+  crashes = 0;
+  proposals = 0;
+  readStates = 0;
+  private readonly nodes = new Map<NodeId, RawNode>();
+  private readonly lives = new Map<NodeId, number>();
+  /** Last role and term seen per live node, to trace changes. */
+  private readonly seen = new Map<NodeId, { role: StateRole; term: Term }>();
+
+  constructor(private readonly opts: ClusterOptions) {
+    this.ids = opts.ids;
+    for (const id of opts.ids) {
+      this.storages.set(id, new MemoryStorage(opts.ids, INIT_INDEX, INIT_TERM));
+      this.lives.set(id, 0);
+      this.start(id);
+    }
+  }
+
+  private start(id: NodeId): void {
+    const s = this.opts.setup;
+    const life = this.lives.get(id)!;
+    const node = this.guard(id, () => new RawNode({
+      id, storage: this.storages.get(id)!, applied: 0,
+      electionTick: s.electionTick, heartbeatTick: s.heartbeatTick, preVote: s.preVote, checkQuorum: s.checkQuorum,
+      maxSizePerMsg: s.maxSizePerMsg, maxInflightMsgs: s.maxInflightMsgs, faults: s.faults,
+      rng: seededRng(mixSeed(this.opts.seed, id, life)),
+    }));
+    this.nodes.set(id, node);
+    this.applied.set(id, []);
+    this.opts.checker.onRestart(id, this.storages.get(id)!);
+    this.observe(id);
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.nodes.has(id);
+  }
+
+  upIds(): NodeId[] {
+    return this.ids.filter((id) => this.nodes.has(id));
+  }
+
+  downIds(): NodeId[] {
+    return this.ids.filter((id) => !this.nodes.has(id));
+  }
+
+  node(id: NodeId): RawNode | undefined {
+    return this.nodes.get(id);
+  }
+
+  // ---- inputs -----------------------------------------------------------------
+
+  tick(id: NodeId): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    this.guard(id, () => n.tick());
+    this.observe(id);
+  }
+
+  tickAll(): void {
+    for (const id of this.upIds()) this.tick(id);
+  }
+
+  campaign(id: NodeId): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    this.opts.trace.record({ k: 'campaign', node: id });
+    this.guard(id, () => n.campaign());
+    this.observe(id);
+  }
+
+  /** Delivers a message, unless a partition or a crash stands in the way. */
+  deliver(m: Message): void {
+    const why = this.opts.net.blocked(m, (id) => this.nodes.has(id));
+    if (why) {
+      this.opts.trace.record({ k: 'drop', m, why });
+      return;
+    }
+    this.opts.trace.record({ k: 'deliver', m });
+    this.guard(m.to, () => this.nodes.get(m.to)!.step(m));
+    this.observe(m.to);
+  }
+
+  /** Proposes `data` on node `id`; returns its position, or undefined if not the leader. */
+  propose(id: NodeId, data: string): { index: number; term: Term } | undefined {
+    const n = this.nodes.get(id);
+    if (!n) return undefined;
+    const r = this.guard(id, () => {
+      try {
+        return n.propose(utf8.encode(data));
+      } catch (e) {
+        if (e instanceof ProposalDroppedError) return undefined;
+        throw e;
+      }
+    });
+    if (r) {
+      this.proposals++;
+      this.opts.checker.onProposed(data, r.index, r.term);
+      this.opts.trace.record({ k: 'propose', node: id, data, index: r.index, term: r.term });
+    }
+    return r;
+  }
+
+  readIndex(id: NodeId, ctx: string): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    const floor = this.opts.checker.onReadIndex(id, ctx, this.opts.trace.step);
+    this.opts.trace.record({ k: 'read', node: id, ctx, floor });
+    this.guard(id, () => n.readIndex(utf8.encode(ctx)));
+    this.observe(id);
+  }
+
+  // ---- crash and restart -------------------------------------------------------
+
+  /**
+   * Kills a node: its RawNode, unpersisted entries, unsent messages and state machine
+   * are gone. With `midReady`, it dies after persisting a pending Ready, before sending.
+   */
+  crash(id: NodeId, midReady: boolean): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    const mid = midReady && n.hasReady();
+    if (mid) this.persist(id, this.guard(id, () => n.ready()));
+    this.kill(id, mid);
+  }
+
+  private kill(id: NodeId, midReady: boolean): void {
+    this.opts.trace.record({ k: 'crash', node: id, midReady });
+    this.nodes.delete(id);
+    this.applied.delete(id);
+    this.seen.delete(id);
+    this.crashes++;
+  }
+
+  restart(id: NodeId): void {
+    if (this.nodes.has(id)) return;
+    this.lives.set(id, this.lives.get(id)! + 1);
+    this.opts.trace.record({ k: 'restart', node: id });
+    this.start(id);
+  }
+
+  // ---- Ready ------------------------------------------------------------------
+
+  /** Handles every Ready node `id` has: persist, send, apply, advance. */
+  handleReady(id: NodeId): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    for (let rounds = 0; this.guard(id, () => n.hasReady()); rounds++) {
+      if (rounds > 100) throw new SimViolation('core exception', `n${id} still hasReady() after 100 Ready rounds`);
+      const rd = this.guard(id, () => n.ready());
+      this.persist(id, rd);
+      if (this.opts.crashPoint?.(id, rd)) {
+        this.kill(id, true);
+        return;
+      }
+      for (const m of rd.messages) this.opts.net.send(m);
+      this.apply(id, rd.committedEntries);
+      for (const rs of rd.readStates) {
+        this.readStates++;
+        this.opts.trace.record({ k: 'readState', node: id, ctx: showBytes(rs.context), index: rs.index });
+        this.opts.checker.onReadState(id, rs);
+      }
+      this.guard(id, () => n.advance(rd));
+    }
+  }
+
+  private persist(id: NodeId, rd: Ready): void {
+    const st = this.storages.get(id)!;
+    const { checker, trace } = this.opts;
+    checker.beforePersist(id, st, rd.entries, rd.hardState);
+    this.guard(id, () => st.append(rd.entries));
+    if (rd.hardState) st.setHardState(rd.hardState);
+    checker.afterPersist(id, st, rd.entries, rd.hardState);
+    if (rd.entries.length > 0 || rd.hardState) {
+      const hs = rd.hardState ? `hs t${rd.hardState.term} v${rd.hardState.vote} c${rd.hardState.commit}` : '';
+      const first = rd.entries[0]?.index ?? 0;
+      trace.record({ k: 'persist', node: id, first, last: first + rd.entries.length - 1, hs });
+    }
+  }
+
+  private apply(id: NodeId, ents: readonly Entry[]): void {
+    if (ents.length === 0) return;
+    const term = this.nodes.get(id)!.status().term;
+    const sm = this.applied.get(id)!;
+    for (const e of ents) {
+      this.opts.checker.onApply(id, e, term);
+      sm.push(e);
+    }
+    this.opts.trace.record({ k: 'apply', node: id, first: ents[0]!.index, last: ents[ents.length - 1]!.index });
+  }
+
+  // ---- observation ------------------------------------------------------------
+
+  /** Records role changes (and leaders, for election safety) after any input to `id`. */
+  private observe(id: NodeId): void {
+    const n = this.nodes.get(id);
+    if (!n) return;
+    const { role, term } = n.status();
+    const prev = this.seen.get(id);
+    if (!prev || prev.role !== role || (role !== 'follower' && prev.term !== term)) {
+      this.opts.trace.record({ k: 'role', node: id, role, term });
+    }
+    this.seen.set(id, { role, term });
+    this.opts.checker.onRole(id, role, term);
+  }
+
+  /** Live leaders (more than one only while a deposed leader has not heard yet). */
+  leaders(): LeaderView[] {
+    const out: LeaderView[] = [];
+    for (const [id, n] of this.nodes) {
+      const s = n.status();
+      if (s.role === 'leader') out.push({ id, term: s.term });
+    }
+    return out;
+  }
+
+  /** Leader completeness for every live leader whose whole log is durable. */
+  checkLeaders(): void {
+    for (const [id, n] of this.nodes) {
+      const s = n.status();
+      if (s.role === 'leader' && !n.hasReady()) this.opts.checker.checkLeader(id, s.term, this.storages.get(id)!);
+    }
+  }
+
+  /** One line per node for failure reports. */
+  describe(): string {
+    return this.ids.map((id) => {
+      const st = this.storages.get(id)!;
+      const hs = st.initialState().hardState;
+      const durable = `durable t${hs.term} v${hs.vote} c${hs.commit} last ${st.lastIndex()}`;
+      const n = this.nodes.get(id);
+      if (!n) return `n${id} down (${durable})`;
+      const s = n.status();
+      return `n${id} ${s.role} t${s.term} lead ${s.lead} commit ${s.commit} applied ${s.applied} last ${s.lastIndex} (${durable})`;
+    }).join('\n');
+  }
+
+  /** Runs a call into the core; anything it throws becomes a 'core exception' violation. */
+  private guard<T>(id: NodeId, fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof SimViolation) throw e;
+      const err = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      // The innermost frames say where in the core it broke.
+      const at = e instanceof Error ? (e.stack ?? '').split('\n').slice(1, 4).map((l) => l.trim()).join(' < ') : '';
+      throw new SimViolation('core exception', `n${id} threw ${err}${at ? `\n  ${at}` : ''}`);
+    }
+  }
+}
