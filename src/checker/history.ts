@@ -69,9 +69,12 @@ export interface RecorderOptions {
 type Pending = { readonly clientId: number; readonly call: OpCall; readonly invokeAt: number };
 
 /**
- * Records a history as operations start and finish. Every invoked operation must be settled
- * exactly once with `ok`/`okGet`/`okScan`, `unknown` or `fail`; `history()` reports any
- * that are still pending as unknown.
+ * Records a history as operations start and finish: call `invoke` just before sending a
+ * request and settle it just after the answer (or the give-up) arrives, so that the
+ * recorded interval contains the moment the store acted. Every invoked operation must be
+ * settled exactly once with `ok`/`okGet`/`okScan`, `unknown` (timeouts, lost connections)
+ * or `fail` (an error proving the request was never applied, such as a rejection before
+ * proposing); `history()` reports any still pending as unknown.
  */
 export class HistoryRecorder {
   private readonly now: () => number;

@@ -53,9 +53,19 @@ t.test('accepts', async (t) => {
     ['an unknown put that took effect late', [lost(put(1, 'a', '1', 0, 1)), get(2, 'a', null, 5, 6), get(2, 'a', '1', 7, 8)]],
     ['an unknown get, which constrains nothing', [put(1, 'a', '1', 0, 1), lost(get(2, 'a', 'nonsense', 2, 3))]],
     ['a delete, then a read of nothing', [put(1, 'a', '1', 0, 1), del(1, 'a', 2, 3), get(2, 'a', null, 4, 5)]],
-    ['appends', [append(1, 'a', 'x', 0, 1), append(2, 'a', 'y', 2, 5), get(3, 'a', 'xy', 3, 4), del(1, 'a', 6, 7), append(1, 'a', 'z', 8, 9), get(2, 'a', 'z', 10, 11)]],
-    ['a scan per key', [put(1, 'a', '1', 0, 1), put(1, 'b', '2', 2, 3), del(1, 'c', 2, 3), scan(2, 'a', 'c', [['a', '1'], ['b', '2']], 4, 5)]],
-    ['a scan concurrent with writes to two keys', [put(1, 'a', '1', 0, 10), put(2, 'b', '2', 0, 10), scan(3, 'a', undefined, [['b', '2']], 1, 2)]],
+    [
+      'appends',
+      [append(1, 'a', 'x', 0, 1), append(2, 'a', 'y', 2, 5), get(3, 'a', 'xy', 3, 4)]
+        .concat([del(1, 'a', 6, 7), append(1, 'a', 'z', 8, 9), get(2, 'a', 'z', 10, 11)]),
+    ],
+    [
+      'a scan per key',
+      [put(1, 'a', '1', 0, 1), put(1, 'b', '2', 2, 3), del(1, 'c', 2, 3), scan(2, 'a', 'c', [['a', '1'], ['b', '2']], 4, 5)],
+    ],
+    [
+      'a scan concurrent with writes to two keys',
+      [put(1, 'a', '1', 0, 10), put(2, 'b', '2', 0, 10), scan(3, 'a', undefined, [['b', '2']], 1, 2)],
+    ],
   ];
   for (const [name, history] of cases) {
     const r = checkHistory(history);
@@ -192,6 +202,38 @@ t.test('a stale read appended to a random history is rejected with a small windo
   if (v !== undefined) t.comment(v.explanation);
 });
 
+t.test('a read made stale in the middle of a random history is caught with a small window', async (t) => {
+  t.comment(`seed ${baseSeed}`);
+  for (let i = 0; i < 10; i++) {
+    const seed = baseSeed + 200 + i;
+    const history = randomHistory({ seed, clients: 6, opsPerClient: 150, keys: ['k'] });
+    const m = makeStale(history, seededRandom(seed));
+    if (m === undefined) continue;
+    // The stale value was once current, so the read alone proves nothing: the window must
+    // also show an overwrite, or a read of a newer value that cannot be undone.
+    const v = expectViolation(t, checkHistory(m.history), [m.read], 6);
+    t.ok(v !== undefined && v.window.length >= 2, 'the window shows more than the read', { explanation: v?.explanation });
+  }
+});
+
+/**
+ * Picks a get g (unique values, no unknown outcomes) and makes it return the value of a
+ * put w1 that finished before another put w2 started, w2 having finished before g started.
+ */
+function makeStale(history: Op[], rand: () => number): { history: Op[]; read: Op } | undefined {
+  const puts = history.filter((o): o is KvOp => o.kind === 'put');
+  const gets = history.filter((o) => o.kind === 'get');
+  for (let tries = 0; tries < 20; tries++) {
+    const g = gets[Math.floor(gets.length * (0.2 + 0.6 * rand()))]!;
+    const w2 = puts.filter((p) => p.returnAt! < g.invokeAt).sort((a, b) => b.returnAt! - a.returnAt!)[0];
+    const w1 = w2 && puts.find((p) => p.returnAt! < w2.invokeAt);
+    if (w2 === undefined || w1 === undefined) continue;
+    const read: Op = { ...(g as KvOp), outcome: { status: 'ok', value: w1.value! } };
+    return { history: history.map((o) => (o === g ? read : o)), read };
+  }
+  return undefined;
+}
+
 /** Replaces one random acknowledged get's result with a value nobody wrote. */
 function mutateRead(history: Op[], rand: () => number): [Op[], Op | undefined] {
   const reads = history.filter((o) => o.kind === 'get' && o.outcome.status === 'ok');
@@ -202,6 +244,7 @@ function mutateRead(history: Op[], rand: () => number): [Op[], Op | undefined] {
 }
 
 t.test('smoke: 5 clients x 400 ops over 20 keys, and 5000 ops on one key', async (t) => {
+  t.comment(`seed ${baseSeed}`);
   const keys = Array.from({ length: 20 }, (_, i) => `key${i}`);
   const wide = randomHistory({ seed: baseSeed, clients: 5, opsPerClient: 400, keys, valueChoices: 5, unknownRate: 0.05 });
   let started = performance.now();

@@ -1,9 +1,10 @@
 // Linearizability checker for tinykv client histories (history.ts).
 //
 // Keys are independent registers, so a history is linearizable iff each key's sub-history
-// is (linearizability is compositional). `checkHistory` splits the history per key, runs the
-// Wing–Gong–Lowe search (wgl.ts) on each, and for the first key that fails cuts out the
-// smallest window that still proves the failure (window.ts) and explains it in words.
+// is (linearizability is compositional). `checkHistory` splits the history per key, checks
+// each with the Wing–Gong–Lowe style search (wgl.ts, driven by key-check.ts), and for the
+// first key that fails reports the smallest window that still proves the failure
+// (window.ts, key-check.ts), explained in words.
 //
 // Scans are split per key: a scan contributes, for every key in its range that appears
 // anywhere in the history, a read of that key returning what the scan saw (null if it saw
@@ -16,12 +17,11 @@
 import type { KvOp, Op, ScanOp } from './history.js';
 import { describeOp, show } from './history.js';
 import type { KeyOp } from './register.js';
+import { checkKey } from './key-check.js';
 import type { Window } from './window.js';
-import { smallestWindow } from './window.js';
-import { searchKey } from './wgl.js';
 
 export interface CheckOptions {
-  /** Step budget for each search (one per key, plus those of the window search). */
+  /** Step budget for each search (one per key, plus the few the window search runs). */
   readonly maxSteps?: number;
 }
 
@@ -55,10 +55,9 @@ export function checkHistory(history: readonly Op[], opts: CheckOptions = {}): C
   const perKey = splitByKey(history);
   let inconclusive: Inconclusive | undefined;
   for (const [key, ops] of [...perKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const result = searchKey(ops, { initial: { kind: 'empty' }, maxSteps });
-    if (result.kind === 'violation') {
-      const window = smallestWindow(ops, maxSteps);
-      const srcs = [...new Set(window.ops.map((o) => o.src))].sort(
+    const verdict = checkKey(ops, { maxSteps });
+    if (verdict.kind === 'violation') {
+      const srcs = [...new Set(verdict.window.ops.map((o) => o.src))].sort(
         (a, b) => history[a]!.invokeAt - history[b]!.invokeAt || a - b,
       );
       return {
@@ -66,14 +65,14 @@ export function checkHistory(history: readonly Op[], opts: CheckOptions = {}): C
         inconclusive: false,
         key,
         window: srcs.map((i) => history[i]!),
-        explanation: explain(key, window, history),
+        explanation: explain(key, verdict.window, history),
       };
     }
-    if (result.kind === 'inconclusive' && inconclusive === undefined) {
+    if (verdict.kind === 'inconclusive' && inconclusive === undefined) {
       const explanation =
-        `key ${show(key)}: gave up after ${result.steps} search steps over ${ops.length} operations; ` +
+        `key ${show(key)}: gave up after ${verdict.steps} search steps over ${ops.length} operations; ` +
         'the history is neither accepted nor shown wrong (raise maxSteps, or shorten the run)';
-      inconclusive = { ok: false, inconclusive: true, key, steps: result.steps, explanation };
+      inconclusive = { ok: false, inconclusive: true, key, steps: verdict.steps, explanation };
     }
   }
   return inconclusive ?? { ok: true, keys: perKey.size, ops: history.length };
@@ -166,13 +165,16 @@ function explain(key: string, w: Window, history: readonly Op[]): string {
   if (w.initial.kind === 'empty') {
     lines.push('Window: from the start of the history; the register starts absent.');
   } else {
-    const c = w.initial.candidates;
-    const start =
-      c === undefined
-        ? 'any value'
-        : [...c].slice(0, MAX_LISTED_CANDIDATES).map(show).join(', ') +
-          (c.size > MAX_LISTED_CANDIDATES ? `, or ${c.size - MAX_LISTED_CANDIDATES} other value(s) written earlier` : '');
-    lines.push(`Window: operations still running at or started after t=${w.from}; the register then holds ${start}.`);
+    let start = 'nothing, or any value built from the puts and appends invoked before then';
+    if ('candidates' in w.initial) {
+      const c = w.initial.candidates;
+      start =
+        'any of ' +
+        [...c].slice(0, MAX_LISTED_CANDIDATES).map(show).join(', ') +
+        (c.size > MAX_LISTED_CANDIDATES ? `, or ${c.size - MAX_LISTED_CANDIDATES} other value(s) written earlier` : '');
+    }
+    const from = `Window: operations still running at or started after t=${w.from}`;
+    lines.push(`${from}; the register may then hold ${start}.`);
   }
   for (const o of [...w.ops].sort((a, b) => a.invokeAt - b.invokeAt || a.src - b.src)) {
     const src = history[o.src]!;
@@ -182,7 +184,9 @@ function explain(key: string, w: Window, history: readonly Op[]): string {
     lines.push(line);
   }
   if (w.ops.some((o) => !o.definite && history[o.src]!.outcome.status === 'ok')) {
-    lines.push('(*) acknowledged, but when it took effect does not matter here: treated as of unknown outcome.');
+    lines.push(
+      '(*) acknowledged, but not needed to show the violation: allowed to take effect before it returned, or not at all.',
+    );
   }
   lines.push('Omitted: other keys, earlier operations, reads not needed, and unknown writes nobody read.');
   return lines.join('\n');

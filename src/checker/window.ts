@@ -1,32 +1,26 @@
-// Shrinks a key's non-linearizable history to a small window that is still a proof of the
-// violation, so a failing test points at a handful of operations instead of thousands.
+// Windows: pieces cut out of one key's history that prove a violation on their own.
 //
-// Every step below only makes a history *easier* to linearize, so if the result still cannot
-// be linearized, neither could the original; the window is a genuine witness:
+// Every transformation here only makes a history *easier* to linearize, so if a window
+// cannot be linearized, neither could the history it came from; a failing window is a
+// genuine witness:
 //   truncate(T)  keep operations invoked by T; a write still running at T becomes unknown,
 //                a read still running at T is dropped.
 //   cut(S)       drop operations that returned before S; of those still running at S, reads
 //                are dropped and writes become optional (they may have taken effect before S,
 //                or take effect before they returned); the register starts in an unknown
-//                state: absent or a value put by some operation invoked before S (any value
-//                at all if the key has appends). Every dropped operation finished before
-//                anything kept began, so it sits before them in any linearization.
+//                state: absent or a value put by some operation invoked before S (with
+//                appends: any value built from puts and appends invoked before S). Every
+//                dropped operation finished before anything kept began, so it sits before
+//                them in any linearization.
 //   relax(op)    drop one read, or make one write optional.
-//   prune        drop optional or unknown puts (deletes) whose value (null) no kept read
-//                observed; this one is exact: such a write can always be left out. Skipped
-//                when the key has appends.
-//
-// The smallest window: T is the earliest return time at which the truncated history is
-// already non-linearizable (so an operation returning at T is the first whose result cannot
-// be explained); S is the latest cut time at which truncate(T) then cut(S) is still
-// non-linearizable. Both properties are monotone (a later cut of the history is a weakening
-// of an earlier one; truncation likewise), so binary searches find T and S. Then, for windows
-// of at most RELAX_LIMIT operations, one greedy pass relaxes each operation in turn and keeps
-// the change when the window stays non-linearizable. The result: the operations overlapping
-// the interval [S, T], minus what the relax pass showed to be irrelevant.
+//   prune        drop optional or unknown writes that no kept read can have observed
+//                (see `prune`); this one is exact: such a write can always be left out.
+// The window W(S, T) = cut(truncate(history, T), S), pruned. truncate and cut commute, and
+// W(S', T') is a weakening of W(S, T) when S <= S' and T' <= T: whether a window fails is
+// monotone in both ends, which is what lets key-check.ts binary-search for the smallest.
+// W(-Infinity, Infinity) is the key's whole history, starting from an absent register.
 
 import type { InitialState, KeyOp } from './register.js';
-import { searchKey } from './wgl.js';
 
 export interface Window {
   /** Cut time S; -Infinity when the window starts at the beginning of the history. */
@@ -39,28 +33,11 @@ export interface Window {
   readonly initial: InitialState;
 }
 
-/** Windows larger than this skip the greedy relax pass (it costs one search per operation). */
-const RELAX_LIMIT = 120;
-
-/** Finds the window for `ops`, one key's operations already known to be non-linearizable. */
-export function smallestWindow(ops: readonly KeyOp[], maxSteps: number): Window {
+/** W(from, to) of `ops`, one key's whole history. */
+export function windowOf(ops: readonly KeyOp[], from: number, to: number): Window {
   const appends = ops.some((o) => o.kind === 'append');
-  const fails = (w: readonly KeyOp[], initial: InitialState): boolean =>
-    searchKey(appends ? w : prune(w), { initial, maxSteps }).kind === 'violation';
-
-  const returns = unique(ops.filter((o) => o.definite).map((o) => o.returnAt));
-  const ti = firstTrue(returns.length, (i) => fails(truncate(ops, returns[i]!), { kind: 'empty' }));
-  const to = returns[ti] ?? Infinity;
-  const upToT = truncate(ops, to);
-
-  const cuts = [-Infinity, ...unique(upToT.filter((o) => o.definite).map((o) => o.invokeAt))];
-  const si = lastTrue(cuts.length, (i) => i === 0 || fails(...cut(upToT, cuts[i]!, appends)));
-  const from = cuts[si]!;
-  const [cutOps, initial] = cut(upToT, from, appends);
-
-  let window = cutOps;
-  if (window.length <= RELAX_LIMIT) window = relaxAll(window, to, (w) => fails(w, initial));
-  return { from, to, ops: appends ? window : prune(window), initial };
+  const [cutOps, initial] = cut(truncate(ops, to), from, appends);
+  return { from, to, ops: prune(cutOps), initial };
 }
 
 function truncate(ops: readonly KeyOp[], to: number): KeyOp[] {
@@ -77,34 +54,51 @@ function cut(ops: readonly KeyOp[], from: number, appends: boolean): [KeyOp[], I
   if (from === -Infinity) return [[...ops], { kind: 'empty' }];
   const out: KeyOp[] = [];
   const candidates = new Set<string | null>([null]);
+  const pieces = { puts: new Set<string>(), appends: new Set<string>() };
   for (const o of ops) {
     if (o.invokeAt < from && o.kind === 'put') candidates.add(o.value);
+    if (o.invokeAt < from && (o.kind === 'put' || o.kind === 'append')) pieces[`${o.kind}s`].add(o.value!);
     if (o.returnAt < from) continue;
     if (o.invokeAt >= from) out.push(o);
     else if (o.kind !== 'get') out.push(optional(o));
   }
-  return [out, appends ? { kind: 'unknown' } : { kind: 'unknown', candidates }];
+  if (!appends) return [out, { kind: 'unknown', candidates }];
+  return [out, { kind: 'unknown', pieces: { puts: [...pieces.puts], appends: [...pieces.appends] } }];
 }
 
-/** Tries to drop each read and make each write optional, keeping what still fails. */
-function relaxAll(ops: KeyOp[], to: number, fails: (w: readonly KeyOp[]) => boolean): KeyOp[] {
-  let current = ops;
-  for (const target of ops) {
-    // The operations returning at T are the ones the violation is about: always keep them.
-    if (target.returnAt === to || !target.definite) continue;
-    const i = current.indexOf(target);
-    const replacement = target.kind === 'get' ? [] : [optional(target)];
-    const candidate = [...current.slice(0, i), ...replacement, ...current.slice(i + 1)];
-    if (fails(candidate)) current = candidate;
+/**
+ * The window with `target` relaxed (a read dropped, a write made optional), or undefined if
+ * there is nothing to relax.
+ */
+export function relax(w: Window, target: KeyOp): Window | undefined {
+  if (!target.definite) return undefined;
+  const i = w.ops.indexOf(target);
+  if (i < 0) return undefined;
+  const replacement = target.kind === 'get' ? [] : [optional(target)];
+  return { ...w, ops: prune([...w.ops.slice(0, i), ...replacement, ...w.ops.slice(i + 1)]) };
+}
+
+/**
+ * Drops the non-definite writes no read can have observed. A write that took effect and was
+ * followed by a read before the next put or delete shows in that read, which must return
+ * after the write was invoked: as the exact value without appends; as a prefix (put) or a
+ * substring (append) of it with appends. A write followed by no read before being
+ * overwritten can always be left out of an order.
+ */
+function prune(ops: KeyOp[]): KeyOp[] {
+  const reads = ops.filter((o) => o.kind === 'get');
+  if (!ops.some((o) => o.kind === 'append')) {
+    const lastSeen = new Map<string | null, number>(); // value -> latest return of a read of it
+    for (const r of reads) lastSeen.set(r.value, Math.max(lastSeen.get(r.value) ?? -Infinity, r.returnAt));
+    return ops.filter((o) => o.definite || o.kind === 'get' || (lastSeen.get(o.value) ?? -Infinity) >= o.invokeAt);
   }
-  return current;
-}
-
-/** Drops non-definite puts and deletes whose value no read observed. Not valid with appends. */
-function prune(ops: readonly KeyOp[]): KeyOp[] {
-  const seen = new Set<string | null>();
-  for (const o of ops) if (o.kind === 'get') seen.add(o.value);
-  return ops.filter((o) => o.definite || o.kind === 'get' || seen.has(o.value));
+  return ops.filter((o) => {
+    if (o.definite || o.kind === 'get' || o.kind === 'delete') return true;
+    const v = o.value!;
+    const shows = (r: KeyOp): boolean =>
+      r.value !== null && (o.kind === 'put' ? r.value.startsWith(v) : r.value.includes(v));
+    return reads.some((r) => r.returnAt >= o.invokeAt && shows(r));
+  });
 }
 
 /** May take effect any time after its invocation, or never. */
@@ -115,32 +109,4 @@ function unknown(o: KeyOp): KeyOp {
 /** May take effect before it returned, or never (keeps an unknown operation unknown). */
 function optional(o: KeyOp): KeyOp {
   return o.definite ? { ...o, definite: false } : o;
-}
-
-function unique(xs: number[]): number[] {
-  return [...new Set(xs)].sort((a, b) => a - b);
-}
-
-/** Smallest i in [0, n) with pred(i), assuming pred is monotone false→true; n-1 if none. */
-function firstTrue(n: number, pred: (i: number) => boolean): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (pred(mid)) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
-}
-
-/** Largest i in [0, n) with pred(i), assuming pred is monotone true→false and pred(0). */
-function lastTrue(n: number, pred: (i: number) => boolean): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (pred(mid)) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }

@@ -68,7 +68,8 @@ export function randomHistory(opts: RandomHistoryOptions): Op[] {
 function planOp(rand: () => number, opts: RandomHistoryOptions, clientId: number, n: number, t: number): Planned {
   const lat = opts.maxLatency ?? 10;
   const key = opts.keys[Math.floor(rand() * opts.keys.length)]!;
-  const value = opts.valueChoices === undefined ? `c${clientId}.${n}` : `v${Math.floor(rand() * opts.valueChoices)}`;
+  // Bracketed so that no value is a substring of another when appended.
+  const value = opts.valueChoices === undefined ? `[c${clientId}.${n}]` : `v${Math.floor(rand() * opts.valueChoices)}`;
   const call = pickCall(rand, opts, key, value);
   const unknown = rand() < (opts.unknownRate ?? 0);
   // An operation the client gave up on may still take effect well after it moved on.
