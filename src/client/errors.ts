@@ -18,5 +18,6 @@ export class ClusterUnavailableError extends Error {
 
 /** The request itself is invalid (empty key, oversize value…); retrying cannot help. */
 export class InvalidArgumentError extends Error {
+  override readonly name = 'InvalidArgumentError';
   readonly code = 'INVALID_ARGUMENT';
 }

@@ -6,7 +6,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRocksEngine } from '../engine/rocksdb-engine.js';
+import { openRocksEngine, type RocksEngine } from '../engine/rocksdb-engine.js';
 import type { StoreConnection } from '../client/connection.js';
 import { KvClient } from '../client/kv-client.js';
 import { ManualClock } from '../raftstore/clock.js';
@@ -67,10 +67,18 @@ export class Cluster {
 
   async startStore(id: StoreId): Promise<void> {
     if (this.stores.has(id)) throw new Error(`store ${id} is already running`);
-    const [raft, kv] = await Promise.all([
+    await this.stopping.get(id);
+    const opened = await Promise.allSettled([
       openRocksEngine(join(this.storeDir(id), 'raftdb')),
       openRocksEngine(join(this.storeDir(id), 'kvdb')),
     ]);
+    const failed = opened.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) {
+      // Close whichever one did open, so a retry is not refused by RocksDB's lock.
+      await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+      throw failed.reason;
+    }
+    const [raft, kv] = opened.map((r) => (r as PromiseFulfilledResult<RocksEngine>).value) as [RocksEngine, RocksEngine];
     const store = createStore({
       storeId: id, clusterStoreIds: this.ids, engines: { raft, kv },
       transport: this.network.transportFor(id), clock: this.clock,
@@ -84,14 +92,18 @@ export class Cluster {
     this.network.attach(id, (env) => store.onRaftMessage(env));
   }
   private restarts = 0;
+  // Stops in progress, so a concurrent stopStore/startStore of the same id waits for the engines to close.
+  private readonly stopping = new Map<StoreId, Promise<void>>();
 
   /** Stops a store as a crash would leave it: engines closed, memory state gone. */
   async stopStore(id: StoreId): Promise<void> {
     const s = this.stores.get(id);
-    if (!s) return;
+    if (!s) return this.stopping.get(id);
     this.stores.delete(id);
     this.network.attach(id, undefined);
-    await s.stop();
+    const p = s.stop().finally(() => this.stopping.delete(id));
+    this.stopping.set(id, p);
+    return p;
   }
 
   async restartAll(): Promise<void> {

@@ -69,5 +69,6 @@ export class StoreStoppedError extends RegionError {
 
 /** Request validation: a client mistake, never retried. */
 export class InvalidRequestError extends Error {
+  override readonly name = 'InvalidRequestError';
   readonly code = 'INVALID_REQUEST';
 }

@@ -53,7 +53,11 @@ export interface StoreStatus {
 export class Store {
   private readonly peers = new Map<RegionId, Peer>();
   private stopTicks: (() => void) | undefined;
-  private state: 'new' | 'running' | 'stopped' = 'new';
+  private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
+  // Kept so a second stop() waits for the first one's engines to close instead of returning early.
+  private stopping: Promise<void> | undefined;
+  // A stop() during start() waits for loading to finish, so the engines are not closed under it.
+  private starting: Promise<void> | undefined;
   private readonly logger: Logger;
 
   constructor(private readonly o: StoreOptions) {
@@ -65,8 +69,25 @@ export class Store {
   }
 
   /** Loads region 1 (bootstrapping it on a fresh store) and starts ticking. */
-  async start(): Promise<void> {
-    if (this.state !== 'new') throw new Error(`store ${this.o.storeId}: start() called twice`);
+  start(): Promise<void> {
+    if (this.state !== 'new') return Promise.reject(new Error(`store ${this.o.storeId}: start() called twice`));
+    this.state = 'starting';
+    this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<void> {
+    try {
+      await this.load();
+    } catch (err) {
+      // The store owns its engines: a failed start must not leave RocksDB's lock held.
+      this.state = 'stopped';
+      await Promise.allSettled([this.o.engines.kv.close(), this.o.engines.raft.close()]);
+      throw err;
+    }
+  }
+
+  private async load(): Promise<void> {
     const region = initialRegion(this.o.clusterStoreIds);
     let storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id);
     if (!storage) {
@@ -184,7 +205,13 @@ export class Store {
   }
 
   /** Stops ticking, settles everything pending with StoreStopped, closes both engines. */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
     if (this.state === 'stopped') return;
     this.state = 'stopped';
     this.stopTicks?.();

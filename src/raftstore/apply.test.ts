@@ -1,0 +1,222 @@
+// applyEntries: one kvdb batch per round holding the data changes, the client sessions
+// and the new RaftApplyState; entries at or below the applied index are skipped (so a
+// restart may hand them over again); a duplicate (client id, sequence) is acknowledged
+// but not applied; a leader's no-op only moves the applied index; a wrong epoch is
+// answered with EpochNotMatchError.
+
+import t from 'tap';
+import * as keys from '../engine/keys.js';
+import type { KvEngine } from '../engine/kv-engine.js';
+import { openMemoryEngine } from '../engine/memory-engine.js';
+import { raft_serverpb } from '../gen/proto.js';
+import type { Entry } from '../raft/index.js';
+import { applyEntries } from './apply.js';
+import type { ClientSession, WriteOp } from './command.js';
+import { encodeWriteCommand } from './command.js';
+import type { RegionEpoch } from './envelope.js';
+import { EpochNotMatchError } from './errors.js';
+import type { StoreId } from './ids.js';
+import type { ApplyState } from './peer-storage.js';
+import { initialRegion } from './region.js';
+
+const REGION = initialRegion([1, 2, 3] as StoreId[]);
+const INITIAL: ApplyState = { appliedIndex: 5, truncatedIndex: 5, truncatedTerm: 5 };
+const b = (s: string) => Buffer.from(s, 'utf8');
+
+function put(key: string, value: string): WriteOp {
+  return { kind: 'put', key: b(key), value: b(value) };
+}
+function del(key: string): WriteOp {
+  return { kind: 'delete', key: b(key) };
+}
+
+function cmd(index: number, term: number, ops: WriteOp[], o: { session?: ClientSession; epoch?: RegionEpoch } = {}): Entry {
+  const data = encodeWriteCommand(
+    { header: { regionId: REGION.id }, ops, ...(o.session ? { session: o.session } : {}) },
+    o.epoch ?? REGION.epoch,
+  );
+  return { index, term, type: 'normal', data };
+}
+
+function noop(index: number, term: number): Entry {
+  return { index, term, type: 'normal', data: new Uint8Array(0) };
+}
+
+/** The durable state a restarted peer would load: apply state and client sessions. */
+async function loadState(kv: KvEngine): Promise<{ applyState: ApplyState; sessions: Map<number, number> }> {
+  const raw = await kv.get(keys.applyStateKey(REGION.id));
+  const p = raw ? raft_serverpb.RaftApplyState.decode(raw) : undefined;
+  const applyState = p
+    ? { appliedIndex: Number(p.applied_index), truncatedIndex: Number(p.truncated_state?.index ?? 0), truncatedTerm: Number(p.truncated_state?.term ?? 0) }
+    : INITIAL;
+  const [start, end] = keys.clientSessionRange(REGION.id);
+  const sessions = new Map<number, number>();
+  for (const [k, v] of await kv.scan({ start, end })) sessions.set(keys.decodeClientSessionKey(k).clientId, keys.readU64be(v));
+  return { applyState, sessions };
+}
+
+/** Applies entries as a restarted peer would: state loaded from the engine, one write. */
+async function applyOnEngine(kv: KvEngine, entries: Entry[]) {
+  const { applyState, sessions } = await loadState(kv);
+  const out = applyEntries(entries, REGION, applyState, sessions);
+  await kv.write(out.batch, { sync: false });
+  return out;
+}
+
+async function contents(kv: KvEngine): Promise<Array<[string, string]>> {
+  return (await kv.scan({ start: Buffer.alloc(0) })).map(([k, v]) => [k.toString('hex'), v.toString('hex')]);
+}
+
+async function userValue(kv: KvEngine, key: string): Promise<string | undefined> {
+  const v = await kv.get(keys.dataKey('default', b(key)));
+  return v?.toString('utf8');
+}
+
+t.test('one batch holds the data and the new apply state', async (t) => {
+  const entries = [cmd(6, 6, [put('a', '1'), put('b', '2')]), cmd(7, 6, [del('a'), put('c', '3')])];
+  const out = applyEntries(entries, REGION, INITIAL, new Map());
+  t.same(out.applyState, { appliedIndex: 7, truncatedIndex: 5, truncatedTerm: 5 });
+  t.same(out.results, [{ index: 6, term: 6 }, { index: 7, term: 6 }], 'both entries succeeded');
+  const ops = out.batch.ops.map((op) => `${op.type} ${op.type === 'deleteRange' ? '' : op.key.toString('hex')}`);
+  t.same(ops, [
+    `put ${keys.dataKey('default', b('a')).toString('hex')}`,
+    `put ${keys.dataKey('default', b('b')).toString('hex')}`,
+    `delete ${keys.dataKey('default', b('a')).toString('hex')}`,
+    `put ${keys.dataKey('default', b('c')).toString('hex')}`,
+    `put ${keys.applyStateKey(REGION.id).toString('hex')}`,
+  ], 'data ops in log order, then the apply state, all in the one batch');
+
+  const kv = await openMemoryEngine();
+  await kv.write(out.batch, { sync: false });
+  t.equal(await userValue(kv, 'a'), undefined);
+  t.equal(await userValue(kv, 'b'), '2');
+  t.equal(await userValue(kv, 'c'), '3');
+  t.same((await loadState(kv)).applyState, out.applyState, 'the stored apply state is the returned one');
+});
+
+t.test('entries at or below the applied index are skipped', async (t) => {
+  const kv = await openMemoryEngine();
+  const log = [cmd(6, 6, [put('x', 'one')]), cmd(7, 6, [put('y', 'y')]), cmd(8, 6, [put('x', 'three')])];
+  await applyOnEngine(kv, log);
+  t.equal(await userValue(kv, 'x'), 'three');
+
+  // A restart hands over entries 6 and 7 again: re-applying 6 would bring back x=one.
+  const again = await applyOnEngine(kv, log.slice(0, 2));
+  t.same(again.results, [], 'nothing applied again');
+  t.equal(again.applyState.appliedIndex, 8, 'the applied index does not move backwards');
+  t.equal(again.batch.count, 1, 'the batch carries only the apply state');
+  t.equal(await userValue(kv, 'x'), 'three', 'x keeps the value of entry 8');
+  t.equal((await loadState(kv)).applyState.appliedIndex, 8);
+});
+
+t.test('applying the same entries twice (as across a restart) leaves the same contents as once', async (t) => {
+  const log: Entry[] = [
+    cmd(6, 6, [put('k1', 'a')], { session: { clientId: 7, sequence: 1 } }),
+    noop(7, 7),
+    cmd(8, 7, [put('k2', 'b'), del('k1')], { session: { clientId: 7, sequence: 2 } }),
+    cmd(9, 7, [put('k1', 'c')]),
+    cmd(10, 7, [put('k3', 'd')], { session: { clientId: 9, sequence: 1 } }),
+    cmd(11, 7, [del('k2')], { session: { clientId: 7, sequence: 3 } }),
+  ];
+  const once = await openMemoryEngine();
+  await applyOnEngine(once, log);
+
+  const twice = await openMemoryEngine();
+  await applyOnEngine(twice, log);
+  const second = await applyOnEngine(twice, log);
+  t.same(second.results, [], 'the second pass applied nothing');
+  t.same(await contents(twice), await contents(once), 'full pass twice = once');
+
+  // A crash after entry 8: the restart is handed 6..11, overlapping what was applied.
+  const crashed = await openMemoryEngine();
+  await applyOnEngine(crashed, log.slice(0, 3));
+  const resumed = await applyOnEngine(crashed, log);
+  t.same(resumed.results.map((r) => r.index), [9, 10, 11], 'only entries after 8 applied');
+  t.same(await contents(crashed), await contents(once), 'partial pass, then the whole log = once');
+});
+
+t.test('a duplicate (client id, sequence) is acknowledged but not applied again', async (t) => {
+  const s1 = { clientId: 42, sequence: 1 };
+  const s2 = { clientId: 42, sequence: 2 };
+  const log = [
+    cmd(6, 6, [put('k', 'v1')], { session: s1 }),
+    cmd(7, 6, [put('k', 'v2')], { session: s2 }),
+    cmd(8, 6, [put('k', 'v1')], { session: s1 }), // a retry of seq 1 that arrived late
+  ];
+
+  // In one round.
+  const kv = await openMemoryEngine();
+  const out = await applyOnEngine(kv, log);
+  t.same(out.results, [{ index: 6, term: 6 }, { index: 7, term: 6 }, { index: 8, term: 6 }], 'all three acknowledged');
+  t.equal(await userValue(kv, 'k'), 'v2', 'the retry did not overwrite v2');
+  t.same([...out.sessions], [[42, 2]], 'the session records sequence 2');
+  t.equal(out.applyState.appliedIndex, 8, 'the duplicate still advanced the applied index');
+
+  // Across rounds, with the sessions handed over in memory (as the peer does).
+  const first = applyEntries(log.slice(0, 2), REGION, INITIAL, new Map());
+  const sessions = new Map(first.sessions);
+  const retry = applyEntries(log.slice(2), REGION, first.applyState, sessions);
+  t.same(retry.results, [{ index: 8, term: 6 }], 'the retry is acknowledged');
+  t.equal(retry.batch.count, 1, 'and writes nothing but the apply state');
+  t.same([...sessions], [[42, 2]], 'applyEntries does not modify the sessions it is given');
+
+  // Across a restart: sessions come back from kvdb.
+  const kv2 = await openMemoryEngine();
+  await applyOnEngine(kv2, log.slice(0, 2));
+  const after = await applyOnEngine(kv2, [log[2]!, cmd(9, 6, [put('k', 'v3')], { session: { clientId: 42, sequence: 3 } })]);
+  t.same(after.results.map((r) => r.index), [8, 9]);
+  t.equal(await userValue(kv2, 'k'), 'v3', 'seq 1 skipped, seq 3 applied after the restart');
+
+  // An immediate retry of the same sequence, after another client wrote the key.
+  const kv3 = await openMemoryEngine();
+  const race = await applyOnEngine(kv3, [
+    cmd(6, 6, [put('r', 'mine')], { session: { clientId: 50, sequence: 1 } }),
+    cmd(7, 6, [put('r', 'theirs')], { session: { clientId: 51, sequence: 1 } }),
+    cmd(8, 6, [put('r', 'mine')], { session: { clientId: 50, sequence: 1 } }),
+  ]);
+  t.same(race.results.map((r) => r.error), [undefined, undefined, undefined], 'all acknowledged');
+  t.equal(await userValue(kv3, 'r'), 'theirs', 'the retry of (50, 1) did not undo client 51\'s later write');
+
+  // Another client's sequence 1 is not a duplicate of client 42's.
+  const other = applyEntries([cmd(8, 6, [put('j', 'x')], { session: { clientId: 43, sequence: 1 } })], REGION, first.applyState, sessions);
+  t.equal(other.batch.count, 3, 'data, session and apply state written for client 43');
+});
+
+t.test("the leader's empty no-op only advances the applied index", async (t) => {
+  const out = applyEntries([noop(6, 7)], REGION, INITIAL, new Map());
+  t.same(out.results, [], 'no result for a no-op');
+  t.equal(out.applyState.appliedIndex, 6);
+  t.same(out.batch.ops.map((op) => op.type === 'put' && op.key.equals(keys.applyStateKey(REGION.id))), [true],
+    'the batch holds only the apply state');
+  t.equal(out.sessions.size, 0);
+  const kv = await openMemoryEngine();
+  await kv.write(out.batch, { sync: false });
+  t.same((await kv.scan({ start: keys.dataKey('default', Buffer.alloc(0)), end: keys.dataKeyEnd('default') })), [], 'no data written');
+});
+
+t.test('an epoch mismatch yields EpochNotMatchError and changes no data', async (t) => {
+  const stale = { confVer: REGION.epoch.confVer, version: REGION.epoch.version + 1 };
+  const staleConf = { confVer: REGION.epoch.confVer + 1, version: REGION.epoch.version };
+  const kv = await openMemoryEngine();
+  const out = await applyOnEngine(kv, [
+    cmd(6, 6, [put('a', 'bad')], { epoch: stale, session: { clientId: 5, sequence: 1 } }),
+    cmd(7, 6, [put('b', 'bad')], { epoch: staleConf }),
+    cmd(8, 6, [put('c', 'good')]),
+  ]);
+  t.equal(out.results.length, 3);
+  for (const r of out.results.slice(0, 2)) {
+    t.ok(r.error instanceof EpochNotMatchError, `entry ${r.index}: EpochNotMatchError`);
+    t.equal(r.error?.code, 'EPOCH_NOT_MATCH');
+    t.same((r.error as EpochNotMatchError).current, REGION.epoch, 'the error carries the current epoch');
+  }
+  t.equal(out.results[2]!.error, undefined, 'the matching entry succeeds');
+  t.equal(await userValue(kv, 'a'), undefined, 'nothing written for the stale version');
+  t.equal(await userValue(kv, 'b'), undefined, 'nothing written for the stale conf_ver');
+  t.equal(await userValue(kv, 'c'), 'good');
+  t.equal(out.sessions.size, 0, 'a refused write does not record its session');
+  t.equal(out.applyState.appliedIndex, 8, 'refused entries still count as applied');
+});
+
+t.test('entries that do not follow the applied index are a bug', async (t) => {
+  t.throws(() => applyEntries([cmd(7, 6, [put('a', '1')])], REGION, INITIAL, new Map()), /entry 7 does not follow applied index 5/);
+});
