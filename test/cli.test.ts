@@ -84,33 +84,41 @@ t.test('--version prints the package version', async (t) => {
   t.equal(r.stdout, `${pkg.version}\n`);
 });
 
-t.test('every command not built yet says so in one line and exits 2', async (t) => {
+t.test('every command reads the cluster file first: a missing one is one line and exit 2', async (t) => {
+  // Commands now start real processes, so point them at a file that does not exist: this
+  // checks the wiring (config first, one error line, exit 2) without starting anything.
+  const missing = '/nonexistent/tinykv/cluster.yaml';
   const cases: [string[], string][] = [
-    [['cluster', 'up'], 'cluster up'],
-    [['cluster', 'down', '--purge'], 'cluster down'],
-    [['cluster', 'status', '--json'], 'cluster status'],
-    [['store', 'start', '--store', '1', '--foreground'], 'store start'],
-    [['put', 'k', 'v', '--timeout', '500'], 'put'],
-    [['get', 'k'], 'get'],
-    [['delete', 'k'], 'delete'],
-    [['scan', 'a', 'z', '--limit', '5', '--json'], 'scan'],
-    [['scan', ''], 'scan'],
-    [['chaos', 'kill', '--store', 'leader'], 'chaos kill'],
-    [['chaos', 'kill', '--store', '2'], 'chaos kill'],
-    [['chaos', 'restart', '--store', '2'], 'chaos restart'],
-    [['chaos', 'pause', '--store', '3'], 'chaos pause'],
-    [['chaos', 'resume', '--store', '3'], 'chaos resume'],
-    [['chaos', 'partition', '--isolate', '1'], 'chaos partition'],
-    [['chaos', 'partition', '1', '2,3'], 'chaos partition'],
-    [['chaos', 'drop', '--rate', '0.1'], 'chaos drop'],
-    [['chaos', 'heal'], 'chaos heal'],
-    [['-c', 'other.yaml', 'cluster', 'up'], 'cluster up'],
-    [['cluster', 'up', '--config', 'other.yaml'], 'cluster up'],
+    [['cluster', 'up'], missing],
+    [['cluster', 'down', '--purge'], missing],
+    [['cluster', 'status', '--json'], missing],
+    [['store', 'start', '--store', '1', '--foreground'], missing],
+    [['put', 'k', 'v', '--timeout', '500'], missing],
+    [['get', 'k'], missing],
+    [['delete', 'k'], missing],
+    [['scan', 'a', 'z', '--limit', '5', '--json'], missing],
+    [['scan', ''], missing],
+    [['chaos', 'kill', '--store', 'leader'], missing],
+    [['chaos', 'kill', '--store', '2'], missing],
+    [['chaos', 'restart', '--store', '2'], missing],
+    [['chaos', 'pause', '--store', '3'], missing],
+    [['chaos', 'resume', '--store', '3'], missing],
+    [['chaos', 'partition', '--isolate', '1'], missing],
+    [['chaos', 'partition', '1', '2,3'], missing],
+    [['chaos', 'drop', '--rate', '0.1'], missing],
+    [['chaos', 'heal'], missing],
   ];
-  for (const [args, name] of cases) {
+  const withConfig = cases.map(([args, file]): [string[], string] => [['-c', file, ...args], file]);
+  withConfig.push([['-c', 'other.yaml', 'cluster', 'up'], 'other.yaml']);
+  withConfig.push([['cluster', 'up', '--config', 'other.yaml'], 'other.yaml']);
+  for (const [args, file] of withConfig) {
     const r = tinykv(...args);
     t.equal(r.status, 2, `tinykv ${args.join(' ')}: exit 2`);
-    t.equal(r.stderr, `tinykv: '${name}' is not built yet\n`, `tinykv ${args.join(' ')}: one line`);
+    t.equal(
+      r.stderr,
+      `tinykv: ${file}: cannot read the cluster file: no such file (give another with -c <file> or TINYKV_CONFIG)\n`,
+      `tinykv ${args.join(' ')}: one line`,
+    );
     t.equal(r.stdout, '');
   }
 });

@@ -3,13 +3,19 @@
 // drop, heal) go to each store's Admin service.
 
 import { Option, type Command } from 'commander';
-import { NotBuiltError, UsageError } from './errors.js';
+import type { FaultResult } from '../orchestrator/network.js';
+import { clusterConfigOf } from './context.js';
+import { UsageError } from './errors.js';
+import type { CliIo } from './io.js';
+import { startLine } from './store.js';
 import {
   parseProbability,
   parseStoreId,
   parseStoreIdList,
   parseStoreOrLeader,
+  DEFAULT_UP_TIMEOUT_MS,
   storeOption,
+  timeoutOption,
   type StoreId,
 } from './options.js';
 
@@ -17,7 +23,7 @@ interface PartitionOptions {
   readonly isolate?: StoreId;
 }
 
-export function registerChaos(program: Command): Command {
+export function registerChaos(program: Command, io: CliIo): Command {
   const chaos = program
     .command('chaos')
     .summary('inject faults into the running local cluster')
@@ -36,8 +42,11 @@ export function registerChaos(program: Command): Command {
         .argParser(parseStoreOrLeader)
         .makeOptionMandatory(),
     )
-    .action(() => {
-      throw new NotBuiltError('chaos kill');
+    .addOption(timeoutOption(5000, "with --store leader: wait at most this long for a leader (exit 3)"))
+    .action(async (opts: { store: StoreId | 'leader'; timeout: number }, cmd: Command) => {
+      const { killStore } = await import('../orchestrator/chaos.js');
+      const r = await killStore(clusterConfigOf(cmd), opts.store, { timeoutMs: opts.timeout });
+      io.stdout(`store ${r.storeId}: killed (pid ${r.pid})\n`);
     });
 
   chaos
@@ -46,8 +55,12 @@ export function registerChaos(program: Command): Command {
     .summary('start a killed store again on its existing data')
     .description('Start a killed or stopped store again; it recovers from its own data directory.')
     .addOption(storeOption())
-    .action(() => {
-      throw new NotBuiltError('chaos restart');
+    .addOption(timeoutOption(DEFAULT_UP_TIMEOUT_MS, 'wait at most this long for the store to answer (exit 3)'))
+    .action(async (opts: { store: StoreId; timeout: number }, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const { startStore } = await import('../orchestrator/up.js');
+      const r = await startStore(cfg, opts.store, { timeoutMs: opts.timeout });
+      io.stdout(startLine(r));
     });
 
   chaos
@@ -56,8 +69,10 @@ export function registerChaos(program: Command): Command {
     .summary('freeze a store process (SIGSTOP)')
     .description('Freeze a store process with SIGSTOP: it keeps its sockets but answers nothing until resumed.')
     .addOption(storeOption())
-    .action(() => {
-      throw new NotBuiltError('chaos pause');
+    .action(async (opts: { store: StoreId }, cmd: Command) => {
+      const { pauseStore } = await import('../orchestrator/chaos.js');
+      const r = pauseStore(clusterConfigOf(cmd), opts.store);
+      io.stdout(`store ${r.storeId}: paused (pid ${r.pid})\n`);
     });
 
   chaos
@@ -66,11 +81,13 @@ export function registerChaos(program: Command): Command {
     .summary('continue a paused store (SIGCONT)')
     .description('Continue a store process paused by chaos pause, with SIGCONT.')
     .addOption(storeOption())
-    .action(() => {
-      throw new NotBuiltError('chaos resume');
+    .action(async (opts: { store: StoreId }, cmd: Command) => {
+      const { resumeStore } = await import('../orchestrator/chaos.js');
+      const r = resumeStore(clusterConfigOf(cmd), opts.store);
+      io.stdout(`store ${r.storeId}: ${r.wasPaused ? 'resumed' : 'was not paused'} (pid ${r.pid})\n`);
     });
 
-  registerPartition(chaos);
+  registerPartition(chaos, io);
 
   chaos
     .command('drop')
@@ -85,22 +102,26 @@ export function registerChaos(program: Command): Command {
         .argParser(parseProbability)
         .makeOptionMandatory(),
     )
-    .action(() => {
-      throw new NotBuiltError('chaos drop');
+    .action(async (opts: { rate: number }, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const { dropMessages } = await import('../orchestrator/network.js');
+      printFault(io, `dropping ${opts.rate * 100}% of store-to-store messages`, await dropMessages(cfg, opts.rate));
     });
 
   chaos
     .command('heal')
     .summary('remove every network fault (partitions, drops)')
     .description('Remove every network fault set by chaos partition and chaos drop. Process faults are not touched.')
-    .action(() => {
-      throw new NotBuiltError('chaos heal');
+    .action(async (_opts: unknown, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const { heal } = await import('../orchestrator/network.js');
+      printFault(io, 'network faults removed', await heal(cfg));
     });
 
   return chaos;
 }
 
-function registerPartition(chaos: Command): void {
+function registerPartition(chaos: Command, io: CliIo): void {
   chaos
     .command('partition')
     .usage('<ids> <ids> | --isolate <id>')
@@ -112,10 +133,22 @@ function registerPartition(chaos: Command): void {
     .argument('[group-a]', 'store ids on one side, comma-separated', parseStoreIdList)
     .argument('[group-b]', 'store ids on the other side, comma-separated', parseStoreIdList)
     .addOption(new Option('--isolate <id>', 'cut this store off from every other store').argParser(parseStoreId))
-    .action((a: StoreId[] | undefined, b: StoreId[] | undefined, opts: PartitionOptions) => {
+    .action(async (a: StoreId[] | undefined, b: StoreId[] | undefined, opts: PartitionOptions, cmd: Command) => {
       checkPartition(a, b, opts.isolate);
-      throw new NotBuiltError('chaos partition');
+      const cfg = clusterConfigOf(cmd);
+      const { isolate, partition } = await import('../orchestrator/network.js');
+      if (opts.isolate !== undefined) {
+        printFault(io, `store ${opts.isolate} isolated from the others`, await isolate(cfg, opts.isolate));
+      } else {
+        printFault(io, `partitioned ${a!.join(',')} | ${b!.join(',')}`, await partition(cfg, a!, b!));
+      }
     });
+}
+
+/** One line for what was done, and one per store that did not take it. */
+function printFault(io: CliIo, what: string, r: FaultResult): void {
+  io.stdout(`${what} (set on store ${r.applied.join(', ')})\n`);
+  for (const s of r.skipped) io.stderr(`tinykv: store ${s.storeId} not reached: ${s.error}\n`);
 }
 
 function checkPartition(a: StoreId[] | undefined, b: StoreId[] | undefined, isolate: StoreId | undefined): void {

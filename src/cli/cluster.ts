@@ -1,11 +1,14 @@
 // `tinykv cluster up|down|status`: the whole local cluster described by the cluster file.
-// Parses and prints only; process control will come from src/orchestrator.
+// Parses and prints only; process control is src/orchestrator's.
 
 import type { Command } from 'commander';
-import { NotBuiltError } from './errors.js';
-import { jsonOption } from './options.js';
+import type { StoreStatusRow } from '../orchestrator/status.js';
+import type { UpResult } from '../orchestrator/up.js';
+import { clusterConfigOf, startProgress } from './context.js';
+import type { CliIo } from './io.js';
+import { DEFAULT_UP_TIMEOUT_MS, jsonOption, timeoutOption } from './options.js';
 
-export function registerCluster(program: Command): Command {
+export function registerCluster(program: Command, io: CliIo): Command {
   const cluster = program
     .command('cluster')
     .summary('start, stop and inspect the local cluster')
@@ -13,34 +16,111 @@ export function registerCluster(program: Command): Command {
 
   cluster
     .command('up')
+    .usage('[--timeout <ms>]')
     .summary('start every store in the background and wait for a leader')
     .description(
       'Start every store listed in the cluster file as a background process, with its data and log ' +
-        'under data_dir/store-<id>/, and wait until the stores have elected a leader.',
+        'under data_dir/store-<id>/, and wait until every store answers and a leader is elected. ' +
+        'Stores that already run are left alone. Fails without starting anything if a store\'s port ' +
+        'is held by another program.',
     )
-    .action(() => {
-      throw new NotBuiltError('cluster up');
+    .addOption(timeoutOption(DEFAULT_UP_TIMEOUT_MS, 'wait at most this many milliseconds for a leader (exit 3)'))
+    .action(async (opts: { timeout: number }, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const progress = await startProgress(io, `starting ${cfg.stores.length} stores from ${cfg.file}`);
+      const { clusterUp } = await import('../orchestrator/up.js');
+      let result: UpResult;
+      try {
+        result = await clusterUp(cfg, { timeoutMs: opts.timeout, onProgress: progress.update });
+      } finally {
+        progress.stop();
+      }
+      io.stdout(formatUp(result, cfg.stores));
     });
 
   cluster
     .command('down')
     .usage('[--purge]')
     .summary('stop every store process')
-    .description('Stop every store process of the cluster. Data stays on disk unless --purge is given.')
+    .description(
+      'Stop every store process of the cluster (SIGTERM, then SIGKILL after a grace period). ' +
+        'Data stays on disk unless --purge is given.',
+    )
     .option('--purge', "also delete every store's data directory (raftdb, kvdb, log)")
-    .action(() => {
-      throw new NotBuiltError('cluster down');
+    .action(async (opts: { purge?: boolean }, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const { clusterDown } = await import('../orchestrator/down.js');
+      const result = await clusterDown(cfg, { purge: opts.purge === true, onProgress: (l) => io.stderr(`${l}\n`) });
+      const lines = result.stores.map((s) => {
+        if (s.how === 'not-running') return `store ${s.storeId}: not running`;
+        if (s.how === 'external') return `store ${s.storeId}: left running (pid ${s.pid}, not started by cluster up)`;
+        return `store ${s.storeId}: ${s.how} (pid ${s.pid})`;
+      });
+      if (result.purged) lines.push(`data deleted under ${cfg.dataDir}`);
+      io.stdout(lines.map((l) => `${l}\n`).join(''));
     });
 
   cluster
     .command('status')
     .usage('[--json]')
-    .summary('show each store: address, process state, leader')
-    .description('Show each store of the cluster file: its address, whether its process runs, and which store leads.')
+    .summary('show each store: address, process, raft role and indexes')
+    .description(
+      'Show each store of the cluster file: its address, its process, and its raft state (role, ' +
+        'term, leader, commit/applied/last index). A store that is down or does not answer has no role.',
+    )
     .addOption(jsonOption())
-    .action(() => {
-      throw new NotBuiltError('cluster status');
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const { clusterStatus } = await import('../orchestrator/status.js');
+      const rows = await clusterStatus(cfg);
+      io.stdout(opts.json ? `${statusJson(rows)}\n` : statusTable(rows));
     });
 
   return cluster;
+}
+
+function formatUp(r: UpResult, stores: ReadonlyArray<{ id: number; addr: string }>): string {
+  const how = {
+    started: 'started',
+    'already-running': 'already running',
+    resumed: 'was paused: resumed',
+    external: 'running, not started by cluster up',
+  };
+  const lines = r.stores.map((s) => {
+    const addr = stores.find((x) => x.id === s.storeId)?.addr ?? '';
+    return `store ${s.storeId}  ${addr}  pid ${s.pid}  ${how[s.how]}`;
+  });
+  lines.push(`leader: store ${r.leaderId} (term ${r.term}); ready in ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  return lines.map((l) => `${l}\n`).join('');
+}
+
+/** Exactly the documented JSON shape, in this key order. */
+export function statusJson(rows: readonly StoreStatusRow[]): string {
+  return JSON.stringify({
+    stores: rows.map((r) => ({
+      id: r.id,
+      addr: r.addr,
+      pid: r.pid,
+      alive: r.alive,
+      role: r.role,
+      term: r.term,
+      leader_id: r.leaderId,
+      commit_index: r.commitIndex,
+      applied_index: r.appliedIndex,
+      last_index: r.lastIndex,
+    })),
+  });
+}
+
+export function statusTable(rows: readonly StoreStatusRow[]): string {
+  const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST'];
+  const cell = (v: string | number | null) => (v === null ? '-' : String(v));
+  const body = rows.map((r) => [
+    cell(r.id), r.addr, cell(r.pid), r.process, cell(r.role), cell(r.term),
+    cell(r.leaderId), cell(r.commitIndex), cell(r.appliedIndex), cell(r.lastIndex),
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
+  const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const notes = rows.flatMap((r) => (r.error && r.alive ? [`store ${r.id}: no answer: ${r.error}`] : []));
+  return [...[head, ...body].map(fmt), ...notes].map((l) => `${l}\n`).join('');
 }

@@ -13,6 +13,17 @@ t.test('each error code maps to its exit code and one line', async (t) => {
   t.equal(exitFor(withCode('CONFIG', 'stores[1].addr: missing')).code, ExitCode.usage);
   t.equal(exitFor(withCode('UNKNOWN_STORE', 'no store 9')).code, ExitCode.usage);
   t.equal(exitFor(withCode('TIMEOUT', 'no answer in 10000 ms')).code, ExitCode.timeout);
+  // The client's errors.
+  t.equal(exitFor(withCode('INVALID_ARGUMENT', 'value too large')).code, ExitCode.usage);
+  t.equal(exitFor(withCode('UNKNOWN_OUTCOME', 'put: may or may not')).code, ExitCode.timeout);
+  t.equal(exitFor(withCode('CLUSTER_UNAVAILABLE', 'get: no store answered')).code, ExitCode.timeout);
+  // The orchestrator's, and the foreground store's.
+  for (const code of ['PORT_IN_USE', 'FOREIGN_DATA_DIR', 'STORE_START_FAILED', 'STORE_NOT_RUNNING', 'STORE_BUSY']) {
+    t.equal(exitFor(withCode(code, 'x')).code, ExitCode.usage, code);
+  }
+  for (const code of ['CLUSTER_NOT_READY', 'NO_LEADER', 'FAULT_NOT_APPLIED']) {
+    t.equal(exitFor(withCode(code, 'x')).code, ExitCode.timeout, code);
+  }
 });
 
 t.test('anything unclassified is an internal error, without a stack', async (t) => {
@@ -33,8 +44,10 @@ t.test('run() works in-process with collected output', async (t) => {
   const out: string[] = [];
   const err: string[] = [];
   const io = { stdout: (s: string) => void out.push(s), stderr: (s: string) => void err.push(s) };
-  t.equal(await run(['node', 'tinykv', 'get', 'k'], io), ExitCode.usage);
-  t.same(err, ["tinykv: 'get' is not built yet\n"]);
+  t.equal(await run(['node', 'tinykv', '-c', '/nonexistent/cluster.yaml', 'get', 'k'], io), ExitCode.usage);
+  t.same(err, [
+    'tinykv: /nonexistent/cluster.yaml: cannot read the cluster file: no such file (give another with -c <file> or TINYKV_CONFIG)\n',
+  ]);
   t.equal(await run(['node', 'tinykv', '--help'], io), ExitCode.ok);
   t.match(out.join(''), /chaos partition/);
 });

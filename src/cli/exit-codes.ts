@@ -22,17 +22,32 @@ export interface ExitDecision {
 }
 
 /**
- * Stable error `code`s from every layer the CLI calls, and the exit code each means.
- * CONFIG and UNKNOWN_STORE are for the cluster-file loader, TIMEOUT for the client;
+ * Stable error `code`s from every layer the CLI calls, and the exit code each means;
  * a layer that adds a user-facing error adds its code here.
  */
 const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
+  // The CLI itself (errors.ts).
   KEY_NOT_FOUND: ExitCode.notFound,
   USAGE: ExitCode.usage,
   NOT_BUILT: ExitCode.usage,
+  // The cluster-file loader (src/config).
   CONFIG: ExitCode.usage,
-  UNKNOWN_STORE: ExitCode.usage,
+  // The client (src/client/errors.ts).
+  INVALID_ARGUMENT: ExitCode.usage,
+  UNKNOWN_OUTCOME: ExitCode.timeout,
+  CLUSTER_UNAVAILABLE: ExitCode.timeout,
   TIMEOUT: ExitCode.timeout,
+  // The orchestrator (src/orchestrator/errors.ts), and the store process run in the
+  // foreground (src/node: PORT_IN_USE, FOREIGN_DATA_DIR, UNKNOWN_STORE).
+  UNKNOWN_STORE: ExitCode.usage,
+  PORT_IN_USE: ExitCode.usage,
+  FOREIGN_DATA_DIR: ExitCode.usage,
+  STORE_START_FAILED: ExitCode.usage,
+  STORE_NOT_RUNNING: ExitCode.usage,
+  STORE_BUSY: ExitCode.usage,
+  CLUSTER_NOT_READY: ExitCode.timeout,
+  NO_LEADER: ExitCode.timeout,
+  FAULT_NOT_APPLIED: ExitCode.timeout,
 };
 
 /** Maps anything a command threw to an exit code and at most one line of text. */

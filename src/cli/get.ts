@@ -1,10 +1,12 @@
 // `tinykv get <key>`: one linearizable read through the client library.
 
 import type { Command } from 'commander';
-import { NotBuiltError } from './errors.js';
+import { withKvClient } from './context.js';
+import { KeyNotFoundError } from './errors.js';
+import type { CliIo } from './io.js';
 import { parseKey, timeoutOption } from './options.js';
 
-export function registerGet(program: Command): Command {
+export function registerGet(program: Command, io: CliIo): Command {
   return program
     .command('get')
     .usage('<key> [options]')
@@ -15,7 +17,9 @@ export function registerGet(program: Command): Command {
     )
     .argument('<key>', 'the key (UTF-8, not empty)', parseKey)
     .addOption(timeoutOption())
-    .action(() => {
-      throw new NotBuiltError('get');
+    .action(async (key: string, opts: { timeout: number }, cmd: Command) => {
+      const value = await withKvClient(cmd, opts.timeout, (c) => c.get(Buffer.from(key)));
+      if (value === undefined) throw new KeyNotFoundError(key);
+      io.stdout(`${Buffer.from(value).toString('utf8')}\n`);
     });
 }

@@ -4,6 +4,8 @@
 import { InvalidArgumentError, Option } from 'commander';
 
 export const DEFAULT_TIMEOUT_MS = 10_000;
+/** How long `cluster up`, `store start` and `chaos restart` wait for the stores by default. */
+export const DEFAULT_UP_TIMEOUT_MS = 30_000;
 
 /** A store id as written in the cluster file: a positive integer. */
 export type StoreId = number;
@@ -50,13 +52,11 @@ export function parseKey(value: string): string {
 }
 
 /** `--timeout <ms>` for commands that talk to the cluster. */
-export function timeoutOption(): Option {
-  return new Option(
-    '--timeout <ms>',
-    'give up after this many milliseconds (exit 3; a write may then have happened or not)',
-  )
-    .default(DEFAULT_TIMEOUT_MS)
-    .argParser(parsePositiveInt('--timeout'));
+export function timeoutOption(
+  defaultMs: number = DEFAULT_TIMEOUT_MS,
+  description = 'give up after this many milliseconds (exit 3; a write may then have happened or not)',
+): Option {
+  return new Option('--timeout <ms>', description).default(defaultMs).argParser(parsePositiveInt('--timeout'));
 }
 
 export function jsonOption(): Option {

@@ -49,15 +49,15 @@ export function buildProgram({ io, version }: ProgramOptions): Command {
     );
 
   program.commandsGroup('Cluster:');
-  registerCluster(program);
-  registerStore(program);
+  registerCluster(program, io);
+  registerStore(program, io);
   program.commandsGroup('Keys:');
-  registerPut(program);
-  registerGet(program);
-  registerDelete(program);
-  registerScan(program);
+  registerPut(program, io);
+  registerGet(program, io);
+  registerDelete(program, io);
+  registerScan(program, io);
   program.commandsGroup('Fault injection:');
-  registerChaos(program);
+  registerChaos(program, io);
   program.commandsGroup('Commands:');
 
   // The program's help lists the runnable subcommands of each group under the group's heading.

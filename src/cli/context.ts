@@ -1,0 +1,63 @@
+// What command actions share: the cluster file named by the global -c/--config option,
+// and progress reporting for long commands (an ora spinner on a terminal, plain lines on
+// stderr otherwise).
+//
+// Commands import the client and the orchestrator (gRPC, execa, ora) when they run, not
+// when the command tree is built: a `get` then loads no process-control code, and
+// `--help` loads neither. That keeps a CLI call near Node's own start-up time.
+
+import type { Command } from 'commander';
+import type { KvClient } from '../client/kv-client.js';
+import { loadClusterConfig } from '../config/load.js';
+import type { ClusterConfig } from '../config/types.js';
+import { processIo, type CliIo } from './io.js';
+
+/** Loads the cluster file given by -c/--config (or TINYKV_CONFIG, or the default). */
+export function clusterConfigOf(cmd: Command): ClusterConfig {
+  const { config } = cmd.optsWithGlobals<{ config: string }>();
+  return loadClusterConfig(config);
+}
+
+export interface Progress {
+  /** The latest step, e.g. "2/3 stores serving, no leader yet". */
+  update(line: string): void;
+  /** Ends the progress display (the spinner disappears; plain lines stay). */
+  stop(): void;
+}
+
+/**
+ * A spinner on stderr when the CLI writes to a real terminal (guarded against a pty with
+ * zero columns, where ora would spin forever), otherwise one line on stderr per step.
+ */
+export async function startProgress(io: CliIo, title: string): Promise<Progress> {
+  const tty = io === processIo && Boolean(process.stderr.isTTY && process.stderr.columns);
+  if (!tty) {
+    io.stderr(`${title}\n`);
+    return { update: (line) => io.stderr(`${line}\n`), stop: () => {} };
+  }
+  const { default: ora } = await import('ora');
+  const spinner = ora({
+    text: title,
+    stream: process.stderr,
+    isEnabled: Boolean(process.stderr.isTTY && process.stderr.columns),
+    discardStdin: false,
+  }).start();
+  return {
+    update: (line) => {
+      spinner.text = line;
+    },
+    stop: () => void spinner.stop(),
+  };
+}
+
+/** Runs `fn` with a client for the cluster of -c/--config, closing its connections after. */
+export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (client: KvClient) => Promise<T>): Promise<T> {
+  const cfg = clusterConfigOf(cmd);
+  const { connectKvClient } = await import('../client/connect.js');
+  const { client, close } = connectKvClient(cfg, { timeoutMs });
+  try {
+    return await fn(client);
+  } finally {
+    close();
+  }
+}

@@ -1,0 +1,139 @@
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t, { type Test } from 'tap';
+import { DEFAULT_RAFT, loadClusterConfig, parseClusterConfig } from './load.js';
+import { ConfigError } from './types.js';
+
+const where = { shownAs: 'config/cluster.yaml', file: '/etc/tinykv/cluster.yaml' };
+const parse = (text: string) => parseClusterConfig(text, where);
+
+const GOOD = `
+data_dir: ../data
+stores:
+  - id: 1
+    addr: 127.0.0.1:20161
+  - id: 2
+    addr: localhost:20162
+  - id: 3
+    addr: "[::1]:20163"
+raft:
+  tick_ms: 20
+  election_ticks: 10
+  heartbeat_ticks: 2
+max_key_bytes: 128
+max_value_bytes: 1024
+`;
+
+/** Asserts that `text` fails with exactly this one-line message (after the file name). */
+function rejects(t: Test, text: string, message: string): void {
+  t.throws(() => parse(text), new ConfigError(`config/cluster.yaml: ${message}`), message);
+}
+
+t.test('a valid file', async (t) => {
+  const cfg = parse(GOOD);
+  t.equal(cfg.file, '/etc/tinykv/cluster.yaml');
+  t.equal(cfg.clusterId, 'tinykv', 'cluster_id defaults');
+  t.equal(cfg.dataDir, '/etc/data', 'data_dir resolves against the folder of the file');
+  t.same(cfg.stores, [
+    { id: 1, addr: '127.0.0.1:20161', host: '127.0.0.1', port: 20161 },
+    { id: 2, addr: 'localhost:20162', host: 'localhost', port: 20162 },
+    { id: 3, addr: '[::1]:20163', host: '::1', port: 20163 },
+  ]);
+  t.same(cfg.raft, { tickMs: 20, electionTicks: 10, heartbeatTicks: 2 });
+  t.equal(cfg.maxKeyBytes, 128);
+  t.equal(cfg.maxValueBytes, 1024);
+});
+
+t.test('defaults and absolute paths', async (t) => {
+  const cfg = parse('cluster_id: test-1\ndata_dir: /var/lib/tinykv\nstores: [{id: 7, addr: "h:1"}]\n');
+  t.equal(cfg.clusterId, 'test-1');
+  t.equal(cfg.dataDir, '/var/lib/tinykv');
+  t.same(cfg.raft, DEFAULT_RAFT);
+  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2 });
+  t.ok(cfg.maxKeyBytes > 0 && cfg.maxValueBytes > 0);
+  t.same(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {tick_ms: 5}\n').raft, { ...DEFAULT_RAFT, tickMs: 5 });
+});
+
+t.test('the project default config/cluster.yaml loads', async (t) => {
+  const cfg = loadClusterConfig(new URL('../../config/cluster.yaml', import.meta.url).pathname);
+  t.equal(cfg.stores.length, 3);
+  t.match(cfg.dataDir, /\/data$/);
+});
+
+t.test('every invalid field is named', async (t) => {
+  const stores = 'stores: [{id: 1, addr: "127.0.0.1:1"}]\n';
+  rejects(t, 'data_dir: d\nstores:\n  - id: 1\n    addr: 127.0.0.1:1\n  - id: 2\n    addr: localhost\n',
+    'stores[1].addr: expected host:port, got "localhost"');
+  rejects(t, `${stores}`, 'data_dir: missing; expected a string');
+  rejects(t, `data_dir: ""\n${stores}`, 'data_dir: expected a non-empty string, got ""');
+  rejects(t, `data_dir: 5\n${stores}`, 'data_dir: expected a non-empty string, got 5');
+  rejects(t, 'data_dir: d\n', 'stores: missing; expected a list of {id, addr}');
+  rejects(t, 'data_dir: d\nstores: []\n', 'stores: expected at least one store');
+  rejects(t, 'data_dir: d\nstores: {id: 1}\n', 'stores: expected a list of {id, addr}, got a mapping');
+  rejects(t, 'data_dir: d\nstores: [5]\n', 'stores[0]: expected a mapping with id, addr, got number 5');
+  rejects(t, 'data_dir: d\nstores: [{addr: "h:1"}]\n', 'stores[0].id: missing; expected a positive integer');
+  rejects(t, 'data_dir: d\nstores: [{id: 0, addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got 0');
+  rejects(t, 'data_dir: d\nstores: [{id: 1.5, addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got 1.5');
+  rejects(t, 'data_dir: d\nstores: [{id: "1", addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got "1"');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1"}, {id: 1, addr: "h:2"}]\n',
+    'stores[1].id: store id 1 is already used by stores[0]');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1"}, {id: 2, addr: "H:1"}]\n',
+    'stores[1].addr: H:1 is already used by stores[0]');
+  rejects(t, 'data_dir: d\nstores: [{id: 1}]\n', 'stores[0].addr: missing; expected host:port');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: 5}]\n', 'stores[0].addr: expected host:port, got 5');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:0"}]\n', 'stores[0].addr: port must be from 1 to 65535, got 0');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:65536"}]\n',
+    'stores[0].addr: port must be from 1 to 65535, got 65536');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", adr: "x"}]\n',
+    'stores[0].adr: unknown field (expected one of id, addr)');
+  rejects(t, `data_dir: d\n${stores}dataDir: x\n`,
+    'dataDir: unknown field (expected one of cluster_id, data_dir, stores, raft, max_key_bytes, max_value_bytes)');
+  rejects(t, `data_dir: d\ncluster_id: "a b"\n${stores}`,
+    `cluster_id: expected letters, digits, '.', '_' or '-', got "a b"`);
+  rejects(t, `data_dir: d\n${stores}raft: 5\n`,
+    'raft: expected a mapping with tick_ms, election_ticks, heartbeat_ticks, got number 5');
+  rejects(t, `data_dir: d\n${stores}raft: {tick_ms: -1}\n`, 'raft.tick_ms: expected a positive integer, got -1');
+  rejects(t, `data_dir: d\n${stores}raft: {election_ticks: 2, heartbeat_ticks: 2}\n`,
+    'raft.heartbeat_ticks: must be less than raft.election_ticks (2), got 2');
+  rejects(t, `data_dir: d\n${stores}raft: {ticks: 2}\n`,
+    'raft.ticks: unknown field (expected one of tick_ms, election_ticks, heartbeat_ticks)');
+  rejects(t, `data_dir: d\n${stores}max_key_bytes: 0\n`, 'max_key_bytes: expected a positive integer, got 0');
+  rejects(t, `data_dir: d\n${stores}max_value_bytes: big\n`, 'max_value_bytes: expected a positive integer, got "big"');
+});
+
+t.test('malformed YAML, an empty file and a list at the top', async (t) => {
+  t.throws(() => parse('data_dir: d\nstores: [{id: 1\n'), /^config\/cluster\.yaml: malformed YAML at line \d+, column \d+: /);
+  t.throws(() => parse('data_dir: a\ndata_dir: b\nstores: []\n'), /^config\/cluster\.yaml: malformed YAML at line 2/);
+  rejects(t, '', 'the file is empty; expected data_dir and stores');
+  rejects(t, '# only a comment\n', 'the file is empty; expected data_dir and stores');
+  t.throws(() => parse('- 1\n- 2\n'), /^config\/cluster\.yaml: expected a mapping with cluster_id, data_dir/);
+  for (const text of ['data_dir: d\nstores: [{id: 1\n', ': :\n  - x\n\t- y\n']) {
+    try {
+      parse(text);
+      t.fail('should have thrown');
+    } catch (e) {
+      t.type(e, ConfigError);
+      t.equal((e as ConfigError).code, 'CONFIG');
+      t.notMatch((e as Error).message, /\n/, 'one line');
+    }
+  }
+});
+
+t.test('loading from disk: missing file, directory, symlinks', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tinykv-load-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const missing = join(dir, 'nope.yaml');
+  t.throws(() => loadClusterConfig(missing), new ConfigError(
+    `${missing}: cannot read the cluster file: no such file (give another with -c <file> or TINYKV_CONFIG)`));
+  t.throws(() => loadClusterConfig(dir), new ConfigError(`${dir}: cannot read the cluster file: is a directory, not a cluster file`));
+
+  mkdirSync(join(dir, 'conf'));
+  writeFileSync(join(dir, 'conf', 'c.yaml'), 'data_dir: ../data\nstores: [{id: 1, addr: "127.0.0.1:5"}]\n');
+  symlinkSync(join(dir, 'conf', 'c.yaml'), join(dir, 'link.yaml'));
+  const viaLink = loadClusterConfig(join(dir, 'link.yaml'));
+  t.equal(viaLink.file, join(dir, 'conf', 'c.yaml'), 'file is the real path');
+  t.equal(viaLink.dataDir, join(dir, 'data'), 'data_dir resolves against the real folder');
+  writeFileSync(join(dir, 'bad.yaml'), 'stores: [\n');
+  t.throws(() => loadClusterConfig(join(dir, 'bad.yaml')), { code: 'CONFIG', message: new RegExp(`^${join(dir, 'bad.yaml')}: malformed YAML`) });
+});

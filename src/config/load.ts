@@ -1,0 +1,183 @@
+// Reads and validates config/cluster.yaml into a ClusterConfig (types.ts). Every store
+// process, the orchestrator and the CLI load the file through here, so a field means the
+// same thing everywhere. Any problem — a missing file, malformed YAML, an unknown or
+// invalid field — is a ConfigError whose one-line message names the file and the field:
+//   config/cluster.yaml: stores[1].addr: expected host:port, got "localhost"
+
+import { readFileSync, realpathSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import { ConfigError, type ClusterConfig, type RaftTiming, type StoreConfig } from './types.js';
+
+export const DEFAULT_CLUSTER_ID = 'tinykv';
+export const DEFAULT_RAFT: RaftTiming = { tickMs: 100, electionTicks: 10, heartbeatTicks: 2 };
+export const DEFAULT_MAX_KEY_BYTES = 4096;
+export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+
+const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
+const STORE_FIELDS = ['id', 'addr'];
+const RAFT_FIELDS = ['tick_ms', 'election_ticks', 'heartbeat_ticks'];
+
+type Obj = Record<string, unknown>;
+
+/**
+ * Loads the cluster file at `path` (relative to the current directory). Messages name the
+ * file as given; `ClusterConfig.file` is its absolute, symlink-free path.
+ */
+export function loadClusterConfig(path: string): ClusterConfig {
+  const text = readConfigText(path);
+  return parseClusterConfig(text, { shownAs: path, file: realpathSync(path) });
+}
+
+/** Parses the text of a cluster file; `shownAs` names it in errors, `file` is its absolute path. */
+export function parseClusterConfig(text: string, where: { shownAs: string; file: string }): ClusterConfig {
+  const fail: Fail = (field, message) => {
+    throw new ConfigError(`${where.shownAs}: ${field ? `${field}: ` : ''}${message}`);
+  };
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = lines.linePos(yamlError.pos[0]);
+    const at = ` at line ${pos.line}, column ${pos.col}`;
+    fail('', `malformed YAML${at}: ${firstLine(yamlError.message)}`);
+  }
+  const root: unknown = doc.toJS();
+  if (root === null || root === undefined) fail('', 'the file is empty; expected data_dir and stores');
+  const top = expectObject(root, '', fail, TOP_FIELDS);
+
+  const dataDir = expectString(top.data_dir, 'data_dir', fail);
+  const clusterId = top.cluster_id === undefined ? DEFAULT_CLUSTER_ID : expectString(top.cluster_id, 'cluster_id', fail);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(clusterId)) {
+    fail('cluster_id', `expected letters, digits, '.', '_' or '-', got ${show(clusterId)}`);
+  }
+  const stores = parseStores(top.stores, fail);
+  const raft = parseRaft(top.raft, fail);
+  const maxKeyBytes = optionalPositiveInt(top.max_key_bytes, 'max_key_bytes', DEFAULT_MAX_KEY_BYTES, fail);
+  const maxValueBytes = optionalPositiveInt(top.max_value_bytes, 'max_value_bytes', DEFAULT_MAX_VALUE_BYTES, fail);
+  return {
+    file: where.file,
+    clusterId,
+    dataDir: resolve(dirname(where.file), dataDir),
+    stores,
+    raft,
+    maxKeyBytes,
+    maxValueBytes,
+  };
+}
+
+function readConfigText(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    const why =
+      err.code === 'ENOENT'
+        ? 'no such file (give another with -c <file> or TINYKV_CONFIG)'
+        : err.code === 'EISDIR'
+          ? 'is a directory, not a cluster file'
+          : err.code === 'EACCES'
+            ? 'permission denied'
+            : firstLine(err.message);
+    throw new ConfigError(`${path}: cannot read the cluster file: ${why}`);
+  }
+}
+
+type Fail = (field: string, message: string) => never;
+
+function parseStores(value: unknown, fail: Fail): StoreConfig[] {
+  if (value === undefined) fail('stores', 'missing; expected a list of {id, addr}');
+  if (!Array.isArray(value)) fail('stores', `expected a list of {id, addr}, got ${typeName(value)}`);
+  const list = value as unknown[];
+  if (list.length === 0) fail('stores', 'expected at least one store');
+  const ids = new Map<number, number>();
+  const addrs = new Map<string, number>();
+  return list.map((raw, i) => {
+    const at = `stores[${i}]`;
+    const s = expectObject(raw, at, fail, STORE_FIELDS);
+    if (s.id === undefined) fail(`${at}.id`, 'missing; expected a positive integer');
+    const id = expectPositiveInt(s.id, `${at}.id`, fail);
+    const seen = ids.get(id);
+    if (seen !== undefined) fail(`${at}.id`, `store id ${id} is already used by stores[${seen}]`);
+    ids.set(id, i);
+    if (s.addr === undefined) fail(`${at}.addr`, 'missing; expected host:port');
+    const addr = typeof s.addr === 'string' ? s.addr.trim() : fail(`${at}.addr`, `expected host:port, got ${show(s.addr)}`);
+    const { host, port } = parseAddr(addr, `${at}.addr`, fail);
+    const key = `${host.toLowerCase()}:${port}`;
+    const dup = addrs.get(key);
+    if (dup !== undefined) fail(`${at}.addr`, `${addr} is already used by stores[${dup}]`);
+    addrs.set(key, i);
+    return { id, addr, host, port };
+  });
+}
+
+/** `host:port`, or `[ipv6]:port`; the host comes back without brackets. */
+function parseAddr(addr: string, field: string, fail: Fail): { host: string; port: number } {
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9._-]+)):(\d+)$/.exec(addr);
+  if (!m) fail(field, `expected host:port, got ${show(addr)}`);
+  const port = Number(m![3]);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    fail(field, `port must be from 1 to 65535, got ${m![3]}`);
+  }
+  return { host: m![1] ?? m![2]!, port };
+}
+
+function parseRaft(value: unknown, fail: Fail): RaftTiming {
+  if (value === undefined || value === null) return DEFAULT_RAFT;
+  const r = expectObject(value, 'raft', fail, RAFT_FIELDS);
+  const tickMs = optionalPositiveInt(r.tick_ms, 'raft.tick_ms', DEFAULT_RAFT.tickMs, fail);
+  const electionTicks = optionalPositiveInt(r.election_ticks, 'raft.election_ticks', DEFAULT_RAFT.electionTicks, fail);
+  const heartbeatTicks = optionalPositiveInt(r.heartbeat_ticks, 'raft.heartbeat_ticks', DEFAULT_RAFT.heartbeatTicks, fail);
+  if (heartbeatTicks >= electionTicks) {
+    fail('raft.heartbeat_ticks', `must be less than raft.election_ticks (${electionTicks}), got ${heartbeatTicks}`);
+  }
+  return { tickMs, electionTicks, heartbeatTicks };
+}
+
+function expectObject(value: unknown, field: string, fail: Fail, allowed: readonly string[]): Obj {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    fail(field, `expected a mapping with ${allowed.join(', ')}, got ${typeName(value)}`);
+  }
+  const obj = value as Obj;
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) {
+      fail(field ? `${field}.${key}` : key, `unknown field (expected one of ${allowed.join(', ')})`);
+    }
+  }
+  return obj;
+}
+
+function expectString(value: unknown, field: string, fail: Fail): string {
+  if (value === undefined) fail(field, 'missing; expected a string');
+  if (typeof value !== 'string' || value.trim() === '') fail(field, `expected a non-empty string, got ${show(value)}`);
+  return value as string;
+}
+
+function expectPositiveInt(value: unknown, field: string, fail: Fail): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    fail(field, `expected a positive integer, got ${show(value)}`);
+  }
+  return value as number;
+}
+
+function optionalPositiveInt(value: unknown, field: string, dflt: number, fail: Fail): number {
+  return value === undefined ? dflt : expectPositiveInt(value, field, fail);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `${typeof value} ${show(value)}`;
+}
+
+function show(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return Array.isArray(value) ? 'a list' : 'a mapping';
+  const s = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0]!.trim();
+}

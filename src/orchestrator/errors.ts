@@ -1,0 +1,89 @@
+// Errors the orchestrator raises to the CLI. Each has a stable upper-case `code`, which
+// src/cli/exit-codes.ts maps to an exit code, and a one-line message naming the store.
+
+export class OrchestratorError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'OrchestratorError';
+  }
+}
+
+/** A store id that is not in the cluster file. */
+export class UnknownStoreError extends OrchestratorError {
+  constructor(
+    readonly storeId: number,
+    file: string,
+    known: readonly number[],
+  ) {
+    super('UNKNOWN_STORE', `store ${storeId} is not in ${file} (stores: ${known.join(', ')})`);
+  }
+}
+
+/** Something other than this store holds the store's port; nothing was started. */
+export class PortInUseError extends OrchestratorError {
+  constructor(
+    readonly storeId: number,
+    readonly addr: string,
+    detail = 'is held by another process',
+  ) {
+    const hint = detail.startsWith('is held') ? '; free it or change stores[].addr' : '';
+    super('PORT_IN_USE', `store ${storeId}: port ${addr} ${detail}${hint}`);
+  }
+}
+
+/** A store process exited while starting; `lastLine` is its last word on stderr or in its log. */
+export class StoreStartError extends OrchestratorError {
+  constructor(
+    readonly storeId: number,
+    readonly exit: string,
+    readonly lastLine: string | undefined,
+    readonly logFile: string,
+  ) {
+    super(
+      'STORE_START_FAILED',
+      `store ${storeId} exited while starting (${exit})` +
+        (lastLine ? `: ${lastLine}` : `; see ${logFile}`),
+    );
+  }
+}
+
+/** The stores did not become ready (every store answering, a leader elected) in time. */
+export class ClusterNotReadyError extends OrchestratorError {
+  constructor(message: string) {
+    super('CLUSTER_NOT_READY', message);
+  }
+}
+
+/** A process fault aimed at a store whose process is not running (or not ours). */
+export class StoreNotRunningError extends OrchestratorError {
+  constructor(
+    readonly storeId: number,
+    detail = 'is not running',
+  ) {
+    super('STORE_NOT_RUNNING', `store ${storeId} ${detail}`);
+  }
+}
+
+/** `--store leader` while no store reports itself leader. */
+export class NoLeaderError extends OrchestratorError {
+  constructor(message: string) {
+    super('NO_LEADER', message);
+  }
+}
+
+/** A running store's data directory was asked to be deleted, or a store would not stop. */
+export class StoreBusyError extends OrchestratorError {
+  constructor(message: string) {
+    super('STORE_BUSY', message);
+  }
+}
+
+/** A network fault reached none of the stores it was meant for. */
+export class FaultNotAppliedError extends OrchestratorError {
+  constructor(message: string) {
+    super('FAULT_NOT_APPLIED', message);
+  }
+}

@@ -1,0 +1,66 @@
+// `cluster status`: for each store of the cluster file, its process (from store.pid and
+// /proc) and its raft state (from its Admin service). A store that is down, paused or
+// not answering has role null and null raft fields.
+
+import type { ClusterConfig, StoreConfig } from '../config/types.js';
+import { checkPort } from './port.js';
+import { probeStore } from './probe.js';
+import { storeProcess } from './stores.js';
+
+export const DEFAULT_STATUS_TIMEOUT_MS = 1000;
+
+export interface StoreStatusRow {
+  readonly id: number;
+  readonly addr: string;
+  /** The store's PID while its process lives, else null. */
+  readonly pid: number | null;
+  readonly alive: boolean;
+  /**
+   * running: our process, answering; paused: stopped by SIGSTOP; unreachable: our process,
+   * not answering; external: answering but not started by the orchestrator; down: no process.
+   */
+  readonly process: 'running' | 'paused' | 'unreachable' | 'external' | 'down';
+  /** leader, follower, candidate, preCandidate, or starting; null when it does not answer. */
+  readonly role: string | null;
+  readonly term: number | null;
+  /** The leader's store id as this store knows it (null when unknown or not answering). */
+  readonly leaderId: number | null;
+  readonly commitIndex: number | null;
+  readonly appliedIndex: number | null;
+  readonly lastIndex: number | null;
+  /** Why role is null for a live store. */
+  readonly error?: string;
+}
+
+export async function clusterStatus(cfg: ClusterConfig, o: { timeoutMs?: number } = {}): Promise<StoreStatusRow[]> {
+  return Promise.all(cfg.stores.map((s) => storeStatus(cfg, s, o.timeoutMs ?? DEFAULT_STATUS_TIMEOUT_MS)));
+}
+
+const NO_RAFT = { role: null, term: null, leaderId: null, commitIndex: null, appliedIndex: null, lastIndex: null };
+
+async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: number): Promise<StoreStatusRow> {
+  const base = { id: store.id, addr: store.addr };
+  const proc = storeProcess(cfg, store.id);
+  if (proc.state === 'paused') return { ...base, pid: proc.rec!.pid, alive: true, process: 'paused', ...NO_RAFT };
+  if (proc.state === 'dead' && (await checkPort(store.host, store.port)).free) {
+    return { ...base, pid: null, alive: false, process: 'down', ...NO_RAFT };
+  }
+  const p = await probeStore(store, timeoutMs);
+  if (!p.ok) {
+    if (proc.rec) return { ...base, pid: proc.rec.pid, alive: true, process: 'unreachable', ...NO_RAFT, error: p.error };
+    return { ...base, pid: null, alive: false, process: 'down', ...NO_RAFT, error: p.error };
+  }
+  const s = p.status;
+  return {
+    ...base,
+    pid: proc.rec?.pid ?? s.pid,
+    alive: true,
+    process: proc.rec ? 'running' : 'external',
+    role: s.role,
+    term: s.term,
+    leaderId: s.leaderId === 0 ? null : s.leaderId,
+    commitIndex: s.commitIndex,
+    appliedIndex: s.appliedIndex,
+    lastIndex: s.lastIndex,
+  };
+}
