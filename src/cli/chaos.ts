@@ -105,7 +105,8 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .action(async (opts: { rate: number }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { dropMessages } = await import('../orchestrator/network.js');
-      printFault(io, `dropping ${opts.rate * 100}% of store-to-store messages`, await dropMessages(cfg, opts.rate));
+      const what = opts.rate === 0 ? 'no longer dropping store-to-store messages' : `dropping ${opts.rate * 100}% of store-to-store messages`;
+      printFault(io, what, await dropMessages(cfg, opts.rate));
     });
 
   chaos

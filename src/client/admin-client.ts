@@ -65,6 +65,7 @@ export class AdminClient {
       group_a: [...(spec.partition?.[0] ?? [])],
       group_b: [...(spec.partition?.[1] ?? [])],
       drop_rate: spec.dropRate ?? 0,
+      set_drop_rate: spec.dropRate !== undefined,
       delay_ms: spec.delayMs ?? 0,
       heal: spec.heal ?? false,
     }, opts.timeoutMs ?? 1000);

@@ -32,7 +32,7 @@ export function applyFaultRequest(cur: FaultState, req: kvrpcpb.IFaultRequest, s
     next = { ...next, partition: [new Set(a), new Set(b), ...rest.map((s) => new Set([s]))] };
   }
   const rate = Number(req.drop_rate ?? 0);
-  if (rate > 0) next = { ...next, dropRate: Math.min(1, rate) };
+  if (req.set_drop_rate || rate > 0) next = { ...next, dropRate: Math.min(1, rate) };
   const delay = Number(req.delay_ms ?? 0);
   if (delay > 0) next = { ...next, delayMs: delay };
   return next;

@@ -89,7 +89,7 @@ export class GrpcTransport implements Transport {
     if (!addr) return undefined;
     const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 100,
-      'grpc.max_reconnect_backoff_ms': 2000,
+      'grpc.max_reconnect_backoff_ms': 500, // a restarted store is back in the group within half a second
       'grpc.keepalive_time_ms': 10_000,
     });
     link = { client, stream: undefined, queue: [], congested: false };

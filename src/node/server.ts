@@ -55,7 +55,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
 
   async function bind(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      server.bindAsync(`${me!.host}:${me!.port}`, grpc.ServerCredentials.createInsecure(), (err) => {
+      server.bindAsync(bindAddress(me!.host, me!.port), grpc.ServerCredentials.createInsecure(), (err) => {
         if (!err) return resolve();
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
         reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`) : err);
@@ -105,4 +105,9 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       logger.info('store stopped', { storeId });
     },
   };
+}
+
+/** gRPC's host:port, with the brackets an IPv6 literal needs (the config loader strips them). */
+export function bindAddress(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -65,7 +65,12 @@ export class RawNode {
 
   /** Delivers a message from another node. */
   step(m: Message): void {
-    if (isLocalMessage(m)) throw new TypeError(`step: ${m.type} is local and cannot come from the network`);
+    if (isLocalMessage(m) || m.type === 'MsgPropose') {
+      throw new TypeError(`step: ${m.type} is local and cannot come from the network`);
+    }
+    // Inside the core, term 0 marks a local message that takes the current term; from the
+    // network it would bypass the term checks, so it is refused.
+    if (m.term === 0) throw new TypeError(`step: ${m.type} from ${m.from} has term 0`);
     if (m.to !== this.raft.id) throw new TypeError(`step: message for ${m.to} delivered to ${this.raft.id}`);
     this.raft.step(m);
   }

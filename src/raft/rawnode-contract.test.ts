@@ -160,8 +160,12 @@ t.test('step refuses local messages and messages for another node', async (t) =>
   const st = new MemoryStorage([1, 2, 3], 5, 5);
   const n = newTestNode(1, st);
   for (const type of ['MsgHup', 'MsgBeat', 'MsgCheckQuorum'] as const) {
-    t.throws(() => n.step({ type, from: 2, to: 1, term: 0 }), { name: 'TypeError' }, `${type} cannot come from the network`);
+    t.throws(() => n.step({ type, from: 2, to: 1, term: 6 }), { name: 'TypeError' }, `${type} cannot come from the network`);
   }
+  t.throws(() => n.step({ type: 'MsgPropose', from: 2, to: 1, term: 6, entries: [{ type: 'normal', index: 0, term: 0, data: new Uint8Array([1]) }] }),
+    { name: 'TypeError' }, 'MsgPropose cannot come from the network (propose() is the way in)');
+  t.throws(() => n.step({ type: 'MsgHeartbeat', from: 2, to: 1, term: 0, commit: 5, context: new Uint8Array() }), { name: 'TypeError' },
+    'a network message with term 0 would skip the term checks');
   t.throws(() => n.step({ type: 'MsgHeartbeat', from: 2, to: 3, term: 6, commit: 5, context: new Uint8Array() }), { name: 'TypeError' },
     'a message addressed to node 3');
   t.same([n.status().role, n.status().term, n.hasReady()], ['follower', 5, false], 'and nothing happened');

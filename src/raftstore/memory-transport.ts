@@ -19,6 +19,7 @@ export class MemoryNetwork {
   private readonly handlers = new Map<StoreId, InboundHandler>();
   private faults: FaultState = NO_FAULTS;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly immediates = new Set<NodeJS.Immediate>();
   private readonly random: () => number;
   sent = 0;
   dropped = 0;
@@ -64,8 +65,7 @@ export class MemoryNetwork {
     }
     const payload = this.opts.codec ? this.opts.codec.encode(msg) : undefined;
     const delay = f.delayMs > 0 ? Math.floor(this.random() * f.delayMs) : 0;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    const deliver = (): void => {
       // The partition may have formed while the message was in flight.
       if (linkCut(this.faults, from, to)) {
         this.dropped++;
@@ -74,6 +74,20 @@ export class MemoryNetwork {
       const h = this.handlers.get(to);
       if (!h) return;
       h(payload && this.opts.codec ? this.opts.codec.decode(payload) : msg);
+    };
+    if (delay === 0) {
+      // setImmediate, not setTimeout(0): a timer costs at least 1 ms, which dominated the
+      // latency of one request at a time in the benchmark.
+      const im = setImmediate(() => {
+        this.immediates.delete(im);
+        deliver();
+      });
+      this.immediates.add(im);
+      return;
+    }
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      deliver();
     }, delay);
     this.timers.add(t);
   }
@@ -82,5 +96,7 @@ export class MemoryNetwork {
   close(): void {
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const im of this.immediates) clearImmediate(im);
+    this.immediates.clear();
   }
 }
