@@ -236,10 +236,10 @@ const corruptions: Array<{ name: string; corrupt: (e: Engines) => Promise<void>;
     message: /commit index 9 is beyond the last index 8/,
   },
   {
-    name: 'applied beyond commit',
+    name: 'applied beyond the last index',
     corrupt: (e) => write(e.kv, (wb) => wb.put(keys.applyStateKey(REGION.id),
-      encodeApplyState({ appliedIndex: 8, truncatedIndex: 5, truncatedTerm: 5 }))),
-    message: /applied index 8 is beyond the commit index 7/,
+      encodeApplyState({ appliedIndex: 9, truncatedIndex: 5, truncatedTerm: 5 }))),
+    message: /applied index 9 is beyond the last index 8/,
   },
   {
     name: 'last_term disagrees with the log',
@@ -269,3 +269,28 @@ for (const c of corruptions) {
     t.equal(second, err.message, 'a second load fails the same way (no silent reset)');
   });
 }
+
+t.test('saveReady fsyncs entries and term/vote changes, not a commit index alone', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  const syncs: boolean[] = [];
+  const raft = engines.raft;
+  const spy = Object.create(raft) as typeof raft;
+  spy.write = (wb, opts) => { syncs.push(opts.sync); return raft.write(wb, opts); };
+  const watched = await PeerStorage.load({ raft: spy, kv: engines.kv }, STORE, REGION.id);
+  t.ok(watched && ps, 'loaded');
+  await watched!.saveReady(ready({ hardState: { term: 6, vote: 0, commit: 5 } }));
+  await watched!.saveReady(ready({ hardState: { term: 6, vote: 2, commit: 5 } }));
+  await watched!.saveReady(ready({ entries: [ent(6, 6)], hardState: { term: 6, vote: 2, commit: 5 } }));
+  await watched!.saveReady(ready({ hardState: { term: 6, vote: 2, commit: 6 } }));
+  t.same(syncs, [true, true, true, false], 'new term, new vote, new entry synced; commit-only not');
+  const again = await mustLoad(engines);
+  t.same(again.initialState().hardState, { term: 6, vote: 2, commit: 6 }, 'the unsynced commit is still written');
+});
+
+t.test('an applied index ahead of the stored commit (commit lost unsynced) raises the commit', async (t) => {
+  const engines = await corrupted((e) => write(e.kv, (wb) => wb.put(keys.applyStateKey(REGION.id),
+    encodeApplyState({ appliedIndex: 8, truncatedIndex: 5, truncatedTerm: 5 }))));
+  const ps = await mustLoad(engines);
+  t.equal(ps.initialState().hardState.commit, 8, 'commit = applied, since applied entries were committed');
+  t.equal(ps.lastIndex(), 8);
+});

@@ -121,8 +121,15 @@ export class PeerStorage implements Storage {
     const region = regionFromProto(regionState.region!);
     if (region.id !== regionId) fail(`RegionLocalState names region ${region.id}`);
     const entries = await loadEntries(engines.raft, regionId, applyState.truncatedIndex, lastIndex, fail);
-    checkConsistency({ hardState, lastIndex, lastTerm: Number(raftState.last_term), applyState, entries }, fail);
-    return new PeerStorage(engines, { hardState, lastTerm: Number(raftState.last_term), entries, applyState, region });
+    if (applyState.appliedIndex > lastIndex) {
+      fail(`applied index ${applyState.appliedIndex} is beyond the last index ${lastIndex}`);
+    }
+    // A hard state that only moved the commit index is written without fsync (see saveReady),
+    // so after a power loss raftdb may remember less commit than kvdb has applied. Applied
+    // entries were committed, so the commit index is raised to match.
+    const loaded = applyState.appliedIndex > hardState.commit ? { ...hardState, commit: applyState.appliedIndex } : hardState;
+    checkConsistency({ hardState: loaded, lastIndex, lastTerm: Number(raftState.last_term), applyState, entries }, fail);
+    return new PeerStorage(engines, { hardState: loaded, lastTerm: Number(raftState.last_term), entries, applyState, region });
   }
 
   // ---- raft Storage ---------------------------------------------------------------
@@ -161,7 +168,7 @@ export class PeerStorage implements Storage {
 
   // ---- persistence ----------------------------------------------------------------
 
-  /** Persists a Ready's entries and hard state in one synced raftdb write. */
+  /** Persists a Ready's entries and hard state in one raftdb write, synced when it must be. */
   async saveReady(rd: Ready): Promise<void> {
     if (rd.entries.length === 0 && !rd.hardState) return;
     const regionId = this.region.id;
@@ -180,12 +187,20 @@ export class PeerStorage implements Storage {
     wb.put(keys.raftStateKey(regionId), raft_serverpb.RaftLocalState.encode({
       hard_state: hardStateToProto(hardState), last_index: lastIndex, last_term: lastTerm,
     }).finish());
-    await this.engines.raft.write(wb, { sync: true });
+    // Entries and a new term or vote are promises to other nodes and must be durable before any
+    // message leaves. A commit index alone is not: it is learned again from the leader, and
+    // load() reconciles it with the applied index, so it rides along without an fsync.
+    const mustSync = rd.entries.length > 0 ||
+      (rd.hardState !== undefined && (rd.hardState.term !== this.hardState.term || rd.hardState.vote !== this.hardState.vote));
+    await this.engines.raft.write(wb, { sync: mustSync });
     // Only after the write is durable does the in-memory view change.
     if (rd.entries.length > 0) {
       const first = rd.entries[0]!.index;
       const keep = first - this.applyState.truncatedIndex - 1;
-      this.entriesCache = this.entriesCache.slice(0, keep).concat(rd.entries);
+      // In place: copying the whole cache on every Ready made appends O(log length).
+      // Readers only ever get slices, so nobody else holds this array.
+      if (keep < this.entriesCache.length) this.entriesCache.length = keep;
+      for (const e of rd.entries) this.entriesCache.push(e);
       this.lastTerm = lastTerm;
     }
     this.hardState = hardState;
