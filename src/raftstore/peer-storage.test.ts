@@ -294,3 +294,23 @@ t.test('an applied index ahead of the stored commit (commit lost unsynced) raise
   t.equal(ps.initialState().hardState.commit, 8, 'commit = applied, since applied entries were committed');
   t.equal(ps.lastIndex(), 8);
 });
+
+t.test('a crash inside bootstrapRegion (raftdb written, kvdb not) is redone, not a startup error', async (t) => {
+  const engines = await memoryEngines();
+  const kv = engines.kv;
+  const crashing = Object.create(kv) as typeof kv;
+  crashing.write = () => Promise.reject(new Error('power cut'));
+  await t.rejects(bootstrapRegion({ raft: engines.raft, kv: crashing }, REGION), /power cut/);
+  t.ok(await engines.raft.get(keys.raftStateKey(REGION.id)), 'raftdb got its initial state first');
+  t.equal(await PeerStorage.load(engines, STORE, REGION.id), undefined, 'load says: not bootstrapped yet');
+  await bootstrapRegion(engines, REGION);
+  const ps = await mustLoad(engines);
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.region.id], [RAFT_INIT_LOG_INDEX + 1, RAFT_INIT_LOG_INDEX, REGION.id]);
+});
+
+t.test('raftdb past its initial state with an empty kvdb is still a startup error', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6)], hardState: { term: 6, vote: 1, commit: 5 } }));
+  await write(engines.kv, (wb) => { wb.delete(keys.applyStateKey(REGION.id)); wb.delete(keys.regionStateKey(REGION.id)); });
+  await t.rejects(PeerStorage.load(engines, STORE, REGION.id), { code: 'CORRUPT_STATE', message: /RaftApplyState is missing/ });
+});

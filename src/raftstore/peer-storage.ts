@@ -63,10 +63,18 @@ export async function bootstrapRegion(engines: Engines, region: RegionMeta): Pro
   kvWb.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({
     state: raft_serverpb.PeerState.Normal, region: regionToProto(region),
   }).finish());
-  // kvdb first: a crash in between leaves a region without raft state, which load()
-  // reports, rather than a raft log for a region it does not know.
-  await engines.kv.write(kvWb, { sync: true });
+  // raftdb first: a crash in between leaves only the initial raft state, which load()
+  // recognises as an unfinished bootstrap and lets the store redo, instead of a kvdb
+  // region without raft state, which would refuse to start for ever.
   await engines.raft.write(raftWb, { sync: true });
+  await engines.kv.write(kvWb, { sync: true });
+}
+
+/** Whether raftdb holds exactly what bootstrapRegion writes first, and nothing has happened since. */
+function isInitialRaftState(st: raft_serverpb.RaftLocalState): boolean {
+  const hs = st.hard_state;
+  return Number(st.last_index) === RAFT_INIT_LOG_INDEX && Number(st.last_term) === RAFT_INIT_LOG_TERM &&
+    Number(hs?.term ?? 0) === RAFT_INIT_LOG_TERM && Number(hs?.vote ?? 0) === 0 && Number(hs?.commit ?? 0) === RAFT_INIT_LOG_INDEX;
 }
 
 export class PeerStorage implements Storage {
@@ -101,6 +109,11 @@ export class PeerStorage implements Storage {
       engines.kv.get(keys.regionStateKey(regionId)),
     ]);
     if (!raftRaw && !applyRaw && !regionRaw) return undefined;
+    if (raftRaw && !applyRaw && !regionRaw) {
+      // A crash inside bootstrapRegion: undefined makes the store bootstrap again.
+      const st = (() => { try { return raft_serverpb.RaftLocalState.decode(raftRaw); } catch { return undefined; } })();
+      if (st && isInitialRaftState(st)) return undefined;
+    }
     if (!raftRaw) fail('RaftLocalState is missing from raftdb while kvdb has the region');
     if (!applyRaw) fail('RaftApplyState is missing from kvdb');
     if (!regionRaw) fail('RegionLocalState is missing from kvdb');

@@ -1,5 +1,5 @@
 // Measures what a user feels, on the e2e raft timing (tick 20 ms, election 10 ticks, so
-// one election timeout is 200-400 ms): `cluster up` time, the latency of one CLI
+// one election timeout is 200-400 ms; E2E_TICK_MS=100 for the default file's timing): `cluster up` time, the latency of one CLI
 // command, and — over TRIALS kill -9s of the leader — the time from the SIGKILL to the
 // first acknowledged write of a client that had the old leader cached. Prints the
 // numbers; asserts only loose bounds, since the box may be busy.

@@ -21,8 +21,11 @@ import { readPidFile } from '../../src/orchestrator/pid-file.js';
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const bin = join(root, 'bin', 'tinykv');
 
-/** Raft timing of every e2e cluster: one election timeout is 200-400 ms. */
-export const TICK_MS = 20;
+/**
+ * Raft timing of every e2e cluster: one election timeout is 200-400 ms. E2E_TICK_MS=100
+ * gives the default cluster file's timing (1-2 s), e.g. to measure failover as users see it.
+ */
+export const TICK_MS = Number(process.env.E2E_TICK_MS ?? 20);
 export const ELECTION_TICKS = 10;
 export const ELECTION_TIMEOUT_MS = TICK_MS * ELECTION_TICKS;
 
