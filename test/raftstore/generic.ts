@@ -3,6 +3,8 @@
 // optional message loss, random partitions and full-cluster restarts between rounds.
 // Every client checks its scans against exactly what it wrote, and the whole recorded
 // history (puts, scans, final deletes) must pass the linearizability checker.
+// Stricter than TinyKV: every client also puts, gets and deletes a few shared "hot" keys,
+// so the checker judges histories where several clients race on one key.
 
 import type { Test } from 'tap';
 import { checkHistory } from '../../src/checker/linearizability.js';
@@ -26,6 +28,8 @@ const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const keyOf = (c: number, j: number) => `${c} ${String(j).padStart(8, '0')}`;
 const valueOf = (c: number, j: number) => `x ${c} ${j} y`;
+/** Shared by all clients; outside every client's own key range ("<digit> ..."). */
+const HOT_KEYS = ['hot 0', 'hot 1', 'hot 2'];
 
 export const ROUND_MS = Number(process.env.ROUND_MS ?? 2500);
 
@@ -95,10 +99,15 @@ async function clientLoop(
   client: KvClient, c: number, rec: HistoryRecorder, stopped: () => boolean, counts: number[], random: () => number,
 ): Promise<string | undefined> {
   let last = '';
+  let hotWrites = 0;
   counts[c] = 0;
   while (!stopped()) {
     const j = counts[c]!;
-    if (random() < 0.5) {
+    const dice = random();
+    if (dice < 0.2) {
+      const err = await hotKeyOp(client, c, rec, random, hotWrites++);
+      if (err) return err;
+    } else if (dice < 0.6) {
       const id = rec.invoke(c, { kind: 'put', key: keyOf(c, j), value: valueOf(c, j) });
       try {
         await client.put(enc(keyOf(c, j)), enc(valueOf(c, j)));
@@ -121,6 +130,36 @@ async function clientLoop(
     }
   }
   return undefined;
+}
+
+/** A get, put or delete of a random hot key; every value written is unique. */
+async function hotKeyOp(
+  client: KvClient, c: number, rec: HistoryRecorder, random: () => number, n: number,
+): Promise<string | undefined> {
+  const key = HOT_KEYS[Math.floor(random() * HOT_KEYS.length)]!;
+  const which = random();
+  if (which < 0.5) {
+    const id = rec.invoke(c, { kind: 'get', key });
+    try {
+      const v = await client.get(enc(key));
+      rec.okGet(id, v === undefined ? null : dec(v));
+      return undefined;
+    } catch (e) {
+      rec.fail(id);
+      return `client ${c}: get ${key} failed: ${(e as Error).message}`;
+    }
+  }
+  const call = which < 0.85 ? { kind: 'put' as const, key, value: `hot ${c} ${n}` } : { kind: 'delete' as const, key };
+  const id = rec.invoke(c, call);
+  try {
+    if (call.kind === 'put') await client.put(enc(key), enc(call.value));
+    else await client.delete(enc(key));
+    rec.ok(id);
+    return undefined;
+  } catch (e) {
+    rec.unknown(id);
+    return `client ${c}: ${call.kind} ${key} failed: ${(e as Error).message}`;
+  }
 }
 
 /** Random partitions (each store on side A or B by a coin flip) and/or ~10% loss. */
