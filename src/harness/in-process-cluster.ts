@@ -13,6 +13,7 @@ import { ManualClock } from '../raftstore/clock.js';
 import { MemoryNetwork } from '../raftstore/memory-transport.js';
 import { createStore, Store } from '../raftstore/store.js';
 import type { StoreId } from '../raftstore/ids.js';
+import type { DeliberateBugs } from '../raftstore/deliberate-bugs.js';
 import { StoreStoppedError } from '../raftstore/errors.js';
 import { envelopeCodec } from '../raftstore/envelope-codec.js';
 
@@ -23,6 +24,8 @@ export interface ClusterOptions {
   readonly heartbeatTick?: number;
   readonly seed: number;
   readonly maxValueBytes?: number;
+  /** Tests only: stores that break their promises on purpose, to show the checks catch it. */
+  readonly deliberateBugs?: DeliberateBugs;
 }
 
 /** A small seeded PRNG for the harness's own choices (message loss, partitions). */
@@ -86,6 +89,7 @@ export class Cluster {
       seed: (this.o.seed * 31 + id * 1009 + this.restarts++) >>> 0,
       ...(this.o.maxValueBytes !== undefined ? { maxValueBytes: this.o.maxValueBytes } : {}),
       onFatal: (e) => { throw e; },
+      ...(this.o.deliberateBugs ? { deliberateBugs: this.o.deliberateBugs } : {}),
     });
     await store.start();
     this.stores.set(id, store);

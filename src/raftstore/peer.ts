@@ -6,6 +6,7 @@
 // arrive; the loop runs one Ready at a time, so proposals that arrive while a write is
 // in flight join the next Ready and share its fsync (group commit).
 
+import type { DeliberateBugs } from './deliberate-bugs.js';
 import type { KvEngine } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Logger, Ready } from '../raft/index.js';
@@ -39,6 +40,8 @@ export interface PeerOptions {
   readonly sessions: Map<number, number>;
   /** Called when the peer hits an error it cannot continue from (e.g. a failed write). */
   readonly onFatal: (err: Error) => void;
+  /** Tests only: deliberate bugs (see deliberate-bugs.ts). */
+  readonly bugs: DeliberateBugs;
 }
 
 export class Peer {
@@ -116,6 +119,10 @@ export class Peer {
       this.proposals.push({ index: at.index, term: at.term, resolve, reject });
     });
     this.schedule();
+    if (this.o.bugs.ackBeforeCommit) {
+      done.catch(() => undefined);
+      return Promise.resolve();
+    }
     return done;
   }
 

@@ -3,6 +3,7 @@
 // ticks from a Clock, and on stop settles everything pending and closes the engines.
 // Built with createStore(options); nothing happens until start().
 
+import { NO_BUGS, type DeliberateBugs } from './deliberate-bugs.js';
 import type { Logger } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
 import * as keys from '../engine/keys.js';
@@ -34,6 +35,8 @@ export interface StoreOptions {
   readonly seed?: number;
   /** Called when the store hits an error it cannot continue from. */
   readonly onFatal?: (err: Error) => void;
+  /** Tests only: break the store on purpose (see deliberate-bugs.ts). */
+  readonly deliberateBugs?: DeliberateBugs;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -103,6 +106,7 @@ export class Store {
       seed: this.o.seed ?? (this.o.storeId * 7919 + Date.now()) >>> 0,
       sessions: await this.loadSessions(region.id),
       onFatal: (e) => this.fatal(e),
+      bugs: this.o.deliberateBugs ?? NO_BUGS,
     });
     this.peers.set(region.id, peer);
     this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
