@@ -24,6 +24,8 @@ export interface ClusterOptions {
   readonly heartbeatTick?: number;
   readonly seed: number;
   readonly maxValueBytes?: number;
+  /** Applied entries kept before the leader compacts the log (the store's default if unset). */
+  readonly compactLogThreshold?: number;
   /** Tests only: stores that break their promises on purpose, to show the checks catch it. */
   readonly deliberateBugs?: DeliberateBugs;
 }
@@ -90,6 +92,7 @@ export class Cluster {
       ...(this.o.maxValueBytes !== undefined ? { maxValueBytes: this.o.maxValueBytes } : {}),
       onFatal: (e) => { throw e; },
       ...(this.o.deliberateBugs ? { deliberateBugs: this.o.deliberateBugs } : {}),
+      ...(this.o.compactLogThreshold !== undefined ? { compactLogThreshold: this.o.compactLogThreshold } : {}),
     });
     await store.start();
     this.stores.set(id, store);

@@ -12,7 +12,7 @@ import { raft_serverpb } from '../gen/proto.js';
 import type { Entry } from '../raft/index.js';
 import { applyEntries } from './apply.js';
 import type { ClientSession, WriteOp } from './command.js';
-import { encodeWriteCommand } from './command.js';
+import { encodeCompactLogCommand, encodeWriteCommand } from './command.js';
 import type { RegionEpoch } from './envelope.js';
 import { EpochNotMatchError } from './errors.js';
 import type { StoreId } from './ids.js';
@@ -219,4 +219,30 @@ t.test('an epoch mismatch yields EpochNotMatchError and changes no data', async 
 
 t.test('entries that do not follow the applied index are a bug', async (t) => {
   t.throws(() => applyEntries([cmd(7, 6, [put('a', '1')])], REGION, INITIAL, new Map()), /entry 7 does not follow applied index 5/);
+});
+
+function compact(index: number, term: number, upTo: number, upToTerm: number): Entry {
+  return { index, term, type: 'normal', data: encodeCompactLogCommand({ regionId: REGION.id, index: upTo, term: upToTerm }, REGION.epoch) };
+}
+
+t.test('CompactLog moves the truncated state in the same batch; stale ones change nothing', async (t) => {
+  const out = applyEntries([noop(6, 6), cmd(7, 6, [put('a', '1')]), compact(8, 6, 7, 6)], REGION, INITIAL, new Map());
+  t.same(out.applyState, { appliedIndex: 8, truncatedIndex: 7, truncatedTerm: 6 });
+  t.equal(out.compacted, true, 'the peer must sync this batch and then drop entries <= 7');
+  const kv = await openMemoryEngine();
+  await kv.write(out.batch, { sync: true });
+  t.same((await loadState(kv)).applyState, out.applyState, 'the truncated state is durable with the apply state');
+  t.equal(Buffer.from((await kv.get(keys.dataKey('default', b('a'))))!).toString(), '1', 'the write before it applied too');
+
+  const stale = applyEntries([compact(9, 6, 6, 6), compact(10, 6, 7, 6)], REGION, out.applyState, new Map());
+  t.same(stale.applyState, { appliedIndex: 10, truncatedIndex: 7, truncatedTerm: 6 }, 'an older or equal point is ignored');
+  t.equal(stale.compacted, false);
+  const plain = applyEntries([cmd(11, 6, [put('b', '2')])], REGION, stale.applyState, new Map());
+  t.equal(plain.compacted, false, 'ordinary writes do not compact');
+});
+
+t.test('a CompactLog beyond what is applied is ignored', async (t) => {
+  const out = applyEntries([compact(6, 6, 9, 6)], REGION, INITIAL, new Map());
+  t.same(out.applyState, { appliedIndex: 6, truncatedIndex: 5, truncatedTerm: 5 });
+  t.equal(out.compacted, false);
 });

@@ -1,13 +1,14 @@
 // Apply: turns committed log entries into one kvdb write batch — the data changes, the
 // client sessions for duplicate detection and the new RaftApplyState together — so
 // applying is atomic and idempotent across restarts (entries at or below the stored
-// applied index are never applied twice). Apply returns results; the peer decides what
+// applied index are never applied twice). A CompactLog entry moves the truncated state
+// inside RaftApplyState; the peer then drops the log entries it covers. Apply returns results; the peer decides what
 // to answer.
 
 import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Entry, Index, Term } from '../raft/index.js';
-import { decodeWriteCommand } from './command.js';
+import { decodeCommand } from './command.js';
 import { EpochNotMatchError, RegionError } from './errors.js';
 import type { ApplyState } from './peer-storage.js';
 import { encodeApplyState } from './peer-storage.js';
@@ -26,6 +27,11 @@ export interface ApplyOutcome {
   readonly results: AppliedEntry[];
   /** Client sessions changed by this batch; folded into the peer's cache after the write. */
   readonly sessions: Map<number, number>;
+  /**
+   * Whether a CompactLog moved the truncated index. The batch must then be synced before
+   * the raft log entries it drops are deleted from raftdb.
+   */
+  readonly compacted: boolean;
 }
 
 /**
@@ -39,12 +45,19 @@ export function applyEntries(
   const results: AppliedEntry[] = [];
   const changed = new Map<number, number>();
   let applied = applyState.appliedIndex;
+  let truncated = { index: applyState.truncatedIndex, term: applyState.truncatedTerm };
   for (const e of entries) {
     if (e.index <= applied) continue; // already applied before a restart
     if (e.index !== applied + 1) throw new Error(`apply: entry ${e.index} does not follow applied index ${applied}`);
     applied = e.index;
     if (e.data.length === 0) continue; // a leader's no-op
-    const cmd = decodeWriteCommand(e.data);
+    const decoded = decodeCommand(e.data);
+    if (decoded.kind === 'compactLog') {
+      // Stale or repeated compactions (a new leader may propose an older point) change nothing.
+      if (decoded.index > truncated.index && decoded.index <= applied) truncated = { index: decoded.index, term: decoded.term };
+      continue;
+    }
+    const cmd = decoded;
     if (cmd.epoch.version !== region.epoch.version || cmd.epoch.confVer !== region.epoch.confVer) {
       results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(region.id, region.epoch) });
       continue;
@@ -65,7 +78,7 @@ export function applyEntries(
     }
     results.push({ index: e.index, term: e.term });
   }
-  const next: ApplyState = { ...applyState, appliedIndex: applied };
+  const next: ApplyState = { appliedIndex: applied, truncatedIndex: truncated.index, truncatedTerm: truncated.term };
   batch.put(keys.applyStateKey(region.id), encodeApplyState(next));
-  return { batch, applyState: next, results, sessions: changed };
+  return { batch, applyState: next, results, sessions: changed, compacted: truncated.index !== applyState.truncatedIndex };
 }

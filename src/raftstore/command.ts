@@ -1,8 +1,10 @@
 // Commands a peer proposes and applies: the write operations carried in a log entry
-// (raft_cmdpb.RaftCmdRequest on disk), and the read operations served by ReadIndex.
+// (raft_cmdpb.RaftCmdRequest on disk), the admin CompactLog command, and the read
+// operations served by ReadIndex.
 
 import { raft_cmdpb } from '../gen/proto.js';
 import type { RegionEpoch } from './envelope.js';
+import type { Index, Term } from '../raft/index.js';
 import type { RegionId } from './ids.js';
 
 export type WriteOp =
@@ -60,7 +62,10 @@ export interface DecodedWrite {
 const EMPTY = new Uint8Array(0);
 
 export function decodeWriteCommand(data: Uint8Array): DecodedWrite {
-  const req = raft_cmdpb.RaftCmdRequest.decode(data);
+  return writeFromRequest(raft_cmdpb.RaftCmdRequest.decode(data));
+}
+
+function writeFromRequest(req: raft_cmdpb.RaftCmdRequest): DecodedWrite {
   const h = req.header;
   const ops: WriteOp[] = [];
   for (const r of req.requests ?? []) {
@@ -79,4 +84,39 @@ export function decodeWriteCommand(data: Uint8Array): DecodedWrite {
     ...(clientId !== 0 ? { session: { clientId, sequence: Number(h?.sequence ?? 0) } } : {}),
     ops,
   };
+}
+
+/** Leader-proposed: drop log entries up to `index` (whose term is `term`) on every peer. */
+export interface CompactLogCommand {
+  readonly regionId: RegionId;
+  readonly index: Index;
+  readonly term: Term;
+}
+
+export function encodeCompactLogCommand(cmd: CompactLogCommand, epoch: RegionEpoch): Uint8Array {
+  return raft_cmdpb.RaftCmdRequest.encode({
+    header: { region_id: cmd.regionId, region_epoch: { conf_ver: epoch.confVer, version: epoch.version } },
+    admin_request: {
+      cmd_type: raft_cmdpb.AdminCmdType.CompactLog,
+      compact_log: { compact_index: cmd.index, compact_term: cmd.term },
+    },
+  }).finish();
+}
+
+export type DecodedCommand = ({ readonly kind: 'write' } & DecodedWrite) | ({ readonly kind: 'compactLog' } & CompactLogCommand);
+
+/** Decodes a log entry's command: a client write or an admin command. */
+export function decodeCommand(data: Uint8Array): DecodedCommand {
+  const req = raft_cmdpb.RaftCmdRequest.decode(data);
+  const admin = req.admin_request;
+  if (admin) {
+    if (admin.cmd_type === raft_cmdpb.AdminCmdType.CompactLog && admin.compact_log) {
+      return {
+        kind: 'compactLog', regionId: Number(req.header?.region_id ?? 0),
+        index: Number(admin.compact_log.compact_index ?? 0), term: Number(admin.compact_log.compact_term ?? 0),
+      };
+    }
+    throw new TypeError(`unsupported admin command type ${String(admin.cmd_type)} in a log entry`);
+  }
+  return { kind: 'write', ...writeFromRequest(req) };
 }

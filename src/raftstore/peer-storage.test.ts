@@ -314,3 +314,37 @@ t.test('raftdb past its initial state with an empty kvdb is still a startup erro
   await write(engines.kv, (wb) => { wb.delete(keys.applyStateKey(REGION.id)); wb.delete(keys.regionStateKey(REGION.id)); });
   await t.rejects(PeerStorage.load(engines, STORE, REGION.id), { code: 'CORRUPT_STATE', message: /RaftApplyState is missing/ });
 });
+
+t.test('compaction: setApplyState drops cached entries, deleteCompactedEntries clears raftdb, reload starts after it', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6), ent(8, 6), ent(9, 7)], hardState: { term: 7, vote: 1, commit: 9 } }));
+  ps.setApplyState({ appliedIndex: 9, truncatedIndex: 7, truncatedTerm: 6 });
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.cachedEntryCount], [8, 9, 2]);
+  t.equal(ps.term(7), 6, 'the truncated entry\'s term is still known');
+  t.throws(() => ps.term(6), { code: 'COMPACTED' });
+  t.throws(() => ps.entries(7, 9), { code: 'COMPACTED' });
+  t.same(ps.entries(8, 10).map((e) => [e.index, e.term]), [[8, 6], [9, 7]]);
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  await ps.deleteCompactedEntries();
+  const left = await (([start, end]) => engines.raft.scan({ start, end }))(keys.raftLogRange(REGION.id));
+  t.same(left.map(([, v]) => decodeEntry(v).index), [8, 9], 'raftdb holds only the entries after the truncated index');
+  // Appending after compaction keeps the index arithmetic right.
+  await ps.saveReady(ready({ entries: [ent(10, 7)] }));
+  await ps.saveReady(ready({ entries: [ent(10, 8), ent(11, 8)], hardState: { term: 8, vote: 2, commit: 9 } }));
+  t.same(ps.entries(8, 12).map((e) => [e.index, e.term]), [[8, 6], [9, 7], [10, 8], [11, 8]]);
+  const again = await mustLoad(engines);
+  t.same([again.firstIndex(), again.lastIndex(), again.term(7), again.term(11)], [8, 11, 6, 8], 'a reload agrees');
+});
+
+t.test('entries left below the truncated index by a crash are ignored on load and deleted next time', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6), ent(8, 6)], hardState: { term: 6, vote: 1, commit: 8 } }));
+  ps.setApplyState({ appliedIndex: 8, truncatedIndex: 7, truncatedTerm: 6 });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  // The crash: deleteCompactedEntries never ran.
+  const reloaded = await mustLoad(engines);
+  t.same([reloaded.firstIndex(), reloaded.lastIndex()], [8, 8]);
+  await reloaded.deleteCompactedEntries();
+  const left = await (([start, end]) => engines.raft.scan({ start, end }))(keys.raftLogRange(REGION.id));
+  t.same(left.map(([, v]) => decodeEntry(v).index), [8]);
+});

@@ -179,6 +179,40 @@ export class PeerStorage implements Storage {
     throw new CompactedError(this.firstIndex());
   }
 
+  /**
+   * Takes the apply state written by the last apply batch. If it moved the truncated index
+   * (a CompactLog), the entries it covers leave the cache at once, so that firstIndex(),
+   * term() and entries() stay consistent at every point the raft core can call them.
+   */
+  setApplyState(next: ApplyState): void {
+    const dropped = next.truncatedIndex - this.applyState.truncatedIndex;
+    if (dropped > 0) {
+      if (next.truncatedIndex > this.lastIndex()) {
+        throw new Error(`compaction to ${next.truncatedIndex} is beyond the last index ${this.lastIndex()}`);
+      }
+      this.entriesCache.splice(0, dropped);
+    }
+    this.applyState = next;
+  }
+
+  /**
+   * Deletes raft log entries at or below the truncated index from raftdb. Call only once
+   * the apply state that truncated them is durable in kvdb: until then a restart still
+   * needs them. Starts from index 0, so leftovers of an earlier crash go too.
+   */
+  async deleteCompactedEntries(): Promise<void> {
+    const wb = new WriteBatch();
+    const upTo = this.applyState.truncatedIndex;
+    wb.deleteRange(keys.raftLogKey(this.region.id, 0), keys.raftLogKey(this.region.id, upTo + 1));
+    // Not synced: entries below the truncated index are ignored by load(), deleted or not.
+    await this.engines.raft.write(wb, { sync: false });
+  }
+
+  /** Entries held in memory (and in raftdb) past the truncated index. */
+  get cachedEntryCount(): number {
+    return this.entriesCache.length;
+  }
+
   // ---- persistence ----------------------------------------------------------------
 
   /** Persists a Ready's entries and hard state in one raftdb write, synced when it must be. */

@@ -13,7 +13,7 @@ import type { Logger, Ready } from '../raft/index.js';
 import { ProposalDroppedError, RawNode, seededRng } from '../raft/index.js';
 import { applyEntries } from './apply.js';
 import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
-import { encodeWriteCommand } from './command.js';
+import { encodeCompactLogCommand, encodeWriteCommand } from './command.js';
 import type { PeerMeta, RaftEnvelope } from './envelope.js';
 import {
   EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError, StaleCommandError,
@@ -42,6 +42,8 @@ export interface PeerOptions {
   readonly onFatal: (err: Error) => void;
   /** Tests only: deliberate bugs (see deliberate-bugs.ts). */
   readonly bugs: DeliberateBugs;
+  /** Applied entries kept above the truncated index before the leader compacts the log. */
+  readonly compactLogThreshold: number;
 }
 
 export class Peer {
@@ -53,6 +55,9 @@ export class Peer {
   private loopDone: Promise<void> = Promise.resolve();
   private scheduled = false;
   private stopped = false;
+  private ticksSinceCompactCheck = 0;
+  /** The last CompactLog this leader proposed, so it does not propose another before it applies. */
+  private compactPending: { at: number; term: number } | undefined;
   /** The term of the last Ready handled; a change means pending ReadIndex requests were dropped. */
   private lastTerm = 0;
 
@@ -81,6 +86,10 @@ export class Peer {
     return this.node.status();
   }
 
+  get truncatedIndex(): number {
+    return this.o.storage.applyState.truncatedIndex;
+  }
+
   leaderMeta(): PeerMeta | undefined {
     const lead = this.node.status().lead;
     return this.region.peers.find((p) => p.id === lead);
@@ -91,7 +100,41 @@ export class Peer {
   onTick(): void {
     if (this.stopped) return;
     this.node.tick();
+    if (++this.ticksSinceCompactCheck >= this.o.electionTick) {
+      this.ticksSinceCompactCheck = 0;
+      this.maybeProposeCompaction();
+    }
     this.schedule();
+  }
+
+  /**
+   * The leader truncates the log once more than compactLogThreshold applied entries sit
+   * above the truncated index. Without snapshots (not built yet) it never drops an entry a
+   * peer may still need: the point is the lowest match index over all peers, so a peer that
+   * is down holds compaction back until it catches up.
+   */
+  private maybeProposeCompaction(): void {
+    const st = this.node.status();
+    if (st.role !== 'leader') return;
+    const { truncatedIndex, appliedIndex } = this.o.storage.applyState;
+    if (appliedIndex - truncatedIndex <= this.o.compactLogThreshold) return;
+    if (this.compactPending && this.compactPending.term === st.term && this.compactPending.at > appliedIndex) return;
+    let point = appliedIndex;
+    for (const p of this.region.peers) {
+      if (p.id === this.meta.id) continue;
+      const pr = this.node.progress(p.id);
+      point = Math.min(point, pr ? pr.match : 0);
+    }
+    // Not worth a log entry for a small gain (e.g. while the slowest peer is far behind).
+    if (point - truncatedIndex <= this.o.compactLogThreshold / 2) return;
+    try {
+      const term = this.o.storage.term(point);
+      const at = this.node.propose(encodeCompactLogCommand({ regionId: this.region.id, index: point, term }, this.region.epoch));
+      this.compactPending = { at: at.index, term: at.term };
+      this.o.logger.info('proposed log compaction', { index: point, entries: point - truncatedIndex });
+    } catch (e) {
+      this.o.logger.warn('could not propose log compaction', { error: (e as Error).message });
+    }
   }
 
   onRaftMessage(env: RaftEnvelope): void {
@@ -187,9 +230,14 @@ export class Peer {
     for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
     if (rd.committedEntries.length > 0) {
       const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions);
-      await this.o.kv.write(out.batch, { sync: false });
+      // Synced when it truncates the log: raftdb must not lose entries kvdb still needs.
+      await this.o.kv.write(out.batch, { sync: out.compacted });
       if (this.stopped) return;
-      storage.applyState = out.applyState;
+      storage.setApplyState(out.applyState);
+      if (out.compacted) {
+        await storage.deleteCompactedEntries();
+        if (this.stopped) return;
+      }
       for (const [id, seq] of out.sessions) this.o.sessions.set(id, seq);
       for (const r of out.results) {
         const p = this.proposals.take(r.index, r.term);

@@ -35,12 +35,16 @@ export interface StoreOptions {
   readonly seed?: number;
   /** Called when the store hits an error it cannot continue from. */
   readonly onFatal?: (err: Error) => void;
+  /** Applied log entries kept before the leader compacts the log (default 1000). */
+  readonly compactLogThreshold?: number;
   /** Tests only: break the store on purpose (see deliberate-bugs.ts). */
   readonly deliberateBugs?: DeliberateBugs;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_KEY_BYTES = 4096;
+/** Applied entries above the truncated index that make the leader compact the log. */
+export const DEFAULT_COMPACT_LOG_THRESHOLD = 1000;
 
 export interface StoreStatus {
   readonly storeId: StoreId;
@@ -51,6 +55,8 @@ export interface StoreStatus {
   readonly commitIndex: number;
   readonly appliedIndex: number;
   readonly lastIndex: number;
+  /** Log entries at or below it have been compacted away. */
+  readonly truncatedIndex: number;
 }
 
 export class Store {
@@ -107,6 +113,7 @@ export class Store {
       sessions: await this.loadSessions(region.id),
       onFatal: (e) => this.fatal(e),
       bugs: this.o.deliberateBugs ?? NO_BUGS,
+      compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,
     });
     this.peers.set(region.id, peer);
     this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
@@ -197,6 +204,7 @@ export class Store {
       return {
         storeId: this.o.storeId, regionId: p.region.id, role: s.role, term: s.term,
         leaderStoreId: p.leaderMeta()?.storeId, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex,
+        truncatedIndex: p.truncatedIndex,
       };
     });
   }

@@ -11,19 +11,11 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { InvalidRequestError } from '../../src/raftstore/errors.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import { DEFAULT_MAX_KEY_BYTES } from '../../src/raftstore/store.js';
+import { eventually } from './eventually.js';
 
 const MAX_VALUE = 64;
 const enc = (s: string) => Buffer.from(s, 'utf8');
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
-
-async function eventually(what: string, f: () => Promise<boolean> | boolean, timeoutMs = 8000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`not within ${timeoutMs} ms: ${what}`);
-}
 
 interface Snap { readonly applied: number; readonly term: number }
 

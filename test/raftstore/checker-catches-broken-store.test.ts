@@ -11,17 +11,10 @@ import type { KvClient } from '../../src/client/kv-client.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
+import { eventually } from './eventually.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
 const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-
-async function eventually(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function recordedPut(client: KvClient, rec: HistoryRecorder, c: number, key: string, value: string): Promise<string> {
   const id = rec.invoke(c, { kind: 'put', key, value });

@@ -36,7 +36,8 @@ export const ROUND_MS = Number(process.env.ROUND_MS ?? 2500);
 export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
   const seed = o.seed ?? Number(process.env.SEED ?? Date.now() % 1_000_000);
   t.comment(`seed ${seed} (replay with SEED=${seed})`);
-  const cluster = await Cluster.start({ stores: 5, seed, tickMs: 20, electionTick: 10, heartbeatTick: 2 });
+  // A low compaction threshold, so every scenario also truncates the log many times.
+  const cluster = await Cluster.start({ stores: 5, seed, tickMs: 20, electionTick: 10, heartbeatTick: 2, compactLogThreshold: 50 });
   const recorder = new HistoryRecorder({ now: () => performance.now() });
   t.teardown(() => cluster.close());
   try {
@@ -45,6 +46,8 @@ export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
     for (let round = 0; round < (o.rounds ?? 3); round++) {
       await runRound(t, cluster, clients, recorder, o, round);
     }
+    const truncated = cluster.ids.map((id) => cluster.store(id)?.status()[0]?.truncatedIndex ?? 0);
+    t.ok(Math.max(...truncated) > 5, `the log was compacted along the way (truncated at ${truncated.join(', ')})`);
   } finally {
     const result = checkHistory(recorder.history());
     t.ok(result.ok, result.ok ? `history of ${result.ops} ops over ${result.keys} keys is linearizable` : result.explanation);

@@ -3,18 +3,10 @@
 import t from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
+import { eventually } from './eventually.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
-
-async function eventually(what: string, f: () => Promise<boolean>, timeoutMs = 6000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`not within ${timeoutMs} ms: ${what}`);
-}
 
 t.test('OnePartition', async (t) => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);

@@ -14,20 +14,12 @@ import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
 import { StoreStoppedError } from '../../src/raftstore/errors.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
+import { eventually } from './eventually.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
 const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
 const key = (i: number) => `key-${String(i).padStart(4, '0')}`;
 const value = (i: number, round: number) => `value-${i}-r${round}`;
-
-async function eventually(what: string, f: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await f()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`not within ${timeoutMs} ms: ${what}`);
-}
 
 async function startCluster(t: Test): Promise<Cluster> {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
