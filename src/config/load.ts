@@ -7,16 +7,16 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, type ClusterConfig, type RaftTiming, type StoreConfig } from './types.js';
+import { ConfigError, type ClusterConfig, type RaftSettings, type StoreConfig } from './types.js';
 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
-export const DEFAULT_RAFT: RaftTiming = { tickMs: 100, electionTicks: 10, heartbeatTicks: 2 };
+export const DEFAULT_RAFT: RaftSettings = { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000 };
 export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
 const STORE_FIELDS = ['id', 'addr'];
-const RAFT_FIELDS = ['tick_ms', 'election_ticks', 'heartbeat_ticks'];
+const RAFT_FIELDS = ['tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold'];
 
 type Obj = Record<string, unknown>;
 
@@ -122,7 +122,7 @@ function parseAddr(addr: string, field: string, fail: Fail): { host: string; por
   return { host: m![1] ?? m![2]!, port };
 }
 
-function parseRaft(value: unknown, fail: Fail): RaftTiming {
+function parseRaft(value: unknown, fail: Fail): RaftSettings {
   if (value === undefined || value === null) return DEFAULT_RAFT;
   const r = expectObject(value, 'raft', fail, RAFT_FIELDS);
   const tickMs = optionalPositiveInt(r.tick_ms, 'raft.tick_ms', DEFAULT_RAFT.tickMs, fail);
@@ -131,7 +131,8 @@ function parseRaft(value: unknown, fail: Fail): RaftTiming {
   if (heartbeatTicks >= electionTicks) {
     fail('raft.heartbeat_ticks', `must be less than raft.election_ticks (${electionTicks}), got ${heartbeatTicks}`);
   }
-  return { tickMs, electionTicks, heartbeatTicks };
+  const compactLogThreshold = optionalPositiveInt(r.compact_log_threshold, 'raft.compact_log_threshold', DEFAULT_RAFT.compactLogThreshold, fail);
+  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold };
 }
 
 function expectObject(value: unknown, field: string, fail: Fail, allowed: readonly string[]): Obj {

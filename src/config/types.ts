@@ -9,10 +9,13 @@ export interface StoreConfig {
   readonly port: number;
 }
 
-export interface RaftTiming {
+/** The `raft:` section: timing, and when the log is compacted. */
+export interface RaftSettings {
   readonly tickMs: number;
   readonly electionTicks: number;
   readonly heartbeatTicks: number;
+  /** Applied entries kept above the truncated index before the leader compacts the log. */
+  readonly compactLogThreshold: number;
 }
 
 export interface ClusterConfig {
@@ -23,7 +26,7 @@ export interface ClusterConfig {
   /** Absolute; a relative data_dir resolves against the file's folder. */
   readonly dataDir: string;
   readonly stores: readonly StoreConfig[];
-  readonly raft: RaftTiming;
+  readonly raft: RaftSettings;
   readonly maxValueBytes: number;
   readonly maxKeyBytes: number;
 }

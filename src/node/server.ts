@@ -75,7 +75,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       const s = createStore({
         storeId, clusterStoreIds: cfg.stores.map((x) => x.id), engines: { raft, kv }, transport,
         clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
-        heartbeatTick: cfg.raft.heartbeatTicks, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,
+        heartbeatTick: cfg.raft.heartbeatTicks, compactLogThreshold: cfg.raft.compactLogThreshold, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,
         logger, onFatal: (e) => {
           logger.error('fatal store error; exiting', { error: e.message });
           process.exitCode = 1;

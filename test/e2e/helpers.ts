@@ -72,7 +72,8 @@ export function yamlFor(ports: readonly number[], extra = ''): string {
   const stores = ports.map((p, i) => `  - id: ${i + 1}\n    addr: 127.0.0.1:${p}\n`).join('');
   return (
     `data_dir: ./data\ncluster_id: e2e\nstores:\n${stores}` +
-    `raft:\n  tick_ms: ${TICK_MS}\n  election_ticks: ${ELECTION_TICKS}\n  heartbeat_ticks: 2\n` +
+    // A low compaction threshold so real processes truncate their logs during every test.
+    `raft:\n  tick_ms: ${TICK_MS}\n  election_ticks: ${ELECTION_TICKS}\n  heartbeat_ticks: 2\n  compact_log_threshold: 50\n` +
     `max_key_bytes: 256\nmax_value_bytes: 4096\n${extra}`
   );
 }

@@ -7,12 +7,14 @@
 // timing is not deterministic, so a rerun repeats the schedule, not the interleaving.
 // On a failed check the history is written to a JSON file named in the failure.
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { HistoryRecorder } from '../../src/checker/history.js';
 import { checkHistory } from '../../src/checker/linearizability.js';
 import { connectKvClient } from '../../src/client/connect.js';
+import { storeDir } from '../../src/config/types.js';
 import { seededRng, type Rng } from '../../src/raft/rng.js';
 import { eventually, leaderIn, makeCluster, status, type TestCluster } from './helpers.js';
 
@@ -54,6 +56,12 @@ t.test(`linearizable under faults (SEED=${seed})`, async (t) => {
     recorder.okGet(id, v === undefined ? null : Buffer.from(v).toString());
   }
 
+  // The stores ran with compact_log_threshold 50: their logs were truncated along the way.
+  const compactions = c.cfg.stores
+    .map((s) => readFileSync(join(storeDir(c.cfg, s.id), 'store.log'), 'utf8').split('proposed log compaction').length - 1)
+    .reduce((a, b) => a + b, 0);
+  t.ok(compactions > 0, `leaders proposed ${compactions} log compactions during the run`);
+
   const history = recorder.history();
   t.comment(`${history.length} operations: ${counts.ok} ok, ${counts.unknown} unknown, ${counts.failed} failed (left out)`);
   t.ok(counts.ok > 200, 'the clients made progress');
@@ -61,7 +69,7 @@ t.test(`linearizable under faults (SEED=${seed})`, async (t) => {
   const verdict = checkHistory(history);
   t.comment(`checked in ${Math.round(performance.now() - t0)} ms`);
   if (!verdict.ok) {
-    const file = join('/tmp', `tinykv-nemesis-history-${seed}.json`);
+    const file = join(tmpdir(), `tinykv-nemesis-history-${seed}.json`);
     writeFileSync(file, JSON.stringify(history));
     t.fail(`not linearizable (SEED=${seed}; history in ${file}): ${verdict.explanation}`);
   } else {
