@@ -348,3 +348,29 @@ t.test('entries left below the truncated index by a crash are ignored on load an
   const left = await (([start, end]) => engines.raft.scan({ start, end }))(keys.raftLogRange(REGION.id));
   t.same(left.map(([, v]) => decodeEntry(v).index), [8]);
 });
+
+t.test('a Ready re-offering entries already compacted (a new leader\'s append raced a CompactLog) is saved correctly', async (t) => {
+  // Follower: persists 6..10 (term 6) and applies a CompactLog up to 7; before advance, a
+  // term-7 leader's append replaces 9.. so the raft core offers 6..9' again.
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6), ent(8, 6), ent(9, 6), ent(10, 6)], hardState: { term: 6, vote: 1, commit: 8 } }));
+  ps.setApplyState({ appliedIndex: 8, truncatedIndex: 7, truncatedTerm: 6 });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6), ent(8, 6), ent(9, 7)], hardState: { term: 7, vote: 0, commit: 8 } }));
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.term(7), ps.term(8), ps.term(9)], [8, 9, 6, 6, 7]);
+  t.same(ps.entries(8, 10).map((e) => [e.index, e.term]), [[8, 6], [9, 7]]);
+  const again = await mustLoad(engines);
+  t.same([again.firstIndex(), again.lastIndex(), again.term(9)], [8, 9, 7], 'a reload agrees; entry 10 of the old term is gone');
+});
+
+t.test('deleteCompactedEntries deletes only what earlier calls left', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [6, 7, 8, 9, 10].map((i) => ent(i, 6)), hardState: { term: 6, vote: 1, commit: 10 } }));
+  const indexes = async () => (await (([start, end]) => engines.raft.scan({ start, end }))(keys.raftLogRange(REGION.id))).map(([, v]) => decodeEntry(v).index);
+  ps.setApplyState({ appliedIndex: 10, truncatedIndex: 7, truncatedTerm: 6 });
+  await ps.deleteCompactedEntries();
+  t.same(await indexes(), [8, 9, 10]);
+  ps.setApplyState({ appliedIndex: 10, truncatedIndex: 9, truncatedTerm: 6 });
+  await ps.deleteCompactedEntries();
+  t.same(await indexes(), [10]);
+});

@@ -84,6 +84,8 @@ export class PeerStorage implements Storage {
   private entriesCache: Entry[];
   applyState: ApplyState;
   region: RegionMeta;
+  /** raftdb log entries up to here are deleted (as far as this process knows). */
+  private deletedThrough = -1;
 
   private constructor(
     private readonly engines: Engines,
@@ -203,9 +205,12 @@ export class PeerStorage implements Storage {
   async deleteCompactedEntries(): Promise<void> {
     const wb = new WriteBatch();
     const upTo = this.applyState.truncatedIndex;
-    wb.deleteRange(keys.raftLogKey(this.region.id, 0), keys.raftLogKey(this.region.id, upTo + 1));
+    // From where the last delete ended (0 after a load, to catch a crash's leftovers): a
+    // range over old tombstones would cost more on every compaction.
+    wb.deleteRange(keys.raftLogKey(this.region.id, this.deletedThrough + 1), keys.raftLogKey(this.region.id, upTo + 1));
     // Not synced: entries below the truncated index are ignored by load(), deleted or not.
     await this.engines.raft.write(wb, { sync: false });
+    this.deletedThrough = upTo;
   }
 
   /** Entries held in memory (and in raftdb) past the truncated index. */
@@ -217,14 +222,22 @@ export class PeerStorage implements Storage {
 
   /** Persists a Ready's entries and hard state in one raftdb write, synced when it must be. */
   async saveReady(rd: Ready): Promise<void> {
-    if (rd.entries.length === 0 && !rd.hardState) return;
+    // Entries at or below the truncated index are already committed and compacted here; they
+    // can still arrive when a CompactLog applied while the raft core re-offered them (a new
+    // leader's append landed between ready() and advance()). Writing them back would misalign
+    // the cache, so they are skipped, as a snapshot-covered prefix would be.
+    const truncated = this.applyState.truncatedIndex;
+    const entries = rd.entries.length > 0 && rd.entries[0]!.index <= truncated
+      ? rd.entries.filter((e) => e.index > truncated)
+      : rd.entries;
+    if (entries.length === 0 && !rd.hardState) return;
     const regionId = this.region.id;
     const wb = new WriteBatch();
     let lastIndex = this.lastIndex();
     let lastTerm = this.lastTerm;
-    if (rd.entries.length > 0) {
-      for (const e of rd.entries) wb.put(keys.raftLogKey(regionId, e.index), encodeEntry(e));
-      const last = rd.entries[rd.entries.length - 1]!;
+    if (entries.length > 0) {
+      for (const e of entries) wb.put(keys.raftLogKey(regionId, e.index), encodeEntry(e));
+      const last = entries[entries.length - 1]!;
       // A shorter replacement leaves stale entries past its end: delete them too.
       for (let i = last.index + 1; i <= lastIndex; i++) wb.delete(keys.raftLogKey(regionId, i));
       lastIndex = last.index;
@@ -237,17 +250,17 @@ export class PeerStorage implements Storage {
     // Entries and a new term or vote are promises to other nodes and must be durable before any
     // message leaves. A commit index alone is not: it is learned again from the leader, and
     // load() reconciles it with the applied index, so it rides along without an fsync.
-    const mustSync = rd.entries.length > 0 ||
+    const mustSync = entries.length > 0 ||
       (rd.hardState !== undefined && (rd.hardState.term !== this.hardState.term || rd.hardState.vote !== this.hardState.vote));
     await this.engines.raft.write(wb, { sync: mustSync });
     // Only after the write is durable does the in-memory view change.
-    if (rd.entries.length > 0) {
-      const first = rd.entries[0]!.index;
+    if (entries.length > 0) {
+      const first = entries[0]!.index;
       const keep = first - this.applyState.truncatedIndex - 1;
       // In place: copying the whole cache on every Ready made appends O(log length).
       // Readers only ever get slices, so nobody else holds this array.
       if (keep < this.entriesCache.length) this.entriesCache.length = keep;
-      for (const e of rd.entries) this.entriesCache.push(e);
+      for (const e of entries) this.entriesCache.push(e);
       this.lastTerm = lastTerm;
     }
     this.hardState = hardState;
