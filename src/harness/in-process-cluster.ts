@@ -132,16 +132,18 @@ export class Cluster {
   }
 
   /** A client whose connections call the stores directly (an unreachable store = stopped). */
-  client(opts: { timeoutMs?: number; attemptTimeoutMs?: number } = {}): KvClient {
-    const connect = (storeId: number): StoreConnection => this.connection(storeId as StoreId);
+  client(opts: { timeoutMs?: number; attemptTimeoutMs?: number; onRequest?: (storeId: StoreId) => void } = {}): KvClient {
+    const connect = (storeId: number): StoreConnection => this.connection(storeId as StoreId, opts.onRequest);
     return new KvClient({
       storeIds: this.ids, connect, clientId: this.nextClientId++, random: this.random,
       timeoutMs: opts.timeoutMs ?? 10_000, attemptTimeoutMs: opts.attemptTimeoutMs ?? 1_000,
     });
   }
 
-  private connection(id: StoreId): StoreConnection {
+  /** `onRequest` sees every request the client sends to this store (tests count retries with it). */
+  private connection(id: StoreId, onRequest?: (storeId: StoreId) => void): StoreConnection {
     const get = (): Store => {
+      onRequest?.(id);
       const s = this.stores.get(id);
       if (!s) throw new StoreStoppedError(id);
       return s;

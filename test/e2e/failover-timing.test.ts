@@ -2,7 +2,7 @@
 // one election timeout is 200-400 ms; E2E_TICK_MS=100 for the default file's timing): `cluster up` time, the latency of one CLI
 // command, and — over TRIALS kill -9s of the leader — the time from the SIGKILL to the
 // first acknowledged write of a client that had the old leader cached. Prints the
-// numbers; asserts only loose bounds, since the box may be busy.
+// numbers and asserts none of them: speed is reported here, judged by people.
 
 import t from 'tap';
 import { connectKvClient } from '../../src/client/connect.js';
@@ -40,6 +40,8 @@ t.test('failover and CLI timings', async (t) => {
     const ms = performance.now() - t0;
     failovers.push(ms);
     t.comment(`trial ${trial + 1}: killed store ${lead.id} (term ${lead.term}); first write acknowledged after ${Math.round(ms)} ms (${tries} call(s))`);
+    const back = await client.get(Buffer.from(`trial-${trial}`));
+    t.equal(back && Buffer.from(back).toString(), 'x', `trial ${trial + 1}: the write acknowledged after the kill is read back`);
     await c.ok('chaos', 'restart', '--store', String(lead.id));
     await eventually('everyone caught up', async () => {
       const rows = await status(c);
@@ -48,6 +50,5 @@ t.test('failover and CLI timings', async (t) => {
     }, 15_000, 100);
   }
   t.comment(`kill -9 leader -> first write: median ${Math.round(median(failovers))} ms, max ${Math.round(Math.max(...failovers))} ms over ${failovers.length} trials`);
-  t.ok(median(failovers) < 10 * ELECTION_TIMEOUT_MS, 'median failover within 10 election timeouts');
   await c.ok('cluster', 'down');
 });
