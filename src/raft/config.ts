@@ -19,6 +19,16 @@ export interface FaultInjection {
   readonly skipLogUpToDateCheck?: boolean;
   /** Commit entries of earlier terms by counting replicas (the Figure 8 mistake). */
   readonly commitPreviousTermByCount?: boolean;
+  /**
+   * A follower restores a snapshot even when its log already holds the snapshot's
+   * (index, term), throwing away entries after it that it may have acknowledged.
+   */
+  readonly restoreOverMatchingLog?: boolean;
+  /**
+   * The old probe loop: never probe below match + 1 and resend on every rejection, so a
+   * follower that lost its log and the leader exchange appends and rejections endlessly.
+   */
+  readonly unpacedProbes?: boolean;
 }
 
 export interface Config {

@@ -34,3 +34,13 @@ export class RaftInvariantError extends RaftError {
     super('INVARIANT', message);
   }
 }
+
+/**
+ * Storage.snapshot() cannot answer yet (one is being generated). The leader leaves the
+ * follower in probe state and asks again on its next attempt.
+ */
+export class SnapshotTemporarilyUnavailableError extends RaftError {
+  constructor() {
+    super('SNAPSHOT_TEMPORARILY_UNAVAILABLE', 'snapshot is temporarily unavailable');
+  }
+}

@@ -8,6 +8,6 @@ export type { Rng } from './rng.js';
 export { seededRng } from './rng.js';
 export type { Storage, InitialState } from './storage.js';
 export { MemoryStorage, limitSize, entriesSize } from './storage.js';
-export { RaftError, ProposalDroppedError, CompactedError, UnavailableError, RaftInvariantError } from './errors.js';
+export { RaftError, ProposalDroppedError, CompactedError, UnavailableError, RaftInvariantError, SnapshotTemporarilyUnavailableError } from './errors.js';
 export { RawNode } from './raw-node.js';
 export type { Status } from './raw-node.js';

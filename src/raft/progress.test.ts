@@ -64,9 +64,9 @@ t.test('Progress: maybeDecrTo in replicate falls back to match + 1, ignoring sta
   pr.maybeUpdate(20);
   pr.becomeReplicate();
   pr.sentEntries(30, 10);
-  t.equal(pr.maybeDecrTo(20, 5), false, 'a rejection at or below match is stale');
+  t.equal(pr.maybeDecrTo(20, 5), 'stale', 'a rejection at or below match is stale');
   t.equal(pr.next, 31);
-  t.equal(pr.maybeDecrTo(25, 5), true);
+  t.equal(pr.maybeDecrTo(25, 5), 'backtrack');
   t.equal(pr.next, 21, 'replicate ignores the hint and restarts from match + 1');
 });
 
@@ -78,9 +78,9 @@ t.test('Progress: maybeDecrTo in probe uses the hint, bounded by the rejected in
     return pr;
   };
   let pr = probeAt(31, 0);
-  t.equal(pr.maybeDecrTo(29, 10), false, 'only the rejection of the probed index (next - 1) counts');
-  t.same([pr.next, pr.isPaused()], [31, true]);
-  t.equal(pr.maybeDecrTo(30, 10), true);
+  t.equal(pr.maybeDecrTo(29, 10), 'stale', 'only the rejection of the probed index (next - 1) counts');
+  t.same([pr.next, pr.isPaused()], [31, true], 'a stale rejection sends nothing');
+  t.equal(pr.maybeDecrTo(30, 10), 'backtrack');
   t.same([pr.next, pr.isPaused()], [11, false], 'jumps to hint + 1 and may probe again');
 
   pr = probeAt(31, 0);
@@ -89,11 +89,44 @@ t.test('Progress: maybeDecrTo in probe uses the hint, bounded by the rejected in
 
   pr = probeAt(31, 15);
   pr.maybeDecrTo(30, 3);
-  t.equal(pr.next, 16, 'never below match + 1');
+  t.equal(pr.next, 16, 'never below match + 1 while the rejection is above match');
 
   pr = probeAt(2, 0);
   pr.maybeDecrTo(1, 0);
   t.equal(pr.next, 1, 'never below 1');
+});
+
+t.test('Progress: a probe rejected at match means the follower lost its log: forget match, go to the hint', async (t) => {
+  const pr = new Progress(1, 8);
+  pr.maybeUpdate(93);
+  pr.becomeProbe();
+  pr.sentEntries(94, 1);
+  t.equal(pr.maybeDecrTo(93, 5), 'lostLog');
+  t.same([pr.match, pr.next, pr.isPaused()], [0, 6, false], 'probes again right after the hint');
+  // Every rejection that is acted on moves next strictly back, so probing cannot loop.
+  pr.sentEntries(6, 1);
+  t.equal(pr.maybeDecrTo(93, 5), 'stale', 'the same rejection again is stale');
+
+  const bug = new Progress(1, 8);
+  bug.maybeUpdate(93);
+  bug.becomeProbe();
+  bug.sentEntries(94, 1);
+  t.equal(bug.maybeDecrTo(93, 5, true), 'backtrack', 'unpacedProbes (the planted bug) resends');
+  t.same([bug.match, bug.next], [93, 94], '... at the same index, for ever');
+});
+
+t.test('Progress: snapshot state pauses appends and ignores rejections; probing resumes after the snapshot', async (t) => {
+  const pr = new Progress(1, 8);
+  pr.maybeUpdate(10);
+  pr.becomeSnapshot(50);
+  t.same([pr.state, pr.pendingSnapshot, pr.isPaused()], ['snapshot', 50, true]);
+  t.equal(pr.maybeDecrTo(pr.next - 1, 3), 'stale', 'a rejection does not end a snapshot');
+  pr.becomeProbe();
+  t.same([pr.state, pr.next, pr.pendingSnapshot], ['probe', 51, 0], 'probes from the snapshot on');
+  pr.becomeSnapshot(50);
+  pr.pendingSnapshot = 0; // a failed snapshot: the leader forgets it
+  pr.becomeProbe();
+  t.equal(pr.next, 11, 'after a failed snapshot, from match + 1');
 });
 
 t.test('Progress: becomeProbe and becomeReplicate restart from match + 1 with a clean window', async (t) => {

@@ -1,13 +1,19 @@
 // Progress: the leader's view of one follower's log. The state decides how appends flow:
-//   probe     — one append at a time until we learn where the logs match;
+//   probe     — one append at a time (probeSent) until we learn where the logs match;
+//               a probe is resent only after a heartbeat response, or at once after a
+//               rejection that moved `next` strictly back, so probing never loops;
 //   replicate — stream appends optimistically, bounded by the inflights window;
-//   snapshot  — waiting for a snapshot to be installed (reserved for later).
+//   snapshot  — a snapshot at pendingSnapshot is on its way; appends wait until the
+//               follower reports it installed (or the application reports it failed).
 // Invariant: match < next.
 
 import { Inflights } from './inflights.js';
 import type { Index } from './types.js';
 
 export type ProgressState = 'probe' | 'replicate' | 'snapshot';
+
+/** What a rejected append told the leader (see maybeDecrTo). */
+export type RejectOutcome = 'stale' | 'backtrack' | 'lostLog';
 
 export class Progress {
   /** Highest index known to be replicated on the follower. */
@@ -17,6 +23,8 @@ export class Progress {
   state: ProgressState = 'probe';
   /** In probe state: an append was sent and no answer or heartbeat response has come. */
   probeSent = false;
+  /** In snapshot state: the index of the snapshot sent; 0 otherwise. */
+  pendingSnapshot: Index = 0;
   /** Heard from the follower since the last check-quorum round. */
   recentActive = false;
   readonly inflights: Inflights;
@@ -28,18 +36,26 @@ export class Progress {
 
   private resetState(state: ProgressState): void {
     this.probeSent = false;
+    this.pendingSnapshot = 0;
     this.state = state;
     this.inflights.reset();
   }
 
+  /** Back to one probe at a time; after a snapshot, from the snapshot's point on. */
   becomeProbe(): void {
+    const after = this.state === 'snapshot' ? Math.max(this.match, this.pendingSnapshot) : this.match;
     this.resetState('probe');
-    this.next = this.match + 1;
+    this.next = after + 1;
   }
 
   becomeReplicate(): void {
     this.resetState('replicate');
     this.next = this.match + 1;
+  }
+
+  becomeSnapshot(snapshotIndex: Index): void {
+    this.resetState('snapshot');
+    this.pendingSnapshot = snapshotIndex;
   }
 
   /** Whether the leader should hold back appends to this follower for now. */
@@ -84,19 +100,36 @@ export class Progress {
 
   /**
    * The follower rejected an append probing `rejected`; `matchHint` is where the logs
-   * may agree. Returns false if the rejection is stale (out of order).
+   * may agree. 'stale': old news, nothing changes and nothing should be resent.
+   * 'backtrack': next moved strictly back; probe again at once. 'lostLog': the follower
+   * no longer holds an index it acknowledged (its disk was wiped or rolled back, or the
+   * rejection was a late duplicate); match is forgotten, which is always safe (it only
+   * makes the leader more cautious), and probing restarts at the hint.
    */
-  maybeDecrTo(rejected: Index, matchHint: Index): boolean {
+  maybeDecrTo(rejected: Index, matchHint: Index, unpaced = false): RejectOutcome {
+    if (this.state === 'snapshot') return 'stale'; // the snapshot's outcome decides
     if (this.state === 'replicate') {
       // Only a rejection of something above match is news; then fall back to probing.
-      if (rejected <= this.match) return false;
+      if (rejected <= this.match) return 'stale';
       this.next = this.match + 1;
-      return true;
+      return 'backtrack';
     }
     // Probe state: only the rejection of the index we last probed counts.
-    if (this.next - 1 !== rejected) return false;
+    if (this.next - 1 !== rejected) return 'stale';
+    if (unpaced) {
+      // Deliberate bug (FaultInjection.unpacedProbes): never below match + 1, resend on
+      // every rejection — an endless append/reject exchange with a follower that lost its log.
+      this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
+      this.probeSent = false;
+      return 'backtrack';
+    }
+    let outcome: RejectOutcome = 'backtrack';
+    if (rejected <= this.match) {
+      this.match = 0;
+      outcome = 'lostLog';
+    }
     this.next = Math.max(Math.min(rejected, matchHint + 1), this.match + 1, 1);
     this.probeSent = false;
-    return true;
+    return outcome;
   }
 }

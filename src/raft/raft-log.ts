@@ -1,13 +1,14 @@
 // RaftLog: the node's view of the whole log — stable entries in Storage plus the
-// unstable tail — together with the commit and apply cursors.
-// Invariant: applied <= committed <= lastIndex().
+// unstable part (an incoming snapshot and new entries) — together with the commit and
+// apply cursors.
+// Invariant: applied <= committed <= lastIndex(); firstIndex() - 1 <= committed.
 
 import { CompactedError, RaftInvariantError, UnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { limitSize } from './storage.js';
 import type { Storage } from './storage.js';
 import { Unstable } from './log-unstable.js';
-import type { Entry, Index, Term } from './types.js';
+import type { Entry, Index, Snapshot, Term } from './types.js';
 
 export class RaftLog {
   readonly storage: Storage;
@@ -28,7 +29,7 @@ export class RaftLog {
   }
 
   firstIndex(): Index {
-    return this.storage.firstIndex();
+    return this.unstable.maybeFirstIndex() ?? this.storage.firstIndex();
   }
 
   lastIndex(): Index {
@@ -167,8 +168,12 @@ export class RaftLog {
     this.applied = i;
   }
 
+  /**
+   * Whether committed entries wait to be applied. None are handed out while a snapshot
+   * waits to be installed: the application installs it first, then applies what follows.
+   */
   hasNextEntries(): boolean {
-    return this.committed > this.applied;
+    return this.unstable.snapshot === undefined && this.committed > this.applied;
   }
 
   /** Committed, not yet applied entries. */
@@ -183,5 +188,34 @@ export class RaftLog {
 
   stableTo(i: Index, t: Term): void {
     this.unstable.stableTo(i, t);
+  }
+
+  /** The latest snapshot: one waiting to be installed here, or the storage's own. */
+  snapshot(): Snapshot {
+    return this.unstable.snapshot ?? this.storage.snapshot();
+  }
+
+  pendingSnapshot(): Snapshot | undefined {
+    return this.unstable.snapshot;
+  }
+
+  /** The application installed the snapshot at `i`: it is stable, and applied. */
+  stableSnapTo(i: Index): void {
+    this.unstable.stableSnapTo(i);
+    if (i > this.applied) this.appliedTo(i);
+  }
+
+  /**
+   * Replaces the whole log with a snapshot of committed state. Callers check first that
+   * it is news (beyond our commit index) and that our log does not already hold it.
+   */
+  restore(s: Snapshot): void {
+    const { index, term } = s.metadata;
+    if (index <= this.committed) {
+      throw new RaftInvariantError(`restore of snapshot ${index}/t${term} at or below commit ${this.committed}`);
+    }
+    this.logger.info('log restored from snapshot', { index, term, lastIndex: this.lastIndex(), committed: this.committed });
+    this.committed = index;
+    this.unstable.restore(s);
   }
 }

@@ -11,7 +11,7 @@
 // the follower half.
 
 import type { ResolvedConfig } from './config.js';
-import { CompactedError, ProposalDroppedError } from './errors.js';
+import { CompactedError, ProposalDroppedError, RaftInvariantError, SnapshotTemporarilyUnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Progress } from './progress.js';
 import { MajorityConfig } from './quorum.js';
@@ -20,7 +20,7 @@ import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import type {
   Entry, HardState, Index, Message, MsgAppend, MsgAppendResponse, MsgHeartbeat,
-  MsgHeartbeatResponse, MsgReadIndex, MsgRequestVote, NodeId, ReadState, SoftState, StateRole, Term,
+  MsgHeartbeatResponse, MsgReadIndex, MsgRequestVote, MsgSnapshot, NodeId, ReadState, Snapshot, SoftState, StateRole, Term,
 } from './types.js';
 import { isEmptyHardState, NONE } from './types.js';
 
@@ -393,16 +393,28 @@ export class Raft {
     if (m.reject) {
       // Fast backtracking: skip past every entry of terms the follower cannot match.
       const hint = m.logTerm > 0 ? this.raftLog.findConflictByTerm(m.rejectHint, m.logTerm).index : m.rejectHint;
-      if (pr.maybeDecrTo(m.index, hint)) {
-        if (pr.state === 'replicate') pr.becomeProbe();
-        this.sendAppend(m.from);
+      const outcome = pr.maybeDecrTo(m.index, hint, this.cfg.faults.unpacedProbes === true);
+      if (outcome === 'stale') return;
+      if (outcome === 'lostLog') {
+        this.logger.warn('follower rejected an index it had acknowledged; probing it from its hint', {
+          id: this.id, follower: m.from, rejected: m.index, hint,
+        });
       }
+      if (pr.state === 'replicate') pr.becomeProbe();
+      this.sendAppend(m.from);
       return;
     }
     const wasPaused = pr.isPaused();
     if (!pr.maybeUpdate(m.index)) return;
-    if (pr.state === 'probe') pr.becomeReplicate();
-    else if (pr.state === 'replicate') pr.inflights.freeLE(m.index);
+    if (pr.state === 'probe') {
+      pr.becomeReplicate();
+    } else if (pr.state === 'snapshot' && pr.match + 1 >= this.raftLog.firstIndex()) {
+      // The follower installed a snapshot (ours or a newer one); the log covers it again.
+      pr.becomeProbe();
+      pr.becomeReplicate();
+    } else if (pr.state === 'replicate') {
+      pr.inflights.freeLE(m.index);
+    }
     if (this.maybeCommit()) {
       this.bcastAppend();
     } else if (wasPaused) {
@@ -465,7 +477,10 @@ export class Raft {
     this.maybeSendAppend(to, true);
   }
 
-  /** Sends the next append to `to` if its progress allows; returns whether it sent. */
+  /**
+   * Sends the next append to `to` if its progress allows — or a snapshot, if the entries
+   * it needs are compacted away; returns whether it sent.
+   */
   private maybeSendAppend(to: NodeId, sendIfEmpty: boolean): boolean {
     const pr = this.prs.get(to);
     if (!pr || pr.isPaused()) return false;
@@ -476,17 +491,58 @@ export class Raft {
       prevTerm = this.raftLog.term(prevIndex);
       entries = this.raftLog.entriesFrom(pr.next, this.cfg.maxSizePerMsg);
     } catch (e) {
-      if (e instanceof CompactedError) {
-        // Snapshots arrive in a later stage; until then nothing compacts a live log.
-        this.logger.error('follower needs a snapshot, which is not supported yet', { id: this.id, to, next: pr.next });
-        return false;
-      }
+      if (e instanceof CompactedError) return this.maybeSendSnapshot(to, pr);
       throw e;
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
     this.send({ type: 'MsgAppend', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
     pr.sentEntries(entries.length > 0 ? entries[entries.length - 1]!.index : prevIndex, entries.length);
     return true;
+  }
+
+  /**
+   * The follower needs entries we compacted: send the storage's snapshot instead. Only to
+   * a follower heard from recently (a snapshot to a dead node is wasted work), and not
+   * while the storage is still generating one (we ask again on the next attempt).
+   */
+  private maybeSendSnapshot(to: NodeId, pr: Progress): boolean {
+    if (!pr.recentActive) {
+      this.logger.debug('not sending a snapshot to a follower not recently active', { id: this.id, to });
+      return false;
+    }
+    let snapshot: Snapshot;
+    try {
+      snapshot = this.raftLog.snapshot();
+    } catch (e) {
+      if (e instanceof SnapshotTemporarilyUnavailableError) {
+        this.logger.debug('snapshot temporarily unavailable', { id: this.id, to });
+        return false;
+      }
+      throw e;
+    }
+    const { index, term } = snapshot.metadata;
+    if (index < this.raftLog.firstIndex() - 1) {
+      throw new RaftInvariantError(`storage snapshot ${index}/t${term} is older than the compacted log (first index ${this.raftLog.firstIndex()})`);
+    }
+    this.send({ type: 'MsgSnapshot', to, snapshot });
+    pr.becomeSnapshot(index);
+    this.logger.info('sent snapshot', { id: this.id, to, index, term, match: pr.match });
+    return true;
+  }
+
+  /**
+   * The application's report on a snapshot sent to `from`: delivered ('finish') or lost
+   * ('failure'). Either way the follower goes back to probing, paced by the next heartbeat
+   * response, so a failure costs one heartbeat interval rather than a resend loop.
+   */
+  handleSnapshotStatus(from: NodeId, failed: boolean): void {
+    if (this.role !== 'leader') return;
+    const pr = this.prs.get(from);
+    if (!pr || pr.state !== 'snapshot') return;
+    if (failed) pr.pendingSnapshot = 0;
+    pr.becomeProbe();
+    pr.probeSent = true;
+    this.logger.debug('snapshot status', { id: this.id, to: from, failed, next: pr.next });
   }
 
   private bcastAppend(): void {
@@ -518,7 +574,7 @@ export class Raft {
         return;
       case 'MsgSnapshot':
         this.becomeFollower(m.term, m.from);
-        this.logger.error('snapshots are not supported yet', { id: this.id, from: m.from });
+        this.handleSnapshot(m);
         return;
       case 'MsgRequestVoteResponse':
       case 'MsgRequestPreVoteResponse': {
@@ -557,7 +613,7 @@ export class Raft {
       case 'MsgSnapshot':
         this.electionElapsed = 0;
         this.lead = m.from;
-        this.logger.error('snapshots are not supported yet', { id: this.id, from: m.from });
+        this.handleSnapshot(m);
         return;
       case 'MsgReadIndex':
         if (this.lead === NONE) {
@@ -587,6 +643,42 @@ export class Raft {
     // Tell the leader where our log might match, so it can skip whole terms at once.
     const hint = this.raftLog.findConflictByTerm(Math.min(m.index, this.raftLog.lastIndex()), m.logTerm);
     this.send({ type: 'MsgAppendResponse', to: m.from, index: m.index, reject: true, rejectHint: hint.index, logTerm: hint.term });
+  }
+
+  /**
+   * A snapshot from the leader. Answered like an append: accepted at our new last index if
+   * we restored it, otherwise at our commit index (which the leader takes as old news).
+   */
+  private handleSnapshot(m: MsgSnapshot): void {
+    const { index, term } = m.snapshot.metadata;
+    if (this.restore(m.snapshot)) {
+      this.send({ type: 'MsgAppendResponse', to: m.from, index: this.raftLog.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
+    } else {
+      this.logger.debug('ignored snapshot', { id: this.id, index, term, committed: this.raftLog.committed });
+      this.send({ type: 'MsgAppendResponse', to: m.from, index: this.raftLog.committed, reject: false, rejectHint: 0, logTerm: 0 });
+    }
+  }
+
+  /**
+   * Replaces our log with the snapshot if it brings news. Not if it is at or below our
+   * commit index (restoring it would roll committed state back), nor if our log already
+   * holds its (index, term): then our log agrees with it up to there, so we only learn that
+   * it is committed, and keep the entries after it, which we may have acknowledged.
+   */
+  private restore(s: Snapshot): boolean {
+    const { index, term, confState } = s.metadata;
+    if (index <= this.raftLog.committed) return false;
+    if (!confState.voters.includes(this.id)) {
+      this.logger.warn('ignoring a snapshot whose configuration does not include us', { id: this.id, index, voters: confState.voters });
+      return false;
+    }
+    if (this.raftLog.matchTerm(index, term) && this.cfg.faults.restoreOverMatchingLog !== true) {
+      this.raftLog.commitTo(index);
+      return false;
+    }
+    this.raftLog.restore(s);
+    this.voters = new MajorityConfig(confState.voters, this.cfg.faults.minorityQuorum);
+    return true;
   }
 
   private handleHeartbeat(m: MsgHeartbeat): void {

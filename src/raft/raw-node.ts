@@ -1,7 +1,8 @@
 // RawNode: the application's handle on one Raft node. It feeds inputs to Raft and
 // collects outputs into Ready batches. The contract, one Ready at a time:
-//   1. persist ready.hardState and ready.entries durably (one synced write),
-//   2. send ready.messages,
+//   1. install ready.snapshot if there is one (it replaces the whole log and the state
+//      machine), then persist ready.entries and ready.hardState durably,
+//   2. send ready.messages (and report each MsgSnapshot's fate with reportSnapshot),
 //   3. apply ready.committedEntries in order,
 //   4. call advance(ready) before asking for the next Ready.
 
@@ -92,6 +93,7 @@ export class RawNode {
     const hs = r.hardState();
     if (!isEmptyHardState(hs) && !hardStateEqual(hs, this.prevHardState)) return true;
     return (
+      r.raftLog.pendingSnapshot() !== undefined ||
       r.raftLog.unstable.entries.length > 0 ||
       r.msgs.length > 0 ||
       r.readStates.length > 0 ||
@@ -106,9 +108,11 @@ export class RawNode {
     const hs = r.hardState();
     const softChanged = ss.lead !== this.prevSoftState.lead || ss.role !== this.prevSoftState.role;
     const hardChanged = !isEmptyHardState(hs) && !hardStateEqual(hs, this.prevHardState);
+    const snapshot = r.raftLog.pendingSnapshot();
     const rd: Ready = {
       ...(softChanged ? { softState: ss } : {}),
       ...(hardChanged ? { hardState: hs } : {}),
+      ...(snapshot ? { snapshot } : {}),
       entries: r.raftLog.unstableEntries(),
       committedEntries: r.raftLog.nextEntries(),
       messages: r.msgs,
@@ -126,10 +130,20 @@ export class RawNode {
   advance(rd: Ready): void {
     if (!this.outstanding) throw new Error('advance: no Ready is outstanding');
     this.outstanding = false;
+    if (rd.snapshot) this.raft.raftLog.stableSnapTo(rd.snapshot.metadata.index);
     const last = rd.entries[rd.entries.length - 1];
     if (last) this.raft.raftLog.stableTo(last.index, last.term);
     const applied = rd.committedEntries[rd.committedEntries.length - 1];
     if (applied) this.raft.raftLog.appliedTo(applied.index);
+  }
+
+  /**
+   * Tells the leader what became of a MsgSnapshot it sent to `id`: 'finish' once the
+   * follower has it, 'failure' if it was lost (the transfer failed or was refused).
+   * Until one or the other, or the follower's answer, no appends go to that follower.
+   */
+  reportSnapshot(id: NodeId, status: 'finish' | 'failure'): void {
+    this.raft.handleSnapshotStatus(id, status === 'failure');
   }
 
   status(): Status {

@@ -3,7 +3,7 @@
 // persists a Ready; Raft only reads. Reads are synchronous: an implementation over a
 // disk engine keeps the live part of the log in memory.
 
-import { CompactedError, RaftInvariantError, UnavailableError } from './errors.js';
+import { CompactedError, RaftInvariantError, SnapshotTemporarilyUnavailableError, UnavailableError } from './errors.js';
 import type { ConfState, Entry, HardState, Index, Snapshot, Term } from './types.js';
 import { EMPTY_HARD_STATE } from './types.js';
 
@@ -25,6 +25,11 @@ export interface Storage {
   term(i: Index): Term;
   firstIndex(): Index;
   lastIndex(): Index;
+  /**
+   * The latest snapshot, for a follower that needs compacted entries. Its index is at
+   * least firstIndex() - 1, so it always reaches the log. May throw
+   * SnapshotTemporarilyUnavailableError while one is being made; Raft asks again later.
+   */
   snapshot(): Snapshot;
 }
 
@@ -100,8 +105,38 @@ export class MemoryStorage implements Storage {
     return limitSize(this.ents.slice(lo - this.offset, hi - this.offset), maxSize);
   }
 
+  /** Tests only: while true, snapshot() answers "temporarily unavailable". */
+  snapshotUnavailable = false;
+
   snapshot(): Snapshot {
+    if (this.snapshotUnavailable) throw new SnapshotTemporarilyUnavailableError();
     return this.snap;
+  }
+
+  /**
+   * Records a snapshot of the application's state at applied index `index` (which must be
+   * in the log), replacing the previous one. Compact separately.
+   */
+  createSnapshot(index: Index, confState: ConfState, data: Uint8Array): Snapshot {
+    if (index <= this.snap.metadata.index) return this.snap;
+    if (index > this.lastIndex()) throw new UnavailableError(index);
+    if (index < this.offset) throw new CompactedError(index);
+    this.snap = { metadata: { index, term: this.term(index), confState: { voters: [...confState.voters] } }, data };
+    return this.snap;
+  }
+
+  /**
+   * Installs a snapshot received from the leader: the whole log is replaced by its point,
+   * as the application does when it persists a Ready's snapshot.
+   */
+  applySnapshot(s: Snapshot): void {
+    const { index, term } = s.metadata;
+    if (index <= this.snap.metadata.index) {
+      throw new RaftInvariantError(`applySnapshot: ${index} is not newer than the stored snapshot ${this.snap.metadata.index}`);
+    }
+    this.snap = s;
+    this.ents = [{ index, term, type: 'normal', data: new Uint8Array(0) }];
+    if (this.hardState.commit < index) this.hardState = { ...this.hardState, commit: index };
   }
 
   /**

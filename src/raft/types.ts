@@ -168,7 +168,11 @@ export interface Ready {
   readonly hardState?: HardState;
   /** New log entries to append to stable storage, replacing any conflicting tail. */
   readonly entries: readonly Entry[];
-  /** Reserved for snapshot installation (not produced yet). */
+  /**
+   * A snapshot from the leader to install before anything else in this Ready: it replaces
+   * the log (everything up to and including its index) and the state machine. A Ready
+   * that carries one carries no committed entries.
+   */
   readonly snapshot?: Snapshot;
   /** Entries committed and not yet applied, in log order. */
   readonly committedEntries: readonly Entry[];

@@ -12,7 +12,7 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
-import { CompactedError, limitSize, UnavailableError } from '../raft/index.js';
+import { CompactedError, limitSize, SnapshotTemporarilyUnavailableError, UnavailableError } from '../raft/index.js';
 import { decodeEntry, encodeEntry, hardStateFromProto, hardStateToProto } from './codec.js';
 import type { RegionMeta } from './region.js';
 import { regionFromProto, regionToProto } from './region.js';
@@ -178,7 +178,8 @@ export class PeerStorage implements Storage {
   }
 
   snapshot(): Snapshot {
-    throw new CompactedError(this.firstIndex());
+    // Snapshot generation is not built yet: the leader keeps waiting, as it did before.
+    throw new SnapshotTemporarilyUnavailableError();
   }
 
   /**

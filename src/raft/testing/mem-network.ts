@@ -8,7 +8,7 @@
 import type { Config } from '../config.js';
 import { MemoryStorage } from '../storage.js';
 import { RawNode } from '../raw-node.js';
-import type { Entry, Message, NodeId, ReadState, Ready, Term } from '../types.js';
+import type { Entry, Message, NodeId, ReadState, Ready, Snapshot, Term } from '../types.js';
 import { seededRng } from '../rng.js';
 
 // ---- one node, driven by hand ----------------------------------------------------
@@ -75,6 +75,8 @@ export class MemNetwork {
   readonly storages = new Map<NodeId, MemoryStorage>();
   readonly applied = new Map<NodeId, Entry[]>();
   readonly readStates = new Map<NodeId, ReadState[]>();
+  /** Snapshots each node installed from a leader, in order. */
+  readonly installed = new Map<NodeId, Snapshot[]>();
   queue: Message[] = [];
   /** Pairs (from→to) whose messages are dropped. */
   private cut = new Set<string>();
@@ -99,6 +101,7 @@ export class MemNetwork {
     }));
     this.applied.set(id, []);
     this.readStates.set(id, []);
+    if (!this.installed.has(id)) this.installed.set(id, []);
   }
 
   node(id: NodeId): RawNode {
@@ -114,6 +117,10 @@ export class MemNetwork {
         if (i >= 1000) throw new Error(`processReadies: node ${id} never runs out of Readies`);
         const rd = n.ready();
         const st = this.storages.get(id)!;
+        if (rd.snapshot) {
+          st.applySnapshot(rd.snapshot);
+          this.installed.get(id)!.push(rd.snapshot);
+        }
         st.append(rd.entries);
         if (rd.hardState) st.setHardState(rd.hardState);
         for (const see of this.readyObservers) see(id, rd, st);
@@ -138,13 +145,33 @@ export class MemNetwork {
   }
 
   deliver(msg: Message): void {
-    if (this.cut.has(`${msg.from}>${msg.to}`)) return;
-    if (this.dropRules.some((drop) => drop(msg))) return;
+    const n = this.nodes.get(msg.to);
+    const lost = this.cut.has(`${msg.from}>${msg.to}`) || this.dropRules.some((drop) => drop(msg)) || !n;
+    // The sender learns a snapshot's fate, as a real transport reports it.
+    if (msg.type === 'MsgSnapshot') this.nodes.get(msg.from)?.reportSnapshot(msg.to, lost ? 'failure' : 'finish');
+    if (lost) return;
     const m = this.rewriteRules.reduce((cur, rewrite) => rewrite(cur), msg);
-    const n = this.nodes.get(m.to);
-    if (!n) return;
     for (const see of this.observers) see(m);
     n.step(m);
+  }
+
+  /**
+   * Snapshots node `id`'s state at its applied index and compacts its log up to `index`
+   * (at most the applied index), as an application does to bound its log.
+   */
+  compact(id: NodeId, index: number): void {
+    const st = this.storages.get(id)!;
+    const applied = this.node(id).status().applied;
+    if (index > applied) throw new Error(`compact: ${index} is beyond node ${id}'s applied index ${applied}`);
+    st.createSnapshot(index, { voters: this.opts.ids }, new TextEncoder().encode(`state of ${id} at ${index}`));
+    st.compact(index);
+  }
+
+  /** Replaces node `id`'s storage with a freshly bootstrapped one (a wiped disk) and restarts it. */
+  wipe(id: NodeId): void {
+    this.nodes.delete(id);
+    this.storages.set(id, new MemoryStorage(this.opts.ids, 5, 5));
+    this.start(id);
   }
 
   /** Persists every pending Ready, then removes and returns the queued messages. */
