@@ -29,6 +29,11 @@ export interface FaultInjection {
    * follower that lost its log and the leader exchange appends and rejections endlessly.
    */
   readonly unpacedProbes?: boolean;
+  /**
+   * Answer an append acknowledgement that tells nothing new by sending again: with a
+   * follower that acknowledges every append, the two exchange messages for ever.
+   */
+  readonly resendOnStaleAck?: boolean;
 }
 
 export interface Config {

@@ -1,7 +1,7 @@
 // Progress: the leader's view of one follower's log. The state decides how appends flow:
 //   probe     — one append at a time (probeSent) until we learn where the logs match;
-//               a probe is resent only after a heartbeat response, or at once after a
-//               rejection that moved `next` strictly back, so probing never loops;
+//               a probe is resent once per heartbeat interval (resendOnHeartbeat), or at
+//               once after a rejection that moved `next` strictly back, so it never loops;
 //   replicate — stream appends optimistically, bounded by the inflights window;
 //   snapshot  — a snapshot at pendingSnapshot is on its way; appends wait until the
 //               follower reports it installed (or the application reports it failed).
@@ -27,6 +27,12 @@ export class Progress {
   pendingSnapshot: Index = 0;
   /** Heard from the follower since the last check-quorum round. */
   recentActive = false;
+  /**
+   * Set by each periodic heartbeat, used up by the first heartbeat answer after it: only
+   * that answer may resend an unanswered probe or append. ReadIndex rounds send heartbeats
+   * too, and resending on each of their answers would multiply appends with the reads.
+   */
+  resendOnHeartbeat = false;
   readonly inflights: Inflights;
 
   constructor(next: Index, maxInflight: number) {

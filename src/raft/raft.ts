@@ -357,6 +357,7 @@ export class Raft {
   private stepLeader(m: Message): void {
     switch (m.type) {
       case 'MsgBeat':
+        for (const pr of this.prs.values()) pr.resendOnHeartbeat = true;
         this.bcastHeartbeat(this.readOnly.lastPendingContext() ?? EMPTY);
         return;
       case 'MsgCheckQuorum':
@@ -405,7 +406,10 @@ export class Raft {
       return;
     }
     const wasPaused = pr.isPaused();
-    if (!pr.maybeUpdate(m.index)) return;
+    if (!pr.maybeUpdate(m.index)) {
+      if (this.cfg.faults.resendOnStaleAck === true) this.sendAppend(m.from);
+      return;
+    }
     if (pr.state === 'probe') {
       pr.becomeReplicate();
     } else if (pr.state === 'snapshot' && pr.match + 1 >= this.raftLog.firstIndex()) {
@@ -428,10 +432,14 @@ export class Raft {
     const pr = this.prs.get(m.from);
     if (!pr) return;
     pr.recentActive = true;
-    pr.probeSent = false;
-    // If every in-flight append was lost, free a slot so replication can resume.
-    if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
-    if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
+    if (pr.resendOnHeartbeat) {
+      // Once per heartbeat interval: resend what may have been lost.
+      pr.resendOnHeartbeat = false;
+      pr.probeSent = false;
+      // If every in-flight append was lost, free a slot so replication can resume.
+      if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
+      if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
+    }
     if (m.context.length === 0) return;
     const acks = this.readOnly.recvAck(m.from, m.context);
     if (!acks) return;

@@ -113,6 +113,11 @@ export class MemoryStorage implements Storage {
     return this.snap;
   }
 
+  /** The stored snapshot, whatever snapshotUnavailable says (for the application's own use). */
+  get storedSnapshot(): Snapshot {
+    return this.snap;
+  }
+
   /**
    * Records a snapshot of the application's state at applied index `index` (which must be
    * in the log), replacing the previous one. Compact separately.

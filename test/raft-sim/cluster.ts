@@ -5,11 +5,18 @@
 // stage. A crash drops the RawNode and its state machine but keeps the storage; a
 // restart builds a new RawNode over the same storage, with applied 0, and an empty state
 // machine that applies the log again. Only RawNode's public API is used.
+//
+// Snapshots: compact() snapshots a node's state machine at a point it applied and drops
+// the log up to it; a Ready's snapshot is installed before its entries are persisted, and
+// replaces the state machine when the Ready is applied. The sender of a MsgSnapshot hears
+// whether it arrived (reportSnapshot), as from a real transport; a restarted node's state
+// machine starts from its storage's snapshot.
 
-import type { Entry, FaultInjection, Message, NodeId, Ready, StateRole, Term } from '../../src/raft/index.js';
+import type { Entry, FaultInjection, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
 import { MemoryStorage, ProposalDroppedError, RawNode, seededRng } from '../../src/raft/index.js';
 import { SimViolation } from './invariants.js';
 import type { SafetyChecker } from './invariants.js';
+import { SnapshotRegistry } from './snapshots.js';
 import type { SimNetwork } from './network.js';
 import { showBytes } from './trace.js';
 import type { Trace } from './trace.js';
@@ -72,6 +79,9 @@ export class SimCluster {
   crashes = 0;
   proposals = 0;
   readStates = 0;
+  compactions = 0;
+  snapshotsInstalled = 0;
+  readonly snapshots = new SnapshotRegistry();
   private readonly nodes = new Map<NodeId, RawNode>();
   private readonly lives = new Map<NodeId, number>();
   /** Last role and term seen per live node, to trace changes. */
@@ -96,7 +106,8 @@ export class SimCluster {
       rng: seededRng(mixSeed(this.opts.seed, id, life)),
     }));
     this.nodes.set(id, node);
-    this.applied.set(id, []);
+    // The state machine comes back from the snapshot; the log after it is applied again.
+    this.applied.set(id, this.snapshots.contentOf(this.storages.get(id)!.storedSnapshot).slice());
     this.opts.checker.onRestart(id, this.storages.get(id)!);
     this.observe(id);
   }
@@ -143,11 +154,48 @@ export class SimCluster {
     const why = this.opts.net.blocked(m, (id) => this.nodes.has(id));
     if (why) {
       this.opts.trace.record({ k: 'drop', m, why });
+      this.onLost(m);
       return;
     }
     this.opts.trace.record({ k: 'deliver', m });
+    if (m.type === 'MsgSnapshot') this.reportSnapshot(m, 'finish');
     this.guard(m.to, () => this.nodes.get(m.to)!.step(m));
     this.observe(m.to);
+  }
+
+  /** The network lost `m` (dropped, cut off, overflowed); a snapshot's sender is told. */
+  onLost(m: Message): void {
+    if (m.type === 'MsgSnapshot') this.reportSnapshot(m, 'failure');
+  }
+
+  private reportSnapshot(m: Message, status: 'finish' | 'failure'): void {
+    const sender = this.nodes.get(m.from);
+    if (!sender) return;
+    this.guard(m.from, () => sender.reportSnapshot(m.to, status));
+    this.observe(m.from);
+  }
+
+  /**
+   * Snapshots node `id`'s state machine at `index` (at most what it applied) and
+   * compacts its log up to there. `busy`: the storage then answers "temporarily
+   * unavailable" when asked for a snapshot, until the next compaction or heal.
+   */
+  compact(id: NodeId, index: number, busy: boolean): void {
+    const n = this.nodes.get(id);
+    const st = this.storages.get(id)!;
+    if (!n || index <= st.firstIndex() - 1 || index > n.status().applied) return;
+    const sm = this.applied.get(id)!;
+    const data = this.snapshots.register(sm.filter((e) => e.index <= index));
+    st.createSnapshot(index, { voters: this.ids }, data);
+    st.compact(index);
+    st.snapshotUnavailable = busy;
+    this.compactions++;
+    this.opts.trace.record({ k: 'note', text: `n${id} compacts to ${index}${busy ? ' (snapshot busy)' : ''}` });
+  }
+
+  /** Every storage answers snapshot() again. */
+  snapshotsAvailable(): void {
+    for (const st of this.storages.values()) st.snapshotUnavailable = false;
   }
 
   /** Proposes `data` on node `id`; returns its position, or undefined if not the leader. */
@@ -223,6 +271,7 @@ export class SimCluster {
         return;
       }
       for (const m of rd.messages) this.opts.net.send(m);
+      if (rd.snapshot) this.installSnapshot(id, rd.snapshot);
       this.apply(id, rd.committedEntries);
       for (const rs of rd.readStates) {
         this.readStates++;
@@ -236,6 +285,12 @@ export class SimCluster {
   private persist(id: NodeId, rd: Ready): void {
     const st = this.storages.get(id)!;
     const { checker, trace } = this.opts;
+    if (rd.snapshot) {
+      const s = rd.snapshot;
+      checker.onSnapshotPersist(id, st, s, this.snapshots.contentOf(s));
+      this.guard(id, () => st.applySnapshot(s));
+      trace.record({ k: 'note', text: `n${id} installs snapshot ${s.metadata.index}/t${s.metadata.term}` });
+    }
     checker.beforePersist(id, st, rd.entries, rd.hardState);
     this.guard(id, () => st.append(rd.entries));
     if (rd.hardState) st.setHardState(rd.hardState);
@@ -245,6 +300,15 @@ export class SimCluster {
       const first = rd.entries[0]?.index ?? 0;
       trace.record({ k: 'persist', node: id, first, last: first + rd.entries.length - 1, hs });
     }
+  }
+
+  /** The snapshot replaces the state machine (the Ready's apply stage). */
+  private installSnapshot(id: NodeId, s: Snapshot): void {
+    const content = this.snapshots.contentOf(s);
+    const term = this.nodes.get(id)!.status().term;
+    this.opts.checker.onSnapshotApply(id, s, content, term);
+    this.applied.set(id, content.slice());
+    this.snapshotsInstalled++;
   }
 
   private apply(id: NodeId, ents: readonly Entry[]): void {
@@ -289,6 +353,24 @@ export class SimCluster {
       const s = n.status();
       if (s.role === 'leader' && !n.hasReady()) this.opts.checker.checkLeader(id, s.term, this.storages.get(id)!);
     }
+  }
+
+  /**
+   * Everything that counts as progress, in one string: each live node's role, term, log
+   * end, commit and applied index, and each leader's view of its followers.
+   */
+  progressSignature(): string {
+    const parts: string[] = [];
+    for (const [id, n] of this.nodes) {
+      const s = n.status();
+      parts.push(`${id}:${s.role}/${s.term}/${s.lastIndex}/${s.commit}/${s.applied}`);
+      if (s.role !== 'leader') continue;
+      for (const peer of this.ids) {
+        const pr = n.progress(peer);
+        if (pr) parts.push(`${id}>${peer}:${pr.state}/${pr.match}/${pr.next}`);
+      }
+    }
+    return parts.join(' ');
   }
 
   /** One line per node for failure reports. */

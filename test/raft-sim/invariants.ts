@@ -11,7 +11,12 @@
 //   read index           a ReadState's index covers every entry some node knew was
 //                        committed before readIndex() was called;
 //   hard state           a node's durable term never falls and its vote never changes
-//                        within a term.
+//                        within a term;
+//   snapshots            an installed snapshot is exactly the committed prefix up to its
+//                        point, and installing it discards no committed entry;
+//   message rate         on a healed, reliable network, messages stop flowing between two
+//                        ticks unless they make progress: no exchange loops without changing
+//                        any node's log, commit, term or the leader's view of a follower.
 //
 // "Committed" is learned two ways: a node durably records commit >= i (its log up to i is
 // then committed), or an entry of term t is durably held by a quorum of nodes that each
@@ -19,7 +24,7 @@
 // noticed). Each committed entry carries a `bound`: leaders of any term above it must
 // hold the entry. The set of committed indexes is always contiguous from the first index.
 
-import type { Entry, HardState, Index, MemoryStorage, NodeId, ReadState, StateRole, Term } from '../../src/raft/index.js';
+import type { Entry, HardState, Index, MemoryStorage, NodeId, ReadState, Snapshot, StateRole, Term } from '../../src/raft/index.js';
 import { showBytes } from './trace.js';
 
 export type Invariant =
@@ -30,6 +35,8 @@ export type Invariant =
   | 'state machine safety'
   | 'read index'
   | 'hard state'
+  | 'snapshot'
+  | 'message rate'
   | 'core exception'
   | 'liveness'
   | 'simulator error';
@@ -189,7 +196,8 @@ export class SafetyChecker {
 
   /** Node `id`'s durable log is committed up to `upTo`; leaders above `bound` must hold it. */
   private reveal(id: NodeId, st: MemoryStorage, upTo: Index, bound: Term, source: string): void {
-    const done = this.verified.get(id)!;
+    // Compacted entries were checked when applied, or when their snapshot was installed.
+    const done = Math.max(this.verified.get(id)!, st.firstIndex() - 1);
     if (upTo > st.lastIndex()) {
       throw new SimViolation('hard state', `n${id}: ${source}, but its durable log ends at ${st.lastIndex()}`);
     }
@@ -222,7 +230,7 @@ export class SafetyChecker {
   checkLeader(id: NodeId, term: Term, st: MemoryStorage): void {
     const k = key(id, term);
     const from = (this.leaderChecked.get(k) ?? this.firstIndex - 1) + 1;
-    for (let i = from; i <= this.maxCommitted; i++) {
+    for (let i = Math.max(from, st.firstIndex()); i <= this.maxCommitted; i++) {
       const c = this.committed.get(i)!;
       if (c.bound >= term) continue;
       const held = i <= st.lastIndex() ? st.term(i) : undefined;
@@ -276,6 +284,50 @@ export class SafetyChecker {
     if (p && (p.index !== e.index || p.term !== e.term)) {
       throw new SimViolation('state machine safety',
         `n${id} applied ${fmt(e.index, e.term, data)}, but propose() placed it at ${p.index}/t${p.term}`);
+    }
+  }
+
+  // ---- snapshots ----------------------------------------------------------------
+
+  /**
+   * Before node `id` installs snapshot `s` (whose state machine is `content`) over `st`:
+   * the snapshot must be the committed prefix, and the entries it discards after its
+   * point must not be committed.
+   */
+  onSnapshotPersist(id: NodeId, st: MemoryStorage, s: Snapshot, content: readonly Entry[]): void {
+    const { index, term } = s.metadata;
+    const last = content[content.length - 1];
+    if (content.length !== index - this.firstIndex + 1 || (last && (last.index !== index || last.term !== term))) {
+      throw new SimViolation('snapshot', `n${id} got snapshot ${index}/t${term} whose contents end at ${last ? `${last.index}/t${last.term}` : 'nothing'}`);
+    }
+    for (const e of content) {
+      const c = this.committed.get(e.index);
+      const data = showBytes(e.data);
+      if (!c) {
+        throw new SimViolation('snapshot', `n${id} got snapshot ${index}/t${term} holding ${fmt(e.index, e.term, data)}, which is not known committed`);
+      }
+      if (c.term !== e.term || c.data !== data) {
+        throw new SimViolation('snapshot', `n${id} got snapshot ${index}/t${term} holding ${fmt(e.index, e.term, data)}, but ${fmt(e.index, c.term, c.data)} was committed (${c.source})`);
+      }
+    }
+    if (st.lastIndex() > index) {
+      for (const old of st.entries(Math.max(index + 1, st.firstIndex()), st.lastIndex() + 1)) {
+        const c = this.committed.get(old.index);
+        if (c && c.term === old.term) {
+          throw new SimViolation('committed entry lost', `n${id} installing snapshot ${index}/t${term} discarded committed entry ${fmt(old.index, old.term, c.data)} (committed: ${c.source})`);
+        }
+        this.entries.get(key(old.index, old.term))?.replicas.delete(id);
+      }
+    }
+    if (this.verified.get(id)! < index) this.verified.set(id, index);
+  }
+
+  /** Node `id` replaced its state machine by the snapshot: as if it applied every entry. */
+  onSnapshotApply(id: NodeId, s: Snapshot, content: readonly Entry[], term: Term): void {
+    const from = this.applyCursor.get(id)! + 1;
+    for (const e of content) if (e.index >= from) this.onApply(id, e, term);
+    if (this.applyCursor.get(id) !== s.metadata.index) {
+      throw new SimViolation('snapshot', `n${id} installed snapshot ${s.metadata.index}, but its state machine is at ${this.applyCursor.get(id)}`);
     }
   }
 

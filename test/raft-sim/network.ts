@@ -39,6 +39,8 @@ export class SimNetwork {
   partition: Partition | undefined;
   /** Logical time in schedule steps; set by the simulation. */
   now = 0;
+  /** Told of every message the network loses itself (as a transport reports a failed send). */
+  onLost: (m: Message) => void = () => undefined;
   private queue: InFlight[] = [];
   private readonly rng: Rng;
   private readonly trace: Trace;
@@ -66,6 +68,7 @@ export class SimNetwork {
     const f = this.faults;
     if (f.dropRate > 0 && this.rng.next() < f.dropRate) {
       this.trace.record({ k: 'drop', m, why: 'random' });
+      this.onLost(m);
       return;
     }
     this.enqueue(m);
@@ -79,7 +82,9 @@ export class SimNetwork {
     const delay = this.faults.maxDelay > 0 ? this.rng.intBetween(0, this.faults.maxDelay + 1) : 0;
     this.queue.push({ msg: m, due: this.now + delay });
     if (this.queue.length > this.capacity) {
-      this.trace.record({ k: 'drop', m: this.queue.shift()!.msg, why: 'overflow' });
+      const lost = this.queue.shift()!.msg;
+      this.trace.record({ k: 'drop', m: lost, why: 'overflow' });
+      this.onLost(lost);
     }
   }
 
@@ -123,6 +128,7 @@ export class SimNetwork {
     if (this.queue.length === 0) return;
     const [f] = this.queue.splice(this.rng.intBetween(0, this.queue.length), 1);
     this.trace.record({ k: 'drop', m: f!.msg, why: 'random' });
+    this.onLost(f!.msg);
   }
 
   /** Queues a second copy of a random in-flight message, with its own delay. */

@@ -23,7 +23,9 @@ export type Action =
   | { readonly kind: 'partition'; readonly isolate?: NodeId }
   | { readonly kind: 'heal' }
   | { readonly kind: 'crash'; readonly node: NodeId; readonly midReady: boolean }
-  | { readonly kind: 'restart'; readonly node: NodeId };
+  | { readonly kind: 'restart'; readonly node: NodeId }
+  /** Snapshot and compact node's log at a random applied point; `busy`: its snapshot() then says "unavailable". */
+  | { readonly kind: 'compact'; readonly node: NodeId; readonly fraction: number; readonly busy: boolean };
 
 type Kind = 'tickAll' | 'tickOne' | Exclude<Action['kind'], 'tick'>;
 
@@ -34,7 +36,7 @@ type Kind = 'tickAll' | 'tickOne' | Exclude<Action['kind'], 'tick'>;
  */
 const BASE_WEIGHTS: Readonly<Record<Kind, number>> = {
   tickAll: 6, tickOne: 10, deliver: 50, drop: 2, duplicate: 2, propose: 8, readIndex: 5,
-  campaign: 0.3, partition: 0.4, heal: 1, crash: 0.4, restart: 1,
+  campaign: 0.3, partition: 0.4, heal: 1, crash: 0.4, restart: 1, compact: 1,
 };
 const FAULTS: readonly Kind[] = ['campaign', 'partition', 'heal', 'crash', 'restart'];
 
@@ -93,6 +95,8 @@ export function makePlan(rng: Rng, o: PlanOverrides = {}): Plan {
   for (const [k, w] of Object.entries(BASE_WEIGHTS) as [Kind, number][]) {
     weights[k] = w * (0.25 + 1.75 * rng.next()) * (FAULTS.includes(k) ? intensity : 1);
   }
+  // Some seeds never compact (the plain log paths), others compact all the time.
+  weights.compact *= pick(rng, [0, 0.3, 1, 4]);
   const drawnSteps = n <= 3 ? rng.intBetween(2500, 4000) : rng.intBetween(1500, 2500);
   const steps = o.steps ?? drawnSteps;
   return {
@@ -141,6 +145,7 @@ export function pickAction(rng: Rng, plan: Plan, v: ScheduleView): Action {
     ['readIndex', anyUp ? w.readIndex : 0], ['campaign', anyUp ? w.campaign : 0],
     ['partition', w.partition], ['heal', v.partitioned ? w.heal : 0],
     ['crash', canCrash ? w.crash : 0], ['restart', v.down.length > 0 ? w.restart : 0],
+    ['compact', anyUp ? w.compact : 0],
   ];
   let total = 0;
   for (const [, x] of allowed) total += x;
@@ -167,6 +172,7 @@ function concrete(rng: Rng, kind: Kind, v: ScheduleView): Action {
     case 'partition':
       return v.leaders.length > 0 && rng.next() < 0.5 ? { kind, isolate: pick(rng, v.leaders) } : { kind };
     case 'restart': return { kind: 'restart', node: pick(rng, v.down) };
+    case 'compact': return { kind: 'compact', node: pick(rng, v.up), fraction: rng.next(), busy: rng.next() < 0.2 };
     case 'drop':
     case 'duplicate':
     case 'propose':

@@ -8,9 +8,16 @@
 
 import type { FaultInjection } from '../../src/raft/index.js';
 
-const FAULT_NAMES = ['minorityQuorum', 'skipLogUpToDateCheck', 'commitPreviousTermByCount'] as const;
+const FAULT_NAMES = [
+  'minorityQuorum', 'skipLogUpToDateCheck', 'commitPreviousTermByCount', 'restoreOverMatchingLog', 'resendOnStaleAck',
+  'unpacedProbes',
+] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
-export const ALL_FAULTS: readonly FaultName[] = FAULT_NAMES;
+/**
+ * The planted bugs the simulation must catch. unpacedProbes only loops with a follower
+ * that lost its log, which a correct run never has; src/raft/snapshot.test.ts catches it.
+ */
+export const ALL_FAULTS: readonly FaultName[] = FAULT_NAMES.filter((f) => f !== 'unpacedProbes');
 
 export interface SeedSelection {
   /** Set when SEED picks a single seed (verbose mode). */

@@ -48,6 +48,7 @@ if (sel.single !== undefined) {
     const started = Date.now();
     const total: Record<keyof SimStats, number> = {
       steps: 0, committed: 0, leaderTerms: 0, crashes: 0, proposals: 0, readStates: 0, livenessTicks: 0,
+      compactions: 0, snapshotsInstalled: 0,
     };
     let failures = 0;
     for (let seed = sel.start; seed <= last; seed++) {
@@ -78,5 +79,6 @@ if (sel.single === undefined) {
 
 function formatStats(s: SimStats): string {
   return `${s.steps} steps, ${s.committed} entries committed, ${s.leaderTerms} leader terms, ${s.crashes} crashes, ` +
-    `${s.proposals} proposals accepted, ${s.readStates} reads served, ${s.livenessTicks} ticks to recover`;
+    `${s.proposals} proposals accepted, ${s.readStates} reads served, ${s.compactions} compactions, ` +
+    `${s.snapshotsInstalled} snapshots installed, ${s.livenessTicks} ticks to recover`;
 }

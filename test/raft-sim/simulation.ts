@@ -41,6 +41,8 @@ export interface SimStats {
   readonly proposals: number;
   readonly readStates: number;
   readonly livenessTicks: number;
+  readonly compactions: number;
+  readonly snapshotsInstalled: number;
 }
 
 export interface SimResult {
@@ -57,6 +59,9 @@ export interface SimResult {
  * the durable logs runs this often (in steps), and once more at the end.
  */
 const FULL_CHECK_EVERY = 64;
+
+/** Rounds of delivery without progress, on a reliable network, that count as a message loop. */
+const LOOP_ROUNDS = 30;
 
 class Run {
   readonly rng: Rng;
@@ -82,6 +87,7 @@ class Run {
       ids: this.plan.ids, seed: opts.seed, setup: this.plan.setup, net: this.net, trace: this.trace, checker: this.checker,
       crashPoint: (id, rd) => this.leaderCrashHazard(id, rd),
     });
+    this.net.onLost = (m) => this.cluster.onLost(m);
   }
 
   private nextStep(): void {
@@ -157,6 +163,14 @@ class Run {
         return;
       case 'crash': c.crash(a.node, a.midReady); return;
       case 'restart': c.restart(a.node); return;
+      case 'compact': {
+        const n = c.node(a.node);
+        if (!n) return;
+        const first = c.storages.get(a.node)!.firstIndex();
+        const applied = n.status().applied;
+        c.compact(a.node, first + Math.floor(a.fraction * (applied - first + 1)), a.busy);
+        return;
+      }
       default: {
         const never: never = a;
         throw new Error(`unknown action ${JSON.stringify(never)}`);
@@ -171,13 +185,27 @@ class Run {
     }
   }
 
-  /** Delivers everything in flight, in order, until the network is quiet. */
+  /**
+   * Delivers everything in flight, in order, until the network is quiet. The message-rate
+   * invariant: messages may keep flowing only while they make progress; LOOP_ROUNDS rounds
+   * of delivery that change nothing (see SimCluster.progressSignature) are a message loop.
+   */
   private flush(): void {
+    let sig = this.cluster.progressSignature();
+    let changed = 0;
     for (let round = 0; round < 200; round++) {
       this.handleReadies(1);
       const batch = this.net.takeAll();
       if (batch.length === 0) return;
       for (const m of batch) this.cluster.deliver(m);
+      const now = this.cluster.progressSignature();
+      if (now !== sig) {
+        sig = now;
+        changed = round;
+      } else if (round - changed >= LOOP_ROUNDS) {
+        throw new SimViolation('message rate',
+          `on a reliable network, ${round - changed} rounds of delivery (${batch.length} messages in the last) changed nothing: ${sig}`);
+      }
     }
   }
 
@@ -193,6 +221,7 @@ class Run {
     this.mode = undefined;
     this.trace.record({ k: 'note', text: '-- liveness: heal, restart everyone, reliable delivery' });
     this.net.makeReliable();
+    c.snapshotsAvailable();
     for (const id of c.downIds()) c.restart(id);
     const limit = 50 * e;
     const proposed: { data: string; term: number }[] = [];
@@ -262,6 +291,7 @@ class Run {
     return {
       steps: this.step, committed: this.checker.maxCommitted - INIT_INDEX, leaderTerms: this.checker.leaderTerms,
       crashes: this.cluster.crashes, proposals: this.cluster.proposals, readStates: this.cluster.readStates,
+      compactions: this.cluster.compactions, snapshotsInstalled: this.cluster.snapshotsInstalled,
       livenessTicks: this.livenessTicks,
     };
   }
