@@ -10,13 +10,15 @@ import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, type ClusterConfig, type RaftSettings, type StoreConfig } from './types.js';
 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
-export const DEFAULT_RAFT: RaftSettings = { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000 };
+export const DEFAULT_RAFT: RaftSettings = {
+  tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024,
+};
 export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
 const STORE_FIELDS = ['id', 'addr'];
-const RAFT_FIELDS = ['tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold'];
+const RAFT_FIELDS = ['tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold', 'compact_log_max_bytes'];
 
 type Obj = Record<string, unknown>;
 
@@ -132,7 +134,8 @@ function parseRaft(value: unknown, fail: Fail): RaftSettings {
     fail('raft.heartbeat_ticks', `must be less than raft.election_ticks (${electionTicks}), got ${heartbeatTicks}`);
   }
   const compactLogThreshold = optionalPositiveInt(r.compact_log_threshold, 'raft.compact_log_threshold', DEFAULT_RAFT.compactLogThreshold, fail);
-  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold };
+  const compactLogMaxBytes = optionalPositiveInt(r.compact_log_max_bytes, 'raft.compact_log_max_bytes', DEFAULT_RAFT.compactLogMaxBytes, fail);
+  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold, compactLogMaxBytes };
 }
 
 function expectObject(value: unknown, field: string, fail: Fail, allowed: readonly string[]): Obj {

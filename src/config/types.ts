@@ -16,6 +16,8 @@ export interface RaftSettings {
   readonly heartbeatTicks: number;
   /** Applied entries kept above the truncated index before the leader compacts the log. */
   readonly compactLogThreshold: number;
+  /** Payload bytes of the log above the truncated index before the leader compacts it anyway. */
+  readonly compactLogMaxBytes: number;
 }
 
 export interface ClusterConfig {

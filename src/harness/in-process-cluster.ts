@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRocksEngine, type RocksEngine } from '../engine/rocksdb-engine.js';
+import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import type { StoreConnection } from '../client/connection.js';
 import { KvClient } from '../client/kv-client.js';
 import { ManualClock } from '../raftstore/clock.js';
@@ -28,6 +29,15 @@ export interface ClusterOptions {
   readonly compactLogThreshold?: number;
   /** Tests only: stores that break their promises on purpose, to show the checks catch it. */
   readonly deliberateBugs?: DeliberateBugs;
+  /** Log payload bytes that make the leader compact (the store's default if unset). */
+  readonly compactLogMaxBytes?: number;
+  /** Bytes per snapshot chunk on the in-memory network (small ones let tests cut a transfer mid-way). */
+  readonly snapshotChunkBytes?: number;
+  /**
+   * Called when a store hits a fatal error (a broken invariant). By default the error is
+   * thrown, which fails the test run loudly; a test that expects one records it instead.
+   */
+  readonly onFatal?: (store: StoreId, err: Error) => void;
 }
 
 /** A small seeded PRNG for the harness's own choices (message loss, partitions). */
@@ -54,7 +64,9 @@ export class Cluster {
   constructor(readonly o: ClusterOptions) {
     this.ids = Array.from({ length: o.stores }, (_, i) => (i + 1) as StoreId);
     this.random = prng(o.seed);
-    this.network = new MemoryNetwork({ random: this.random, codec: envelopeCodec });
+    this.network = new MemoryNetwork({
+      random: this.random, codec: envelopeCodec, ...(o.snapshotChunkBytes ? { snapshotChunkBytes: o.snapshotChunkBytes } : {}),
+    });
   }
 
   static async start(o: ClusterOptions): Promise<Cluster> {
@@ -84,19 +96,28 @@ export class Cluster {
       throw failed.reason;
     }
     const [raft, kv] = opened.map((r) => (r as PromiseFulfilledResult<RocksEngine>).value) as [RocksEngine, RocksEngine];
+    const snapshotFiles = await openSnapshotDir(join(this.storeDir(id), 'snap'));
     const store = createStore({
+      snapshotFiles,
       storeId: id, clusterStoreIds: this.ids, engines: { raft, kv },
       transport: this.network.transportFor(id), clock: this.clock,
       tickMs: this.o.tickMs ?? 10, electionTick: this.o.electionTick ?? 10, heartbeatTick: this.o.heartbeatTick ?? 2,
       seed: (this.o.seed * 31 + id * 1009 + this.restarts++) >>> 0,
       ...(this.o.maxValueBytes !== undefined ? { maxValueBytes: this.o.maxValueBytes } : {}),
-      onFatal: (e) => { throw e; },
+      onFatal: (e) => {
+        if (!this.o.onFatal) throw e;
+        this.o.onFatal(id, e);
+        void this.stopStore(id);
+      },
       ...(this.o.deliberateBugs ? { deliberateBugs: this.o.deliberateBugs } : {}),
       ...(this.o.compactLogThreshold !== undefined ? { compactLogThreshold: this.o.compactLogThreshold } : {}),
+      ...(this.o.compactLogMaxBytes !== undefined ? { compactLogMaxBytes: this.o.compactLogMaxBytes } : {}),
     });
     await store.start();
     this.stores.set(id, store);
-    this.network.attach(id, (env) => store.onRaftMessage(env));
+    this.network.attach(id, (env) => store.onRaftMessage(env), {
+      files: snapshotFiles, receive: (env) => store.receiveSnapshot(env),
+    });
   }
   private restarts = 0;
   // Stops in progress, so a concurrent stopStore/startStore of the same id waits for the engines to close.

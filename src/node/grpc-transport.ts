@@ -4,6 +4,11 @@
 // dropped (Raft retransmits), and the channel reconnects with gRPC's own backoff.
 // Fault filters (chaos) apply here on send and on receive, so isolating one store
 // needs only that store's filter.
+// A snapshot travels on its own call (Raft.Snapshot): the MsgSnapshot, then its file in
+// chunks of SNAPSHOT_CHUNK bytes, each written only when the stream has room (so neither
+// side holds more than a few chunks in memory). The receiver stages and verifies the file
+// and hands the message to its store before it answers; a partition that forms mid-way
+// cancels the call, and Raft sends a snapshot again once the link is back.
 
 import * as grpc from '@grpc/grpc-js';
 import type { raft_serverpb } from '../gen/proto.js';
@@ -12,6 +17,8 @@ import type { RaftEnvelope } from '../raftstore/envelope.js';
 import { envelopeFromProto, envelopeToProto } from '../raftstore/envelope-codec.js';
 import type { StoreId } from '../raftstore/ids.js';
 import type { FaultState, Transport } from '../raftstore/transport.js';
+import type { SnapshotFiles } from '../raftstore/snapshot-files.js';
+import type { SnapshotReceiver } from '../raftstore/snapshot-manager.js';
 import { linkCut, NO_FAULTS } from '../raftstore/transport.js';
 import type { RaftHandlers } from '../rpc/services.js';
 import { RaftService } from '../rpc/services.js';
@@ -24,7 +31,16 @@ interface PeerLink {
   congested: boolean;
 }
 
+/** Bytes of snapshot file per stream message. */
+export const SNAPSHOT_CHUNK = 1024 * 1024;
+/** A snapshot call that makes no progress for this long is cancelled. */
+const SNAPSHOT_STALL_MS = 30_000;
+
 export class GrpcTransport implements Transport {
+  /** The sending store's snapshot files; set once the store has opened them. */
+  snapshotFiles: SnapshotFiles | undefined;
+  /** Snapshot calls in flight (sent or received), cancelled on close. */
+  private readonly snapshotCalls = new Set<{ cancel(): void }>();
   private readonly links = new Map<StoreId, PeerLink>();
   private faults: FaultState = NO_FAULTS;
   private flushScheduled = false;
@@ -136,9 +152,69 @@ export class GrpcTransport implements Transport {
     return stream;
   }
 
-  /** The server side: feeds each received message to `deliver`, after the receive filter. */
-  handlers(deliver: (env: RaftEnvelope) => void): RaftHandlers {
+  async sendSnapshot(msg: RaftEnvelope, fileName: string): Promise<void> {
+    const to = msg.toPeer.storeId;
+    if (this.closed) throw new Error('transport closed');
+    if (!this.snapshotFiles) throw new Error('no snapshot files to send from');
+    if (linkCut(this.faults, this.self, to)) throw new Error(`snapshot to store ${to}: link cut`);
+    const link = this.link(to);
+    if (!link) throw new Error(`snapshot to store ${to}: unknown store`);
+    const reader = await this.snapshotFiles.open(fileName);
+    const m = RaftService.snapshot;
+    let settle!: (err: Error | null) => void;
+    const answered = new Promise<void>((resolve, reject) => {
+      settle = (err) => (err ? reject(err) : resolve());
+    });
+    const call = link.client.makeClientStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, (err) => settle(err));
+    call.on('error', () => undefined); // reported through the callback
+    this.snapshotCalls.add(call);
+    let stall: NodeJS.Timeout | undefined;
+    const armStall = () => {
+      clearTimeout(stall);
+      stall = setTimeout(() => call.cancel(), SNAPSHOT_STALL_MS);
+    };
+    try {
+      armStall();
+      await this.writeChunk(call, { message: envelopeToProto(msg) });
+      for (let data = await reader.read(SNAPSHOT_CHUNK); data; data = await reader.read(SNAPSHOT_CHUNK)) {
+        if (this.closed || linkCut(this.faults, this.self, to)) {
+          call.cancel();
+          throw new Error(`snapshot to store ${to}: link cut mid-transfer`);
+        }
+        await this.writeChunk(call, { data });
+        armStall();
+      }
+      call.end();
+      await answered;
+    } catch (e) {
+      call.cancel();
+      await answered.catch(() => undefined);
+      throw e;
+    } finally {
+      clearTimeout(stall);
+      this.snapshotCalls.delete(call);
+      await reader.close();
+    }
+  }
+
+  /** Writes one stream message, waiting for room if the stream's buffer is full. */
+  private writeChunk(call: grpc.ClientWritableStream<raft_serverpb.ISnapshotChunk>, chunk: raft_serverpb.ISnapshotChunk): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (call.write(chunk)) return resolve();
+      const onDrain = () => { call.off('error', onError); resolve(); };
+      const onError = (e: Error) => { call.off('drain', onDrain); reject(e); };
+      call.once('drain', onDrain);
+      call.once('error', onError);
+    });
+  }
+
+  /**
+   * The server side: feeds each received message to `deliver`, after the receive filter;
+   * stages incoming snapshots through `receiveSnapshot` before delivering their message.
+   */
+  handlers(deliver: (env: RaftEnvelope) => void, receiveSnapshot: (env: RaftEnvelope) => Promise<SnapshotReceiver>): RaftHandlers {
     return {
+      snapshot: (call, cb) => this.onSnapshotCall(call, cb, deliver, receiveSnapshot),
       raftStream: (call, cb) => {
         let done = false;
         const finish = () => {
@@ -167,8 +243,58 @@ export class GrpcTransport implements Transport {
     };
   }
 
+  private onSnapshotCall(
+    call: grpc.ServerReadableStream<raft_serverpb.ISnapshotChunk, unknown>,
+    cb: grpc.sendUnaryData<object>,
+    deliver: (env: RaftEnvelope) => void,
+    receiveSnapshot: (env: RaftEnvelope) => Promise<SnapshotReceiver>,
+  ): void {
+    let env: RaftEnvelope | undefined;
+    let receiver: Promise<SnapshotReceiver> | undefined;
+    let failed = false;
+    const handle = { cancel: () => fail(new Error('store stopping')) };
+    this.snapshotCalls.add(handle);
+    const fail = (e: Error, code = grpc.status.ABORTED): void => {
+      if (failed) return;
+      failed = true;
+      this.snapshotCalls.delete(handle);
+      void receiver?.then((r) => r.abort(), () => undefined);
+      this.logger.warn('snapshot receive failed', { from: env?.fromPeer.storeId, error: e.message });
+      cb({ code, details: e.message });
+    };
+    // One chunk at a time: pause the stream while a chunk is written to disk.
+    let chain = Promise.resolve();
+    call.on('data', (chunk: raft_serverpb.ISnapshotChunk) => {
+      call.pause();
+      chain = chain.then(async () => {
+        if (failed) return;
+        if (!env) {
+          if (!chunk.message) throw new Error('the first snapshot chunk carries no message');
+          env = envelopeFromProto(chunk.message);
+          receiver = receiveSnapshot(env);
+        }
+        if (linkCut(this.faults, env.fromPeer.storeId, this.self)) throw new Error('link cut');
+        if (chunk.data && chunk.data.length > 0) await (await receiver!).write(chunk.data);
+      }).then(() => { call.resume(); }, (e: Error) => fail(e));
+    });
+    call.on('end', () => {
+      chain = chain.then(async () => {
+        if (failed) return;
+        if (!receiver || !env) throw new Error('snapshot call ended before its message');
+        const delivered = await (await receiver).finish();
+        if (linkCut(this.faults, delivered.fromPeer.storeId, this.self)) throw new Error('link cut');
+        deliver(delivered);
+        this.snapshotCalls.delete(handle);
+        cb(null, {});
+      }).catch((e: Error) => fail(e));
+    });
+    call.on('error', (e) => fail(e));
+    call.on('cancelled', () => fail(new Error('cancelled by the sender')));
+  }
+
   close(): void {
     this.closed = true;
+    for (const c of [...this.snapshotCalls]) c.cancel();
     for (const finish of [...this.inbound]) finish();
     for (const link of this.links.values()) {
       link.stream?.end();

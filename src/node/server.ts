@@ -9,6 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
 import { openRocksEngine } from '../engine/rocksdb-engine.js';
+import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import type { KvEngine } from '../engine/kv-engine.js';
 import type { Logger } from '../raft/index.js';
 import { realClock } from '../raftstore/clock.js';
@@ -47,7 +48,10 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   };
   const inflight = new InFlight();
   server.addService(TinyKvService, kvHandlers(running, inflight));
-  server.addService(RaftService, transport.handlers((env) => store?.onRaftMessage(env)));
+  server.addService(RaftService, transport.handlers(
+    (env) => store?.onRaftMessage(env),
+    (env) => (store ? store.receiveSnapshot(env) : Promise.reject(new Error(`store ${storeId} is not running yet`))),
+  ));
   server.addService(AdminService, adminHandlers({
     storeId, store: () => store, startedAt, now: realClock.now, allStoreIds: cfg.stores.map((s) => s.id),
     getFaults: () => transport.getFaults(), setFaults: (f) => transport.setFaults(f),
@@ -72,7 +76,10 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       const kv = await openRocksEngine(join(dir, 'kvdb'));
       opened.push(kv);
       await checkOrWriteIdentity(kv, dir, cfg.clusterId, storeId);
+      const snapshotFiles = await openSnapshotDir(join(dir, 'snap'));
+      transport.snapshotFiles = snapshotFiles;
       const s = createStore({
+        snapshotFiles, compactLogMaxBytes: cfg.raft.compactLogMaxBytes,
         storeId, clusterStoreIds: cfg.stores.map((x) => x.id), engines: { raft, kv }, transport,
         clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
         heartbeatTick: cfg.raft.heartbeatTicks, compactLogThreshold: cfg.raft.compactLogThreshold, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,

@@ -6,13 +6,27 @@
 //
 // saveReady writes new entries, the deletion of any conflicting tail and the hard
 // state in one synced raftdb batch: once it resolves, what the peer promised is durable.
+//
+// Snapshots: snapshot() answers the raft core from the last generated snapshot if it
+// still reaches the log (its index >= the truncated index); otherwise it starts
+// generating one in the background and says "temporarily unavailable" meanwhile.
+// installSnapshot() replaces the region's state with a received one (snapshot-install.ts
+// has the crash-safe ordering); load() finishes an install a crash interrupted.
 
 import type { KvEngine } from '../engine/kv-engine.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
-import { CompactedError, limitSize, SnapshotTemporarilyUnavailableError, UnavailableError } from '../raft/index.js';
+import type { Logger } from '../raft/index.js';
+import { CompactedError, limitSize, silentLogger, SnapshotTemporarilyUnavailableError, UnavailableError } from '../raft/index.js';
+import { decodeDescriptor, descriptorFromProto } from './snapshot-data.js';
+import { generateSnapshot } from './snapshot-generate.js';
+import type { GeneratedSnapshot } from './snapshot-generate.js';
+import { beginInstall, finishInstall } from './snapshot-install.js';
+import type { InstallHooks, InstallTarget } from './snapshot-install.js';
+import type { SnapshotManager } from './snapshot-manager.js';
+import { receivedName } from './snapshot-files.js';
 import { decodeEntry, encodeEntry, hardStateFromProto, hardStateToProto } from './codec.js';
 import type { RegionMeta } from './region.js';
 import { regionFromProto, regionToProto } from './region.js';
@@ -46,6 +60,16 @@ export function encodeApplyState(s: ApplyState): Uint8Array {
     applied_index: s.appliedIndex,
     truncated_state: { index: s.truncatedIndex, term: s.truncatedTerm },
   }).finish();
+}
+
+/** Client sessions (client id → last applied sequence) of a region, as kvdb has them. */
+export async function loadSessions(kv: KvEngine, regionId: number): Promise<Map<number, number>> {
+  const [start, end] = keys.clientSessionRange(regionId);
+  const out = new Map<number, number>();
+  for (const [k, v] of await kv.scan({ start, end })) {
+    out.set(keys.decodeClientSessionKey(k).clientId, keys.readU64be(v));
+  }
+  return out;
 }
 
 /** Writes the initial states of a brand-new region (both engines, synced). */
@@ -86,16 +110,28 @@ export class PeerStorage implements Storage {
   region: RegionMeta;
   /** raftdb log entries up to here are deleted (as far as this process knows). */
   private deletedThrough = -1;
+  /** Payload bytes of the cached entries, for the log-size compaction bound. */
+  private cachedBytes = 0;
+  /** The last snapshot generated here, if any; its file stays until a newer one replaces it. */
+  private generated: GeneratedSnapshot | undefined;
+  private generating = false;
+  /** Set by the peer: called when a generation finishes, so the leader can retry at once. */
+  onSnapshotGenerated: () => void = () => undefined;
+  private readonly logger: Logger;
 
   private constructor(
     private readonly engines: Engines,
+    private readonly snapshots: SnapshotManager | undefined,
     init: { hardState: HardState; lastTerm: Term; entries: Entry[]; applyState: ApplyState; region: RegionMeta },
+    logger: Logger,
   ) {
     this.hardState = init.hardState;
     this.lastTerm = init.lastTerm;
     this.entriesCache = init.entries;
+    for (const e of init.entries) this.cachedBytes += e.data.length;
     this.applyState = init.applyState;
     this.region = init.region;
+    this.logger = logger;
   }
 
   /**
@@ -103,8 +139,11 @@ export class PeerStorage implements Storage {
    * the region was never bootstrapped here; throws CorruptStateError if it is
    * inconsistent — never silently resets.
    */
-  static async load(engines: Engines, storeId: StoreId, regionId: number): Promise<PeerStorage | undefined> {
+  static async load(
+    engines: Engines, storeId: StoreId, regionId: number, snapshots?: SnapshotManager, logger: Logger = silentLogger,
+  ): Promise<PeerStorage | undefined> {
     const fail = (what: string): never => { throw new CorruptStateError(storeId, regionId, what); };
+    await finishInterruptedInstall(engines, snapshots, regionId, fail, logger);
     const [raftRaw, applyRaw, regionRaw] = await Promise.all([
       engines.raft.get(keys.raftStateKey(regionId)),
       engines.kv.get(keys.applyStateKey(regionId)),
@@ -144,7 +183,7 @@ export class PeerStorage implements Storage {
     // entries were committed, so the commit index is raised to match.
     const loaded = applyState.appliedIndex > hardState.commit ? { ...hardState, commit: applyState.appliedIndex } : hardState;
     checkConsistency({ hardState: loaded, lastIndex, lastTerm: Number(raftState.last_term), applyState, entries }, fail);
-    return new PeerStorage(engines, { hardState: loaded, lastTerm: Number(raftState.last_term), entries, applyState, region });
+    return new PeerStorage(engines, snapshots, { hardState: loaded, lastTerm: Number(raftState.last_term), entries, applyState, region }, logger);
   }
 
   // ---- raft Storage ---------------------------------------------------------------
@@ -178,8 +217,77 @@ export class PeerStorage implements Storage {
   }
 
   snapshot(): Snapshot {
-    // Snapshot generation is not built yet: the leader keeps waiting, as it did before.
+    const g = this.generated;
+    if (g && g.snapshot.metadata.index >= this.applyState.truncatedIndex) return g.snapshot;
+    this.startGeneration();
     throw new SnapshotTemporarilyUnavailableError();
+  }
+
+  /** The file of the snapshot at (index, term) generated here, if it is the current one. */
+  generatedFile(index: Index, term: Term): string | undefined {
+    const g = this.generated;
+    return g && g.snapshot.metadata.index === index && g.snapshot.metadata.term === term ? g.fileName : undefined;
+  }
+
+  private startGeneration(): void {
+    const snaps = this.snapshots;
+    if (this.generating || !snaps) return;
+    this.generating = true;
+    const started = Date.now();
+    generateSnapshot({
+      kv: this.engines.kv, files: snaps.files, regionId: this.region.id,
+      termOf: (i) => { try { return this.term(i); } catch { return undefined; } },
+    }).then(async (g) => {
+      const old = this.generated;
+      this.generated = g;
+      snaps.onGenerated();
+      this.logger.info('snapshot generated', { index: g.snapshot.metadata.index, term: g.snapshot.metadata.term, ms: Date.now() - started });
+      if (old && old.fileName !== g.fileName && !snaps.isInUse(old.fileName)) await snaps.files.remove(old.fileName);
+    }, (e: Error) => {
+      this.logger.warn('snapshot generation failed; will retry', { error: e.message });
+    }).finally(() => {
+      this.generating = false;
+      this.onSnapshotGenerated();
+    });
+  }
+
+  /**
+   * Installs a snapshot the raft core accepted (a Ready's snapshot), from the file the
+   * transport staged. Afterwards the log is empty at the snapshot's point and the region's
+   * data is the snapshot's. The caller reloads what it caches from kvdb (client sessions).
+   */
+  async installSnapshot(snap: Snapshot, hooks?: InstallHooks): Promise<void> {
+    if (!this.snapshots) throw new Error('installSnapshot: this storage has no snapshot files');
+    const { index, term } = snap.metadata;
+    const descriptor = decodeDescriptor(snap);
+    if (descriptor.region.id !== this.region.id) {
+      throw new Error(`snapshot of region ${descriptor.region.id} offered to region ${this.region.id}`);
+    }
+    if (index <= this.applyState.appliedIndex) {
+      throw new Error(`snapshot at ${index} is not beyond the applied index ${this.applyState.appliedIndex}`);
+    }
+    const target: InstallTarget = { index, term, fileName: receivedName(this.region.id, index, term), descriptor };
+    if (!(await this.snapshots.files.exists(target.fileName))) {
+      throw new Error(`snapshot ${index}/t${term} accepted by raft, but its staged file ${target.fileName} is missing`);
+    }
+    await beginInstall(this.engines.kv, this.region.id, target);
+    await finishInstall(this.engines, this.snapshots.files, this.region.id, target, hooks);
+    // What the engines now say, mirrored in memory.
+    this.applyState = { appliedIndex: index, truncatedIndex: index, truncatedTerm: term };
+    this.entriesCache = [];
+    this.cachedBytes = 0;
+    this.lastTerm = term;
+    this.deletedThrough = -1;
+    const ht = Math.max(this.hardState.term, term);
+    this.hardState = { term: ht, vote: ht === this.hardState.term ? this.hardState.vote : 0, commit: index };
+    this.region = descriptor.region;
+    this.snapshots.onInstalled(index);
+    await this.snapshots.removeStaleReceived(this.region.id, index);
+  }
+
+  /** Payload bytes of the entries above the truncated index. */
+  get logBytes(): number {
+    return this.cachedBytes;
   }
 
   /**
@@ -193,7 +301,7 @@ export class PeerStorage implements Storage {
       if (next.truncatedIndex > this.lastIndex()) {
         throw new Error(`compaction to ${next.truncatedIndex} is beyond the last index ${this.lastIndex()}`);
       }
-      this.entriesCache.splice(0, dropped);
+      for (const e of this.entriesCache.splice(0, dropped)) this.cachedBytes -= e.data.length;
     }
     this.applyState = next;
   }
@@ -260,12 +368,48 @@ export class PeerStorage implements Storage {
       const keep = first - this.applyState.truncatedIndex - 1;
       // In place: copying the whole cache on every Ready made appends O(log length).
       // Readers only ever get slices, so nobody else holds this array.
-      if (keep < this.entriesCache.length) this.entriesCache.length = keep;
-      for (const e of entries) this.entriesCache.push(e);
+      if (keep < this.entriesCache.length) {
+        for (let i = keep; i < this.entriesCache.length; i++) this.cachedBytes -= this.entriesCache[i]!.data.length;
+        this.entriesCache.length = keep;
+      }
+      for (const e of entries) {
+        this.entriesCache.push(e);
+        this.cachedBytes += e.data.length;
+      }
       this.lastTerm = lastTerm;
     }
     this.hardState = hardState;
   }
+}
+
+/**
+ * A region left Applying by a crash inside installSnapshot: finish the install from the
+ * staged file, which is kept until the install completes (snapshot-install.ts).
+ */
+async function finishInterruptedInstall(
+  engines: Engines, snapshots: SnapshotManager | undefined, regionId: number, fail: (what: string) => never, logger: Logger,
+): Promise<void> {
+  const raw = await engines.kv.get(keys.regionStateKey(regionId));
+  if (!raw) return;
+  let st: raft_serverpb.RegionLocalState;
+  try {
+    st = raft_serverpb.RegionLocalState.decode(raw);
+  } catch {
+    return; // load() reports it
+  }
+  if (st.state !== raft_serverpb.PeerState.Applying) return;
+  const a = st.applying;
+  if (!a || !a.descriptor) return fail('RegionLocalState says a snapshot is being applied but does not say which');
+  if (!snapshots) return fail('a snapshot install was interrupted, and this store has no snapshot directory to finish it');
+  const target: InstallTarget = {
+    index: Number(a.index ?? 0), term: Number(a.term ?? 0), fileName: a.file_name ?? '', descriptor: descriptorFromProto(a.descriptor),
+  };
+  if (!(await snapshots.files.exists(target.fileName))) {
+    return fail(`a snapshot install at ${target.index} was interrupted and its staged file ${target.fileName} is gone`);
+  }
+  logger.warn('finishing a snapshot install a restart interrupted', { regionId, index: target.index, file: target.fileName });
+  await finishInstall(engines, snapshots.files, regionId, target);
+  snapshots.onInstalled(target.index);
 }
 
 async function loadEntries(

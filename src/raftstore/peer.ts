@@ -5,6 +5,9 @@
 // Inputs (raft messages, ticks, proposals, reads) are stepped synchronously as they
 // arrive; the loop runs one Ready at a time, so proposals that arrive while a write is
 // in flight join the next Ready and share its fsync (group commit).
+// A Ready's snapshot is installed before anything else in it is persisted; a MsgSnapshot
+// goes out through the snapshot manager with its file, and its fate is reported back to
+// the raft core.
 
 import type { DeliberateBugs } from './deliberate-bugs.js';
 import type { KvEngine } from '../engine/kv-engine.js';
@@ -12,14 +15,18 @@ import * as keys from '../engine/keys.js';
 import type { Logger, Ready } from '../raft/index.js';
 import { ProposalDroppedError, RawNode, seededRng } from '../raft/index.js';
 import { applyEntries } from './apply.js';
+import type { MsgSnapshot } from '../raft/index.js';
+import type { SnapshotManager } from './snapshot-manager.js';
+import { decodeDescriptor } from './snapshot-data.js';
 import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
 import { encodeCompactLogCommand, encodeWriteCommand } from './command.js';
 import type { PeerMeta, RaftEnvelope } from './envelope.js';
 import {
-  EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError, StaleCommandError,
+  EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError, StaleCommandError, StoreStoppedError,
 } from './errors.js';
 import type { PeerId } from './ids.js';
 import type { PeerStorage } from './peer-storage.js';
+import { loadSessions } from './peer-storage.js';
 import { ProposalQueue } from './proposal-queue.js';
 import type { PendingRead } from './read-queue.js';
 import { ReadQueue } from './read-queue.js';
@@ -44,6 +51,9 @@ export interface PeerOptions {
   readonly bugs: DeliberateBugs;
   /** Applied entries kept above the truncated index before the leader compacts the log. */
   readonly compactLogThreshold: number;
+  /** Log payload bytes above the truncated index that make the leader compact regardless. */
+  readonly compactLogMaxBytes: number;
+  readonly snapshots: SnapshotManager;
 }
 
 export class Peer {
@@ -76,6 +86,7 @@ export class Peer {
       logger: o.logger,
     });
     this.lastTerm = this.node.status().term;
+    o.storage.onSnapshotGenerated = () => this.schedule();
   }
 
   get region() {
@@ -88,6 +99,10 @@ export class Peer {
 
   get truncatedIndex(): number {
     return this.o.storage.applyState.truncatedIndex;
+  }
+
+  get logBytes(): number {
+    return this.o.storage.logBytes;
   }
 
   leaderMeta(): PeerMeta | undefined {
@@ -108,30 +123,34 @@ export class Peer {
   }
 
   /**
-   * The leader truncates the log once more than compactLogThreshold applied entries sit
-   * above the truncated index. Without snapshots (not built yet) it never drops an entry a
-   * peer may still need: the point is the lowest match index over all peers, so a peer that
-   * is down holds compaction back until it catches up.
+   * The leader truncates the log once more than compactLogThreshold applied entries, or
+   * more than compactLogMaxBytes of payload, sit above the truncated index. It keeps what
+   * every peer still needs when that is cheap (all peers within one threshold of the
+   * applied index); otherwise it truncates at its applied index, and a peer that is down
+   * or far behind catches up by snapshot instead of holding everyone's log.
    */
   private maybeProposeCompaction(): void {
     const st = this.node.status();
     if (st.role !== 'leader') return;
     const { truncatedIndex, appliedIndex } = this.o.storage.applyState;
-    if (appliedIndex - truncatedIndex <= this.o.compactLogThreshold) return;
+    const threshold = this.o.compactLogThreshold;
+    const overBytes = this.o.storage.logBytes > this.o.compactLogMaxBytes;
+    if (appliedIndex - truncatedIndex <= threshold && !overBytes) return;
     if (this.compactPending && this.compactPending.term === st.term && this.compactPending.at > appliedIndex) return;
-    let point = appliedIndex;
+    let slowest = appliedIndex;
     for (const p of this.region.peers) {
       if (p.id === this.meta.id) continue;
-      const pr = this.node.progress(p.id);
-      point = Math.min(point, pr ? pr.match : 0);
+      slowest = Math.min(slowest, this.node.progress(p.id)?.match ?? 0);
     }
-    // Not worth a log entry for a small gain (e.g. while the slowest peer is far behind).
-    if (point - truncatedIndex <= this.o.compactLogThreshold / 2) return;
+    const point = !overBytes && appliedIndex - slowest <= threshold ? slowest : appliedIndex;
+    // Not worth a log entry for a small gain.
+    if (point - truncatedIndex <= threshold / 2 && !overBytes) return;
+    if (point <= truncatedIndex) return;
     try {
       const term = this.o.storage.term(point);
       const at = this.node.propose(encodeCompactLogCommand({ regionId: this.region.id, index: point, term }, this.region.epoch));
       this.compactPending = { at: at.index, term: at.term };
-      this.o.logger.info('proposed log compaction', { index: point, entries: point - truncatedIndex });
+      this.o.logger.info('proposed log compaction', { index: point, entries: point - truncatedIndex, slowest, logBytes: this.o.storage.logBytes });
     } catch (e) {
       this.o.logger.warn('could not propose log compaction', { error: (e as Error).message });
     }
@@ -140,12 +159,43 @@ export class Peer {
   onRaftMessage(env: RaftEnvelope): void {
     if (this.stopped) return;
     if (env.toPeer.id !== this.meta.id) return;
+    if (env.message.type === 'MsgSnapshot' && !this.acceptableSnapshot(env.message)) return;
     try {
       this.node.step(env.message);
     } catch (e) {
-      this.o.logger.warn('dropping raft message that could not be stepped', { error: (e as Error).message, type: env.message.type });
+      // RawNode.step refuses malformed input (a local message type, term 0, the wrong
+      // addressee) with a TypeError before touching any state: drop it. Anything else is a
+      // broken invariant, possibly thrown after part of the state changed: never go on.
+      if (e instanceof TypeError) {
+        this.o.logger.warn('dropping malformed raft message', { error: e.message, type: env.message.type, from: env.fromPeer.id });
+        return;
+      }
+      this.failLoudly(e as Error, `stepping ${env.message.type} from peer ${env.fromPeer.id}`);
+      return;
     }
     this.schedule();
+  }
+
+  /**
+   * A snapshot must be of this region and not from an older epoch of it (a stale leader's
+   * view); anything else is dropped with a warning. Staleness by index is Raft's call.
+   */
+  private acceptableSnapshot(m: MsgSnapshot): boolean {
+    let region;
+    try {
+      region = decodeDescriptor(m.snapshot).region;
+    } catch (e) {
+      this.o.logger.warn('dropping a snapshot with an unreadable descriptor', { error: (e as Error).message, from: m.from });
+      return false;
+    }
+    const ours = this.region.epoch;
+    if (region.id !== this.region.id || region.epoch.confVer < ours.confVer || region.epoch.version < ours.version) {
+      this.o.logger.warn('dropping a snapshot of another region or an older epoch', {
+        from: m.from, region: region.id, epoch: region.epoch, ours,
+      });
+      return false;
+    }
+    return true;
   }
 
   /** Proposes a write; resolves once it is applied here (after a quorum fsynced it). */
@@ -218,11 +268,23 @@ export class Peer {
 
   private async handleReady(rd: Ready): Promise<void> {
     const storage = this.o.storage;
+    if (rd.snapshot) {
+      await storage.installSnapshot(rd.snapshot);
+      if (this.stopped) return;
+      // The client sessions came with the snapshot: take them as kvdb now has them.
+      const sessions = await loadSessions(this.o.kv, this.region.id);
+      this.o.sessions.clear();
+      for (const [id, seq] of sessions) this.o.sessions.set(id, seq);
+      this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
+    }
     await storage.saveReady(rd);
     if (this.stopped) return;
     for (const m of rd.messages) {
       const to = this.region.peers.find((p) => p.id === m.to);
-      if (to) this.o.transport.send({ regionId: this.region.id, fromPeer: this.meta, toPeer: to, regionEpoch: this.region.epoch, message: m });
+      if (!to) continue;
+      const env: RaftEnvelope = { regionId: this.region.id, fromPeer: this.meta, toPeer: to, regionEpoch: this.region.epoch, message: m };
+      if (m.type === 'MsgSnapshot') this.sendSnapshot(env, m);
+      else this.o.transport.send(env);
     }
     const termChanged = rd.hardState !== undefined && rd.hardState.term !== this.lastTerm;
     if (rd.hardState) this.lastTerm = rd.hardState.term;
@@ -248,6 +310,35 @@ export class Peer {
     }
     this.node.advance(rd);
     void this.serveReads();
+  }
+
+  /** Stops this peer for good and reports why; the store exits on it (see Store.fatal). */
+  private failLoudly(err: Error, during: string): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    const e = new Error(`peer ${this.meta.id} of region ${this.region.id}: invariant broken while ${during}: ${err.message}`);
+    this.o.logger.error('raft invariant broken; stopping the peer', { error: err.message, during, stack: err.stack });
+    const reason = new StoreStoppedError(this.meta.storeId);
+    this.proposals.failAll(reason);
+    this.reads.failAll(reason);
+    this.o.onFatal(e);
+  }
+
+  private sendSnapshot(env: RaftEnvelope, m: MsgSnapshot): void {
+    const report = (status: 'finish' | 'failure'): void => {
+      if (this.stopped) return;
+      this.node.reportSnapshot(m.to, status);
+      this.schedule();
+    };
+    const { index, term } = m.snapshot.metadata;
+    const file = this.o.storage.generatedFile(index, term);
+    if (!file) {
+      this.o.logger.warn('snapshot file already replaced; reporting the send failed', { index, term, to: m.to });
+      queueMicrotask(() => report('failure'));
+      return;
+    }
+    this.o.logger.info('sending snapshot', { to: env.toPeer.storeId, index, term });
+    this.o.snapshots.send(env, file, report);
   }
 
   private onLostLeadership(): void {

@@ -14,9 +14,12 @@ import { InvalidRequestError, RegionNotFoundError, StoreStoppedError } from './e
 import type { RegionId, StoreId } from './ids.js';
 import { Peer } from './peer.js';
 import type { Engines } from './peer-storage.js';
-import { bootstrapRegion, PeerStorage } from './peer-storage.js';
+import { bootstrapRegion, loadSessions, PeerStorage } from './peer-storage.js';
 import { compareBytes, initialRegion } from './region.js';
 import type { Transport } from './transport.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+import { SnapshotManager, SnapshotRefusedError } from './snapshot-manager.js';
+import type { SnapshotLimits, SnapshotReceiver } from './snapshot-manager.js';
 
 export interface StoreOptions {
   readonly storeId: StoreId;
@@ -37,6 +40,11 @@ export interface StoreOptions {
   readonly onFatal?: (err: Error) => void;
   /** Applied log entries kept before the leader compacts the log (default 1000). */
   readonly compactLogThreshold?: number;
+  /** Log payload bytes that make the leader compact whatever the entry count (default 64 MiB). */
+  readonly compactLogMaxBytes?: number;
+  /** Where snapshot files are generated and staged (the store's snap/ directory). */
+  readonly snapshotFiles: SnapshotFiles;
+  readonly snapshotLimits?: SnapshotLimits;
   /** Tests only: break the store on purpose (see deliberate-bugs.ts). */
   readonly deliberateBugs?: DeliberateBugs;
 }
@@ -45,6 +53,7 @@ export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_KEY_BYTES = 4096;
 /** Applied entries above the truncated index that make the leader compact the log. */
 export const DEFAULT_COMPACT_LOG_THRESHOLD = 1000;
+export const DEFAULT_COMPACT_LOG_MAX_BYTES = 64 * 1024 * 1024;
 
 export interface StoreStatus {
   readonly storeId: StoreId;
@@ -57,6 +66,8 @@ export interface StoreStatus {
   readonly lastIndex: number;
   /** Log entries at or below it have been compacted away. */
   readonly truncatedIndex: number;
+  /** Payload bytes of the log above the truncated index. */
+  readonly logBytes: number;
 }
 
 export class Store {
@@ -68,9 +79,11 @@ export class Store {
   // A stop() during start() waits for loading to finish, so the engines are not closed under it.
   private starting: Promise<void> | undefined;
   private readonly logger: Logger;
+  readonly snapshots: SnapshotManager;
 
   constructor(private readonly o: StoreOptions) {
     this.logger = o.logger ?? silentLogger;
+    this.snapshots = new SnapshotManager(o.snapshotFiles, o.transport, this.logger, o.snapshotLimits);
   }
 
   get storeId(): StoreId {
@@ -98,22 +111,26 @@ export class Store {
 
   private async load(): Promise<void> {
     const region = initialRegion(this.o.clusterStoreIds);
-    let storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id);
+    let storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id, this.snapshots, this.logger);
     if (!storage) {
       this.logger.info('bootstrapping region', { regionId: region.id, stores: this.o.clusterStoreIds });
       await bootstrapRegion(this.o.engines, region);
-      storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id);
+      storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id, this.snapshots, this.logger);
     }
+    // Any install a crash interrupted is finished by now: every other snapshot file is a leftover.
+    await this.snapshots.cleanup(new Set());
     const self = storage!.region.peers.find((p) => p.storeId === this.o.storeId);
     if (!self) throw new Error(`store ${this.o.storeId} has no peer in region ${region.id}`);
     const peer = new Peer({
       peer: self, storage: storage!, kv: this.o.engines.kv, transport: this.o.transport,
       logger: this.logger, electionTick: this.o.electionTick, heartbeatTick: this.o.heartbeatTick,
       seed: this.o.seed ?? (this.o.storeId * 7919 + Date.now()) >>> 0,
-      sessions: await this.loadSessions(region.id),
+      sessions: await loadSessions(this.o.engines.kv, region.id),
       onFatal: (e) => this.fatal(e),
       bugs: this.o.deliberateBugs ?? NO_BUGS,
       compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,
+      compactLogMaxBytes: this.o.compactLogMaxBytes ?? DEFAULT_COMPACT_LOG_MAX_BYTES,
+      snapshots: this.snapshots,
     });
     this.peers.set(region.id, peer);
     this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
@@ -122,14 +139,6 @@ export class Store {
     this.state = 'running';
   }
 
-  private async loadSessions(regionId: RegionId): Promise<Map<number, number>> {
-    const [start, end] = keys.clientSessionRange(regionId);
-    const out = new Map<number, number>();
-    for (const [k, v] of await this.o.engines.kv.scan({ start, end })) {
-      out.set(keys.decodeClientSessionKey(k).clientId, keys.readU64be(v));
-    }
-    return out;
-  }
 
   private fatal(err: Error): void {
     this.logger.error('store failed', { error: err.message });
@@ -141,6 +150,16 @@ export class Store {
   onRaftMessage(env: RaftEnvelope): void {
     if (this.state !== 'running') return;
     this.peers.get(env.regionId)?.onRaftMessage(env);
+  }
+
+  /**
+   * Starts staging an incoming snapshot (the transport writes the file into it, then hands
+   * the message to onRaftMessage). Refused while the store is not running.
+   */
+  receiveSnapshot(env: RaftEnvelope): Promise<SnapshotReceiver> {
+    if (this.state !== 'running') return Promise.reject(new SnapshotRefusedError(`store ${this.o.storeId} is not running`));
+    if (!this.peers.has(env.regionId)) return Promise.reject(new SnapshotRefusedError(`store ${this.o.storeId} has no peer of region ${env.regionId}`));
+    return this.snapshots.receive(env);
   }
 
   private peerFor(regionId: RegionId): Peer {
@@ -204,7 +223,7 @@ export class Store {
       return {
         storeId: this.o.storeId, regionId: p.region.id, role: s.role, term: s.term,
         leaderStoreId: p.leaderMeta()?.storeId, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex,
-        truncatedIndex: p.truncatedIndex,
+        truncatedIndex: p.truncatedIndex, logBytes: p.logBytes,
       };
     });
   }

@@ -9,6 +9,13 @@ import type { RaftEnvelope } from './envelope.js';
 export interface Transport {
   /** Queues a message for its destination store; never throws for an unreachable peer. */
   send(msg: RaftEnvelope): void;
+  /**
+   * Ships a MsgSnapshot together with the snapshot file `fileName` of the sending store:
+   * the receiving store stages and verifies the file, then handles the message. Resolves
+   * once it has; rejects if the transfer failed (cut off, refused, damaged). Memory stays
+   * bounded whatever the file's size: it travels in chunks, flow-controlled.
+   */
+  sendSnapshot(msg: RaftEnvelope, fileName: string): Promise<void>;
 }
 
 /** Where incoming messages for one store are delivered. */

@@ -37,6 +37,7 @@ export const TinyKvService = {
 
 export const RaftService = {
   raftStream: method<raft_serverpb.IRaftMessageBatch, tinykvpb.IDone>('/tinykvpb.Raft/RaftStream', c(raft_serverpb.RaftMessageBatch), c(tinykvpb.Done), true),
+  snapshot: method<raft_serverpb.ISnapshotChunk, tinykvpb.IDone>('/tinykvpb.Raft/Snapshot', c(raft_serverpb.SnapshotChunk), c(tinykvpb.Done), true),
 } as const;
 
 export const AdminService = {
@@ -53,6 +54,7 @@ export type TinyKvHandlers = {
 
 export type RaftHandlers = {
   raftStream: grpc.handleClientStreamingCall<raft_serverpb.IRaftMessageBatch, tinykvpb.IDone>;
+  snapshot: grpc.handleClientStreamingCall<raft_serverpb.ISnapshotChunk, tinykvpb.IDone>;
 };
 
 export type AdminHandlers = {
