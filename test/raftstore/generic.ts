@@ -11,6 +11,7 @@ import { checkHistory } from '../../src/checker/linearizability.js';
 import { HistoryRecorder } from '../../src/checker/history.js';
 import type { KvClient } from '../../src/client/kv-client.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
+import { eventually } from './eventually.js';
 
 export interface GenericOptions {
   readonly clients: number;
@@ -21,6 +22,21 @@ export interface GenericOptions {
   /** How long clients run in each round. */
   readonly roundMs?: number;
   readonly seed?: number;
+  /** Applied entries before the leader compacts (default 50, so every scenario truncates). */
+  readonly compactLogThreshold?: number;
+  /**
+   * The 2C check: at the end of every round, once the cluster has caught up, every store
+   * keeps at most 2 × threshold entries above its truncated index.
+   */
+  readonly checkLogBounded?: boolean;
+  /** Store count (default 5, as TinyKV's GenericTest). */
+  readonly stores?: number;
+  /**
+   * In every round one random store is stopped for most of the round and started again
+   * near its end, so it falls far behind and must catch up (by snapshot, once the leader
+   * compacted past it) while the clients keep writing.
+   */
+  readonly laggard?: boolean;
 }
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -37,7 +53,9 @@ export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
   const seed = o.seed ?? Number(process.env.SEED ?? Date.now() % 1_000_000);
   t.comment(`seed ${seed} (replay with SEED=${seed})`);
   // A low compaction threshold, so every scenario also truncates the log many times.
-  const cluster = await Cluster.start({ stores: 5, seed, tickMs: 20, electionTick: 10, heartbeatTick: 2, compactLogThreshold: 50 });
+  const cluster = await Cluster.start({
+    stores: o.stores ?? 5, seed, tickMs: 20, electionTick: 10, heartbeatTick: 2, compactLogThreshold: o.compactLogThreshold ?? 50,
+  });
   const recorder = new HistoryRecorder({ now: () => performance.now() });
   t.teardown(() => cluster.close());
   try {
@@ -61,12 +79,16 @@ async function runRound(
   const counts = clients.map(() => 0);
   const workers = clients.map((client, c) => clientLoop(client, c, rec, () => stop, counts, cluster.random));
   const chaos = o.partitions || o.unreliable ? chaosLoop(cluster, o, () => stop) : Promise.resolve();
-  await sleep(o.roundMs ?? ROUND_MS);
+  const roundMs = o.roundMs ?? ROUND_MS;
+  const lag = o.laggard ? laggardLoop(cluster, roundMs) : Promise.resolve();
+  await sleep(roundMs);
   stop = true;
   await chaos;
+  await lag;
   cluster.network.heal();
   const failures = (await Promise.all(workers)).filter((e) => e !== undefined);
   t.same(failures, [], `round ${round}: every client operation succeeded and read its own appends`);
+  if (o.checkLogBounded) await checkLogBounded(t, cluster, o.compactLogThreshold ?? 50, round);
   if (o.crash) await cluster.restartAll();
   // Final checks: each client's range holds exactly its acknowledged appends, in order.
   const checker = clients[0]!;
@@ -79,6 +101,30 @@ async function runRound(
       const id = rec.invoke(1000 + c, { kind: 'delete', key: keyOf(c, j) });
       await checker.delete(enc(keyOf(c, j))).then(() => rec.ok(id), (e) => { rec.unknown(id); throw e; });
     }
+  }
+}
+
+/**
+ * Every store ends up with at most 2 × threshold entries above its truncated index, and
+ * every store has applied what the leader committed (a store cut off during the round
+ * catches up, by snapshot if the leader compacted past it).
+ */
+async function checkLogBounded(t: Test, cluster: Cluster, threshold: number, round: number): Promise<void> {
+  const status = () => cluster.ids.map((id) => cluster.store(id)!.status()[0]!);
+  let last = '';
+  try {
+    await eventually(`round ${round}: every store caught up with a log of at most ${2 * threshold} entries`, () => {
+      const lead = cluster.leaderId();
+      if (lead === undefined) return false;
+      const commit = cluster.store(lead)!.status()[0]!.commitIndex;
+      const s = status();
+      last = s.map((x) => `store ${x.storeId}: applied ${x.appliedIndex}, truncated ${x.truncatedIndex}`).join('; ');
+      return s.every((x) => x.appliedIndex >= commit && x.appliedIndex - x.truncatedIndex <= 2 * threshold);
+    }, 20_000);
+    const installed = cluster.ids.map((id) => cluster.store(id)!.snapshots.snapshotStats().installed);
+    t.pass(`round ${round}: logs bounded (${last}); snapshots installed since the stores started: ${installed.join(', ')}`);
+  } catch (e) {
+    t.fail(`${(e as Error).message}: ${last}`);
   }
 }
 
@@ -163,6 +209,15 @@ async function hotKeyOp(
     rec.unknown(id);
     return `client ${c}: ${call.kind} ${key} failed: ${(e as Error).message}`;
   }
+}
+
+/** Stops one random store from 10% to 70% of the round, then starts it again. */
+async function laggardLoop(cluster: Cluster, roundMs: number): Promise<void> {
+  await sleep(roundMs * 0.1);
+  const id = cluster.ids[Math.floor(cluster.random() * cluster.ids.length)]!;
+  await cluster.stopStore(id);
+  await sleep(roundMs * 0.6);
+  await cluster.startStore(id);
 }
 
 /** Random partitions (each store on side A or B by a coin flip) and/or ~10% loss. */
