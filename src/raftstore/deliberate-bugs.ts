@@ -5,6 +5,15 @@
 export interface DeliberateBugs {
   /** Acknowledge a write as soon as the leader has proposed it, before any quorum has it. */
   readonly ackBeforeCommit?: boolean;
+  /** Log and ignore any error from stepping a raft message (the old behaviour), even a broken invariant. */
+  readonly swallowStepErrors?: boolean;
+  /** After installing a snapshot, keep the old client sessions instead of the snapshot's. */
+  readonly skipSessionReloadAfterSnapshot?: boolean;
+  /**
+   * Install a snapshot without the Applying intent: data first, the apply state last, so a
+   * crash in between leaves the old apply state over part of the new data.
+   */
+  readonly installWithoutIntent?: boolean;
 }
 
 export const NO_BUGS: DeliberateBugs = {};

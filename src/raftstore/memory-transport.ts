@@ -41,6 +41,8 @@ export class MemoryNetwork {
   snapshotsFailed = 0;
   /** Snapshot bytes copied, for tests that check a transfer really was cut mid-way. */
   snapshotBytes = 0;
+  /** Tests only: called after each snapshot chunk is copied (e.g. to cut the link mid-transfer). */
+  onSnapshotChunk: ((from: StoreId, to: StoreId, copied: number) => void) | undefined;
 
   constructor(private readonly opts: MemoryNetworkOptions = {}) {
     this.random = opts.random ?? Math.random;
@@ -87,6 +89,7 @@ export class MemoryNetwork {
       const receiver = await this.endpoints.get(to)!.receive(env);
       try {
         const chunkBytes = this.opts.snapshotChunkBytes ?? 1024 * 1024;
+        let copied = 0;
         for (let chunk = await reader.read(chunkBytes); chunk; chunk = await reader.read(chunkBytes)) {
           // Yield as a socket would, so a partition or a stop can land mid-transfer.
           await new Promise((r) => setImmediate(r));
@@ -94,6 +97,8 @@ export class MemoryNetwork {
           if (cut) throw cut;
           await receiver.write(chunk);
           this.snapshotBytes += chunk.length;
+          copied += chunk.length;
+          this.onSnapshotChunk?.(from, to, copied);
         }
         const delivered = await receiver.finish();
         const cut = unreachable();

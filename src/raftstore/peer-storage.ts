@@ -270,8 +270,15 @@ export class PeerStorage implements Storage {
     if (!(await this.snapshots.files.exists(target.fileName))) {
       throw new Error(`snapshot ${index}/t${term} accepted by raft, but its staged file ${target.fileName} is missing`);
     }
-    await beginInstall(this.engines.kv, this.region.id, target);
-    await finishInstall(this.engines, this.snapshots.files, this.region.id, target, hooks);
+    if (hooks?.skipIntent) {
+      await finishInstall(this.engines, this.snapshots.files, this.region.id, target, hooks);
+      const wb = new WriteBatch();
+      wb.put(keys.applyStateKey(this.region.id), encodeApplyState({ appliedIndex: index, truncatedIndex: index, truncatedTerm: term }));
+      await this.engines.kv.write(wb, { sync: true });
+    } else {
+      await beginInstall(this.engines.kv, this.region.id, target);
+      await finishInstall(this.engines, this.snapshots.files, this.region.id, target, hooks);
+    }
     // What the engines now say, mirrored in memory.
     this.applyState = { appliedIndex: index, truncatedIndex: index, truncatedTerm: term };
     this.entriesCache = [];

@@ -166,8 +166,8 @@ export class Peer {
       // RawNode.step refuses malformed input (a local message type, term 0, the wrong
       // addressee) with a TypeError before touching any state: drop it. Anything else is a
       // broken invariant, possibly thrown after part of the state changed: never go on.
-      if (e instanceof TypeError) {
-        this.o.logger.warn('dropping malformed raft message', { error: e.message, type: env.message.type, from: env.fromPeer.id });
+      if (e instanceof TypeError || this.o.bugs.swallowStepErrors) {
+        this.o.logger.warn('dropping malformed raft message', { error: (e as Error).message, type: env.message.type, from: env.fromPeer.id });
         return;
       }
       this.failLoudly(e as Error, `stepping ${env.message.type} from peer ${env.fromPeer.id}`);
@@ -269,12 +269,14 @@ export class Peer {
   private async handleReady(rd: Ready): Promise<void> {
     const storage = this.o.storage;
     if (rd.snapshot) {
-      await storage.installSnapshot(rd.snapshot);
+      await storage.installSnapshot(rd.snapshot, { skipIntent: this.o.bugs.installWithoutIntent === true });
       if (this.stopped) return;
       // The client sessions came with the snapshot: take them as kvdb now has them.
-      const sessions = await loadSessions(this.o.kv, this.region.id);
-      this.o.sessions.clear();
-      for (const [id, seq] of sessions) this.o.sessions.set(id, seq);
+      if (!this.o.bugs.skipSessionReloadAfterSnapshot) {
+        const sessions = await loadSessions(this.o.kv, this.region.id);
+        this.o.sessions.clear();
+        for (const [id, seq] of sessions) this.o.sessions.set(id, seq);
+      }
       this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
     }
     await storage.saveReady(rd);

@@ -45,10 +45,12 @@ export interface InstallTarget {
 const INGEST_BATCH_BYTES = 4 * 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
-/** Deliberate bugs for the install path's tests (see deliberate-bugs.ts). */
+/** Test hooks of the install path. */
 export interface InstallHooks {
   /** Called between the steps; a test throws from it to simulate a crash at that point. */
   readonly at?: (step: 'intent' | 'data' | 'raft' | 'normal') => void;
+  /** Deliberate bug (DeliberateBugs.installWithoutIntent): no step 1; the apply state is written last. */
+  readonly skipIntent?: boolean;
 }
 
 /** Step 1: the commit point (see above). */

@@ -1,0 +1,144 @@
+// Generating a snapshot from one store's engines and installing it on another's, and a
+// crash at every point of the install: after a restart (PeerStorage.load on what the
+// engines hold) the region is either entirely the old one or entirely the snapshot's —
+// data, client sessions, apply state, raft state — never a mix. The deliberate bug
+// installWithoutIntent (no Applying intent) is shown to leave a mix that the same check
+// catches.
+
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/kv-engine.js';
+import { openMemoryEngine } from '../engine/memory-engine.js';
+import { openSnapshotDir } from '../engine/snapshot-dir.js';
+import { raft_serverpb } from '../gen/proto.js';
+import { silentLogger } from '../raft/index.js';
+import type { StoreId } from './ids.js';
+import type { Engines } from './peer-storage.js';
+import { bootstrapRegion, encodeApplyState, loadSessions, PeerStorage } from './peer-storage.js';
+import { initialRegion } from './region.js';
+import { generateSnapshot } from './snapshot-generate.js';
+import type { SnapshotFiles } from './snapshot-files.js';
+import { receivedName } from './snapshot-files.js';
+import type { InstallHooks } from './snapshot-install.js';
+import { SnapshotManager } from './snapshot-manager.js';
+
+const REGION = initialRegion([1, 2, 3] as StoreId[]);
+const SNAP_INDEX = 50;
+const SNAP_TERM = 7;
+const noTransport = { send: () => undefined, sendSnapshot: () => Promise.reject(new Error('no transport')) };
+
+async function dirs(t: Tap): Promise<() => Promise<SnapshotFiles>> {
+  const root = await mkdtemp(join(tmpdir(), 'tinykv-snap-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  let n = 0;
+  return () => openSnapshotDir(join(root, `d${n++}`));
+}
+type Tap = { teardown(f: () => unknown): void };
+
+/** Engines of a bootstrapped region holding `data` (user key → value) and one client session, applied at `applied`. */
+async function storeWith(data: Record<string, string>, session: [number, number], applied: number, term: number): Promise<Engines> {
+  const engines = { raft: await openMemoryEngine(), kv: await openMemoryEngine() };
+  await bootstrapRegion(engines, REGION);
+  const wb = new WriteBatch();
+  for (const [k, v] of Object.entries(data)) wb.put(keys.dataKey('default', Buffer.from(k)), Buffer.from(v));
+  wb.put(keys.clientSessionKey(REGION.id, session[0]), keys.u64be(session[1]));
+  wb.put(keys.applyStateKey(REGION.id), encodeApplyState({ appliedIndex: applied, truncatedIndex: applied, truncatedTerm: term }));
+  await engines.kv.write(wb, { sync: true });
+  const raftWb = new WriteBatch();
+  raftWb.put(keys.raftStateKey(REGION.id), raft_serverpb.RaftLocalState.encode({
+    hard_state: { term, vote: 0, commit: applied }, last_index: applied, last_term: term,
+  }).finish());
+  await engines.raft.write(raftWb, { sync: true });
+  return engines;
+}
+
+const OLD = { a: 'old-a', b: 'old-b', stale: 'only-in-old' };
+const NEW = { a: 'new-a', b: 'new-b', big: 'x'.repeat(5000), c: 'new-c' }; // in key order
+
+async function dataOf(e: Engines): Promise<Record<string, string>> {
+  const [start, end] = keys.dataRange('default', new Uint8Array(), new Uint8Array());
+  const out: Record<string, string> = {};
+  for (const [k, v] of await e.kv.scan({ start, end })) out[keys.decodeDataKey(k).key.toString()] = v.toString();
+  return out;
+}
+
+/** What a restarted store finds: 'old', 'new', or a description of the mix. */
+async function classify(e: Engines, files: SnapshotFiles): Promise<string> {
+  const mgr = new SnapshotManager(files, noTransport, silentLogger);
+  const ps = await PeerStorage.load(e, 1 as StoreId, REGION.id, mgr);
+  if (!ps) return 'not loaded';
+  const data = JSON.stringify(await dataOf(e));
+  const sessions = JSON.stringify([...(await loadSessions(e.kv, REGION.id))]);
+  const apply = ps.applyState.appliedIndex;
+  const isOld = data === JSON.stringify(OLD) && sessions === JSON.stringify([[7, 3]]) && apply === 10 && ps.lastIndex() === 10;
+  const isNew = data === JSON.stringify(NEW) && sessions === JSON.stringify([[9, 42]]) && apply === SNAP_INDEX &&
+    ps.lastIndex() === SNAP_INDEX && ps.term(SNAP_INDEX) === SNAP_TERM && ps.initialState().hardState.commit >= SNAP_INDEX;
+  if (isOld) return 'old';
+  if (isNew) return 'new';
+  return `mixed: applied ${apply}, last ${ps.lastIndex()}, keys ${Object.keys(JSON.parse(data) as object).join(',')}, sessions ${sessions}`;
+}
+
+async function setup(t: Tap): Promise<{ dst: Engines; dstFiles: SnapshotFiles; install: (hooks: InstallHooks) => Promise<void> }> {
+  const mk = await dirs(t);
+  const srcFiles = await mk();
+  const dstFiles = await mk();
+  const src = await storeWith(NEW, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const g = await generateSnapshot({ kv: src.kv, files: srcFiles, regionId: REGION.id, termOf: () => undefined });
+  t.teardown(() => undefined);
+  // Stage it on the receiver, as the transport would.
+  const reader = await srcFiles.open(g.fileName);
+  const writer = await dstFiles.create(receivedName(REGION.id, SNAP_INDEX, SNAP_TERM));
+  for (let c = await reader.read(1024); c; c = await reader.read(1024)) await writer.write(c);
+  await writer.finish();
+  await reader.close();
+  const dst = await storeWith(OLD, [7, 3], 10, 3);
+  const install = async (hooks: InstallHooks) => {
+    const ps = (await PeerStorage.load(dst, 1 as StoreId, REGION.id, new SnapshotManager(dstFiles, noTransport, silentLogger)))!;
+    await ps.installSnapshot(g.snapshot, hooks);
+  };
+  return { dst, dstFiles, install };
+}
+
+t.test('a generated snapshot carries the data, the sessions and the point it was taken at', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  t.equal(await classify(dst, dstFiles), 'old', 'before: the old region');
+  await install({});
+  t.equal(await classify(dst, dstFiles), 'new', 'after: exactly the snapshot\'s region');
+  t.same(await dstFiles.list(), [], 'the staged file is removed');
+});
+
+for (const step of ['intent', 'data', 'raft', 'normal'] as const) {
+  t.test(`a crash after the install step "${step}" leaves the old region or the new one, never a mix`, async (t) => {
+    const { dst, dstFiles, install } = await setup(t);
+    await t.rejects(install({ at: (s) => { if (s === step) throw new Error(`crash at ${s}`); } }), /crash/);
+    t.equal(await classify(dst, dstFiles), 'new', 'the restart finishes the install from the staged file');
+    // The store's start-up cleanup removes what is left (after "normal", the file itself).
+    await new SnapshotManager(dstFiles, noTransport, silentLogger).cleanup(new Set());
+    t.same(await dstFiles.list(), [], 'and no file is left');
+  });
+}
+
+t.test('installWithoutIntent (a planted bug): a crash mid-install leaves a mix, and the check sees it', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await t.rejects(install({ skipIntent: true, at: (s) => { if (s === 'data') throw new Error('crash'); } }), /crash/);
+  t.match(await classify(dst, dstFiles), /^mixed: applied 10/, 'the old apply state over the new data');
+});
+
+t.test('a staged file that is damaged or missing stops the install loudly', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  const name = receivedName(REGION.id, SNAP_INDEX, SNAP_TERM);
+  const reader = await dstFiles.open(name);
+  const bytes = Buffer.from((await reader.read(1 << 20))!);
+  await reader.close();
+  bytes[bytes.length - 20] ^= 0xff; // inside the last pair, so the count still matches
+  const w = await dstFiles.create(name);
+  await w.write(bytes.subarray(0, bytes.length - 5)); // and truncated
+  await w.finish();
+  await t.rejects(install({}), /snapshot/, 'a damaged file is refused');
+  await dstFiles.remove(name);
+  await t.rejects(PeerStorage.load(dst, 1 as StoreId, REGION.id, new SnapshotManager(dstFiles, noTransport, silentLogger)),
+    { code: 'CORRUPT_STATE', message: /staged file .* is gone/ }, 'an interrupted install whose file is gone refuses to start');
+});
