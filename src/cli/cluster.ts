@@ -94,6 +94,27 @@ function formatUp(r: UpResult, stores: ReadonlyArray<{ id: number; addr: string 
   return lines.map((l) => `${l}\n`).join('');
 }
 
+/** 1536 → "1.5 KiB". */
+export function formatBytes(n: number): string {
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** "sending 1, installed 4211", or "-" when there is nothing to say. */
+function snapshotCell(r: StoreStatusRow): string {
+  const parts: string[] = [];
+  if (r.snapshotsSending) parts.push(`sending ${r.snapshotsSending}`);
+  if (r.snapshotsReceiving) parts.push(`receiving ${r.snapshotsReceiving}`);
+  if (r.lastSnapshotInstalled) parts.push(`installed ${r.lastSnapshotInstalled}`);
+  return parts.length > 0 ? parts.join(', ') : '-';
+}
+
 /** Exactly the documented JSON shape, in this key order. */
 export function statusJson(rows: readonly StoreStatusRow[]): string {
   return JSON.stringify({
@@ -108,16 +129,22 @@ export function statusJson(rows: readonly StoreStatusRow[]): string {
       commit_index: r.commitIndex,
       applied_index: r.appliedIndex,
       last_index: r.lastIndex,
+      truncated_index: r.truncatedIndex,
+      raftdb_bytes: r.raftdbBytes,
+      snapshots_sending: r.snapshotsSending,
+      snapshots_receiving: r.snapshotsReceiving,
+      last_snapshot_installed: r.lastSnapshotInstalled,
     })),
   });
 }
 
 export function statusTable(rows: readonly StoreStatusRow[]): string {
-  const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST'];
+  const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST', 'TRUNCATED', 'RAFTDB', 'SNAPSHOTS'];
   const cell = (v: string | number | null) => (v === null ? '-' : String(v));
   const body = rows.map((r) => [
     cell(r.id), r.addr, cell(r.pid), r.process, cell(r.role), cell(r.term),
     cell(r.leaderId), cell(r.commitIndex), cell(r.appliedIndex), cell(r.lastIndex),
+    cell(r.truncatedIndex), r.raftdbBytes === null ? '-' : formatBytes(r.raftdbBytes), snapshotCell(r),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

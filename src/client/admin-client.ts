@@ -1,5 +1,5 @@
-// AdminClient: a store's admin API (status and fault control) for the orchestrator
-// and `tinykv chaos`.
+// AdminClient: a store's admin API (status, fault control, identity) for the
+// orchestrator, `tinykv chaos`, and stores asking each other before they bootstrap.
 //
 // Fault semantics, per store that receives the request (filters apply to that store's
 // sends and receives): `isolate` cuts this store off from every other store;
@@ -24,6 +24,21 @@ export interface StoreStatusInfo {
   readonly appliedIndex: number;
   readonly lastIndex: number;
   readonly uptimeMs: number;
+  /** Log entries at or below it are compacted away. */
+  readonly truncatedIndex: number;
+  readonly raftdbBytes: number;
+  readonly logBytes: number;
+  readonly snapshotsSending: number;
+  readonly snapshotsReceiving: number;
+  /** Raft index of the last snapshot installed since the store started; 0 = none. */
+  readonly lastSnapshotInstalled: number;
+}
+
+/** A store's answer to the identity question a store on an empty data directory asks. */
+export interface IdentityInfo {
+  readonly ready: boolean;
+  readonly clusterId: string;
+  readonly heardTerm: number;
 }
 
 export interface FaultSpec {
@@ -56,7 +71,15 @@ export class AdminClient {
       role: r.role ?? '', term: Number(r.term ?? 0), leaderId: Number(r.leader_id ?? 0),
       commitIndex: Number(r.commit_index ?? 0), appliedIndex: Number(r.applied_index ?? 0),
       lastIndex: Number(r.last_index ?? 0), uptimeMs: Number(r.uptime_ms ?? 0),
+      truncatedIndex: Number(r.truncated_index ?? 0), raftdbBytes: Number(r.raftdb_bytes ?? 0), logBytes: Number(r.log_bytes ?? 0),
+      snapshotsSending: Number(r.snapshots_sending ?? 0), snapshotsReceiving: Number(r.snapshots_receiving ?? 0),
+      lastSnapshotInstalled: Number(r.last_snapshot_installed ?? 0),
     };
+  }
+
+  async identity(askingStoreId: number, opts: { timeoutMs?: number } = {}): Promise<IdentityInfo> {
+    const r: kvrpcpb.IIdentityResponse = await this.unary(AdminService.identity, { asking_store_id: askingStoreId }, opts.timeoutMs ?? 1000);
+    return { ready: Boolean(r.ready), clusterId: r.cluster_id ?? '', heardTerm: Number(r.heard_term ?? 0) };
   }
 
   async fault(spec: FaultSpec, opts: { timeoutMs?: number } = {}): Promise<void> {

@@ -10,6 +10,7 @@
 //   0x01 | 0x02 | region u64 | 0x03              RaftApplyState                     kvdb
 //   0x01 | 0x02 | region u64 | 0x04 | client u64 client session (last sequence)     kvdb
 //   0x01 | 0x03 | region u64 | 0x01              RegionLocalState                   kvdb
+//   0x01 | 0x04 | store u64                      highest term heard from a store    kvdb
 //   'z'  | cf   | user key                       user data; cf 'd' default,         kvdb
 //                                                'l' lock, 'w' write
 //
@@ -26,6 +27,7 @@ export const DATA_PREFIX = 0x7a; // 'z'
 const STORE_IDENT = 0x01;
 const REGION_RAFT = 0x02;
 const REGION_META = 0x03;
+const PEER_TERM = 0x04;
 
 const RAFT_LOG_SUFFIX = 0x01;
 const RAFT_STATE_SUFFIX = 0x02;
@@ -86,6 +88,28 @@ function decodeRegionKey(key: Buffer, prefix: number, suffix: number, what: stri
 /** The key that marks a bootstrapped store (kvdb). */
 export function storeIdentKey(): Buffer {
   return Buffer.of(LOCAL_PREFIX, STORE_IDENT);
+}
+
+/**
+ * The highest raft term this store has heard from store `storeId` (kvdb): lets a store
+ * that starts with lost or rolled-back state be recognised (src/node/identity.ts).
+ */
+export function peerTermKey(storeId: number): Buffer {
+  const b = Buffer.alloc(2 + 8);
+  b[0] = LOCAL_PREFIX;
+  b[1] = PEER_TERM;
+  u64be(storeId, 'store id').copy(b, 2);
+  return b;
+}
+
+/** Every peerTermKey. */
+export function peerTermRange(): KeyRange {
+  return [Buffer.of(LOCAL_PREFIX, PEER_TERM), Buffer.of(LOCAL_PREFIX, PEER_TERM + 1)];
+}
+
+export function decodePeerTermKey(key: Buffer): number {
+  if (key.length !== 10 || key[0] !== LOCAL_PREFIX || key[1] !== PEER_TERM) throw new EncodingError(`not a peer term key: ${key.toString('hex')}`);
+  return readU64be(key, 2);
 }
 
 /** Raft log entry `index` of region `regionId` (raftdb). */

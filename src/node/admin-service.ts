@@ -7,6 +7,7 @@ import type { Store } from '../raftstore/store.js';
 import type { FaultState } from '../raftstore/transport.js';
 import { NO_FAULTS } from '../raftstore/transport.js';
 import type { AdminHandlers } from '../rpc/services.js';
+import type { PeerIdentity } from './identity.js';
 
 export interface AdminDeps {
   readonly storeId: StoreId;
@@ -16,6 +17,10 @@ export interface AdminDeps {
   readonly getFaults: () => FaultState;
   readonly setFaults: (f: FaultState) => void;
   readonly allStoreIds: readonly StoreId[];
+  /** What this store answers another store's identity question with (see identity.ts). */
+  readonly identity: (asking: StoreId) => Promise<PeerIdentity>;
+  /** Bytes on disk of this store's raftdb. */
+  readonly raftdbBytes: () => Promise<number>;
 }
 
 /** Applies one FaultRequest to the current filters (see kvrpcpb.FaultRequest). */
@@ -38,22 +43,40 @@ export function applyFaultRequest(cur: FaultState, req: kvrpcpb.IFaultRequest, s
   return next;
 }
 
+async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
+  const store = d.store();
+  const st = store?.status()[0];
+  const snaps = store?.snapshots.snapshotStats();
+  return {
+    store_id: d.storeId,
+    pid: process.pid,
+    region_id: st?.regionId ?? 0,
+    role: st?.role ?? 'starting',
+    term: st?.term ?? 0,
+    leader_id: st?.leaderStoreId ?? 0,
+    commit_index: st?.commitIndex ?? 0,
+    applied_index: st?.appliedIndex ?? 0,
+    last_index: st?.lastIndex ?? 0,
+    uptime_ms: Math.max(0, Math.round(d.now() - d.startedAt)),
+    truncated_index: st?.truncatedIndex ?? 0,
+    log_bytes: st?.logBytes ?? 0,
+    raftdb_bytes: await d.raftdbBytes(),
+    snapshots_sending: snaps?.sending ?? 0,
+    snapshots_receiving: snaps?.receiving ?? 0,
+    last_snapshot_installed: snaps?.lastInstalledIndex ?? 0,
+  };
+}
+
 export function adminHandlers(d: AdminDeps): AdminHandlers {
   return {
+    identity(call, cb) {
+      d.identity(Number(call.request.asking_store_id ?? 0) as StoreId).then(
+        (a) => cb(null, { ready: a.ready, cluster_id: a.clusterId, store_id: d.storeId, heard_term: a.heardTerm }),
+        (e: Error) => cb({ code: 13, details: e.message }),
+      );
+    },
     status(_call, cb) {
-      const st = d.store()?.status()[0];
-      cb(null, {
-        store_id: d.storeId,
-        pid: process.pid,
-        region_id: st?.regionId ?? 0,
-        role: st?.role ?? 'starting',
-        term: st?.term ?? 0,
-        leader_id: st?.leaderStoreId ?? 0,
-        commit_index: st?.commitIndex ?? 0,
-        applied_index: st?.appliedIndex ?? 0,
-        last_index: st?.lastIndex ?? 0,
-        uptime_ms: Math.max(0, Math.round(d.now() - d.startedAt)),
-      });
+      void statusResponse(d).then((r) => cb(null, r), (e: Error) => cb({ code: 13, details: e.message }));
     },
     fault(call, cb) {
       const r = call.request;

@@ -3,7 +3,10 @@
 // bootstrapped or reloaded, raft transport connected — and stopped in reverse: stop
 // accepting, finish in-flight requests, settle pending proposals, close RocksDB.
 
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, stat } from 'node:fs/promises';
+import { AdminClient } from '../client/admin-client.js';
+import * as keys from '../engine/keys.js';
+import { raft_serverpb } from '../gen/proto.js';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { ClusterConfig } from '../config/types.js';
@@ -21,6 +24,7 @@ import { AdminService, RaftService, TinyKvService } from '../rpc/services.js';
 import { adminHandlers } from './admin-service.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { checkOrWriteIdentity } from './identity.js';
+import type { PeerIdentity } from './identity.js';
 import { InFlight, kvHandlers } from './kv-service.js';
 
 export class PortInUseError extends Error {
@@ -32,7 +36,15 @@ export interface StoreServer {
   stop(): Promise<void>;
 }
 
-export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: Logger): StoreServer {
+export interface StoreServerOptions {
+  /**
+   * How long a store on an empty data directory waits for every other store to answer
+   * before it refuses to bootstrap (see identity.ts). Default 30 s.
+   */
+  readonly identityWaitMs?: number;
+}
+
+export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: Logger, opts: StoreServerOptions = {}): StoreServer {
   const me = cfg.stores.find((s) => s.id === storeId);
   if (!me) throw new RangeError(`store ${storeId} is not in ${cfg.file}`);
   const dir = storeDir(cfg, storeId);
@@ -42,6 +54,16 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   const startedAt = realClock.now();
   let store: Store | undefined;
   const opened: KvEngine[] = [];
+  let kvdb: KvEngine | undefined;
+  // What this store answers another store's identity question with: read straight from
+  // kvdb, so it is right before the store runs and while it bootstraps.
+  const identity = async (asking: StoreId): Promise<PeerIdentity> => {
+    if (!kvdb) return { ready: false, clusterId: '', heardTerm: 0 };
+    const raw = await kvdb.get(keys.storeIdentKey());
+    const clusterId = raw ? raft_serverpb.StoreIdent.decode(raw).cluster_id : '';
+    const heard = await kvdb.get(keys.peerTermKey(asking));
+    return { ready: true, clusterId, heardTerm: heard ? keys.readU64be(heard) : 0 };
+  };
   const running = (): Store => {
     if (!store) throw new StoreStoppedError(storeId);
     return store;
@@ -55,6 +77,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   server.addService(AdminService, adminHandlers({
     storeId, store: () => store, startedAt, now: realClock.now, allStoreIds: cfg.stores.map((s) => s.id),
     getFaults: () => transport.getFaults(), setFaults: (f) => transport.setFaults(f),
+    identity, raftdbBytes: () => dirBytes(join(dir, 'raftdb')),
   }));
 
   async function bind(): Promise<void> {
@@ -75,7 +98,13 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       opened.push(raft);
       const kv = await openRocksEngine(join(dir, 'kvdb'));
       opened.push(kv);
-      await checkOrWriteIdentity(kv, dir, cfg.clusterId, storeId);
+      kvdb = kv;
+      await checkOrWriteIdentity({
+        kv, raft, dir, clusterId: cfg.clusterId, storeId, logger,
+        peers: cfg.stores.map((x) => x.id).filter((id) => id !== storeId),
+        ask: (peer) => askIdentity(cfg.stores.find((x) => x.id === peer)!.addr, storeId),
+        waitMs: opts.identityWaitMs ?? 30_000,
+      });
       const snapshotFiles = await openSnapshotDir(join(dir, 'snap'));
       transport.snapshotFiles = snapshotFiles;
       const s = createStore({
@@ -112,6 +141,33 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       logger.info('store stopped', { storeId });
     },
   };
+}
+
+/** Asks the store at `addr` the identity question on behalf of `asking` (1 s per try). */
+async function askIdentity(addr: string, asking: StoreId): Promise<PeerIdentity> {
+  const client = new AdminClient(addr);
+  try {
+    return await client.identity(asking, { timeoutMs: 1000 });
+  } finally {
+    client.close();
+  }
+}
+
+/** Total size of the files under `path` (0 if it does not exist). */
+async function dirBytes(path: string): Promise<number> {
+  let total = 0;
+  let entries;
+  try {
+    entries = await readdir(path, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  for (const e of entries) {
+    const p = join(path, e.name);
+    if (e.isDirectory()) total += await dirBytes(p);
+    else if (e.isFile()) total += await stat(p).then((s) => s.size, () => 0);
+  }
+  return total;
 }
 
 /** gRPC's host:port, with the brackets an IPv6 literal needs (the config loader strips them). */

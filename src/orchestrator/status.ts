@@ -28,6 +28,14 @@ export interface StoreStatusRow {
   readonly commitIndex: number | null;
   readonly appliedIndex: number | null;
   readonly lastIndex: number | null;
+  /** Log entries at or below it are compacted away. */
+  readonly truncatedIndex: number | null;
+  /** Bytes on disk of the store's raftdb. */
+  readonly raftdbBytes: number | null;
+  /** Snapshots being sent and received right now, and the index of the last one installed (0: none since start). */
+  readonly snapshotsSending: number | null;
+  readonly snapshotsReceiving: number | null;
+  readonly lastSnapshotInstalled: number | null;
   /** Why role is null for a live store. */
   readonly error?: string;
 }
@@ -36,7 +44,10 @@ export async function clusterStatus(cfg: ClusterConfig, o: { timeoutMs?: number 
   return Promise.all(cfg.stores.map((s) => storeStatus(cfg, s, o.timeoutMs ?? DEFAULT_STATUS_TIMEOUT_MS)));
 }
 
-const NO_RAFT = { role: null, term: null, leaderId: null, commitIndex: null, appliedIndex: null, lastIndex: null };
+const NO_RAFT = {
+  role: null, term: null, leaderId: null, commitIndex: null, appliedIndex: null, lastIndex: null,
+  truncatedIndex: null, raftdbBytes: null, snapshotsSending: null, snapshotsReceiving: null, lastSnapshotInstalled: null,
+};
 
 async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: number): Promise<StoreStatusRow> {
   const base = { id: store.id, addr: store.addr };
@@ -62,5 +73,10 @@ async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: nu
     commitIndex: s.commitIndex,
     appliedIndex: s.appliedIndex,
     lastIndex: s.lastIndex,
+    truncatedIndex: s.truncatedIndex,
+    raftdbBytes: s.raftdbBytes,
+    snapshotsSending: s.snapshotsSending,
+    snapshotsReceiving: s.snapshotsReceiving,
+    lastSnapshotInstalled: s.lastSnapshotInstalled,
   };
 }

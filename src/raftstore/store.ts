@@ -4,7 +4,8 @@
 // Built with createStore(options); nothing happens until start().
 
 import { NO_BUGS, type DeliberateBugs } from './deliberate-bugs.js';
-import type { Logger } from '../raft/index.js';
+import type { Logger, Message } from '../raft/index.js';
+import { WriteBatch } from '../engine/kv-engine.js';
 import { silentLogger } from '../raft/index.js';
 import * as keys from '../engine/keys.js';
 import type { ClientSession, ReadResult, RequestHeader, WriteOp } from './command.js';
@@ -80,6 +81,14 @@ export class Store {
   private starting: Promise<void> | undefined;
   private readonly logger: Logger;
   readonly snapshots: SnapshotManager;
+  /**
+   * The highest term heard from each other store, as durably recorded in kvdb. A message
+   * whose term is higher waits (with any that follow it from that store) until the new
+   * value is fsynced: so whatever this store acts on (a vote, an acknowledgement), it can
+   * later tell a store that comes back with less (src/node/identity.ts).
+   */
+  private readonly heardTerms = new Map<StoreId, number>();
+  private readonly heardWaiting = new Map<StoreId, RaftEnvelope[]>();
 
   constructor(private readonly o: StoreOptions) {
     this.logger = o.logger ?? silentLogger;
@@ -119,6 +128,9 @@ export class Store {
     }
     // Any install a crash interrupted is finished by now: every other snapshot file is a leftover.
     await this.snapshots.cleanup(new Set());
+    for (const [k, v] of await this.o.engines.kv.scan({ start: keys.peerTermRange()[0], end: keys.peerTermRange()[1] })) {
+      this.heardTerms.set(keys.decodePeerTermKey(k) as StoreId, keys.readU64be(v));
+    }
     const self = storage!.region.peers.find((p) => p.storeId === this.o.storeId);
     if (!self) throw new Error(`store ${this.o.storeId} has no peer in region ${region.id}`);
     const peer = new Peer({
@@ -146,10 +158,41 @@ export class Store {
     else void this.stop();
   }
 
-  /** Delivers a raft message from another store. */
+  /** Delivers a raft message from another store (after recording its term; see heardTerms). */
   onRaftMessage(env: RaftEnvelope): void {
     if (this.state !== 'running') return;
+    const from = env.fromPeer.storeId;
+    const waiting = this.heardWaiting.get(from);
+    if (waiting) {
+      if (waiting.length < MAX_WAITING_MESSAGES) waiting.push(env); // beyond: dropped, Raft resends
+      return;
+    }
+    const term = recordedTerm(env.message);
+    if (term > (this.heardTerms.get(from) ?? 0)) {
+      this.recordHeardTerm(from, term, env);
+      return;
+    }
     this.peers.get(env.regionId)?.onRaftMessage(env);
+  }
+
+  private recordHeardTerm(from: StoreId, term: number, first: RaftEnvelope): void {
+    const queue = [first];
+    this.heardWaiting.set(from, queue);
+    const wb = new WriteBatch();
+    wb.put(keys.peerTermKey(from), keys.u64be(term));
+    this.o.engines.kv.write(wb, { sync: true }).then(() => {
+      this.heardTerms.set(from, term);
+      this.heardWaiting.delete(from);
+      for (const env of queue) this.onRaftMessage(env);
+    }, (e: Error) => {
+      this.heardWaiting.delete(from);
+      if (this.state === 'running') this.fatal(e);
+    });
+  }
+
+  /** The highest term durably recorded as heard from `storeId` (0: never). */
+  heardTerm(storeId: StoreId): number {
+    return this.heardTerms.get(storeId) ?? 0;
   }
 
   /**
@@ -250,6 +293,18 @@ export class Store {
     await Promise.all([...this.peers.values()].map((p) => p.stop(reason)));
     await Promise.all([this.o.engines.kv.close(), this.o.engines.raft.close()]);
   }
+}
+
+/** Messages from one store held while its new term is being recorded; more are dropped. */
+const MAX_WAITING_MESSAGES = 4096;
+
+/**
+ * The term a message proves its sender had durably reached, or 0. Pre-vote messages carry
+ * a term the sender has not adopted (a pre-candidate asks in term + 1 without moving), so
+ * they prove nothing.
+ */
+function recordedTerm(m: Message): number {
+  return m.type === 'MsgRequestPreVote' || m.type === 'MsgRequestPreVoteResponse' ? 0 : m.term;
 }
 
 export function createStore(o: StoreOptions): Store {

@@ -43,6 +43,7 @@ export const RaftService = {
 export const AdminService = {
   status: method<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>('/tinykvpb.Admin/Status', c(kvrpcpb.StatusRequest), c(kvrpcpb.StatusResponse)),
   fault: method<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>('/tinykvpb.Admin/Fault', c(kvrpcpb.FaultRequest), c(kvrpcpb.FaultResponse)),
+  identity: method<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>('/tinykvpb.Admin/Identity', c(kvrpcpb.IdentityRequest), c(kvrpcpb.IdentityResponse)),
 } as const;
 
 export type TinyKvHandlers = {
@@ -60,4 +61,5 @@ export type RaftHandlers = {
 export type AdminHandlers = {
   status: grpc.handleUnaryCall<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>;
   fault: grpc.handleUnaryCall<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>;
+  identity: grpc.handleUnaryCall<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>;
 };

@@ -39,7 +39,10 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   t.equal(before.filter((s) => s.alive).length, 3, 'status: all alive');
   const oldLeader = leaderIn(before)!;
   t.ok(oldLeader, `store ${oldLeader.id} leads`);
-  t.same(Object.keys(before[0]!), ['id', 'addr', 'pid', 'alive', 'role', 'term', 'leader_id', 'commit_index', 'applied_index', 'last_index']);
+  t.same(Object.keys(before[0]!), [
+    'id', 'addr', 'pid', 'alive', 'role', 'term', 'leader_id', 'commit_index', 'applied_index', 'last_index',
+    'truncated_index', 'raftdb_bytes', 'snapshots_sending', 'snapshots_receiving', 'last_snapshot_installed',
+  ]);
 
   const kill = await c.ok('chaos', 'kill', '--store', 'leader');
   t.equal(kill.stdout, `store ${oldLeader.id}: killed (pid ${oldLeader.pid})\n`);

@@ -176,6 +176,11 @@ export interface JsonStatus {
   readonly commit_index: number | null;
   readonly applied_index: number | null;
   readonly last_index: number | null;
+  readonly truncated_index: number | null;
+  readonly raftdb_bytes: number | null;
+  readonly snapshots_sending: number | null;
+  readonly snapshots_receiving: number | null;
+  readonly last_snapshot_installed: number | null;
 }
 
 /** `tinykv cluster status --json`, parsed. */
