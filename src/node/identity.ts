@@ -140,6 +140,11 @@ async function checkFreshStart(o: IdentityCheck): Promise<void> {
       o.logger.info('every other store confirmed this store never took part; bootstrapping', { peers: o.peers });
       return;
     }
+    if (lastError.size === 0) {
+      o.logger.info('data directory is empty: waiting for every other store to answer before bootstrapping', {
+        waiting: [...pending], waitMs: o.waitMs,
+      });
+    }
     lastError = errors;
     if (Date.now() >= deadline) break;
     await new Promise((r) => setTimeout(r, RETRY_MS));

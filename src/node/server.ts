@@ -148,6 +148,10 @@ async function askIdentity(addr: string, asking: StoreId): Promise<PeerIdentity>
   const client = new AdminClient(addr);
   try {
     return await client.identity(asking, { timeoutMs: 1000 });
+  } catch (e) {
+    const m = (e as Error).message;
+    // One short reason for the refusal message, not gRPC's internals.
+    throw new Error(/ECONNREFUSED/.test(m) ? 'connection refused' : /deadline/i.test(m) ? 'no answer in time' : m.replace(/^[^:]+: /, ''));
   } finally {
     client.close();
   }

@@ -66,7 +66,8 @@ t.test('three stores over gRPC', async (t) => {
     for (const id of [...servers.keys()]) await stop(id);
     await rm(dataDir, { recursive: true, force: true });
   });
-  for (const s of cfg.stores) await start(s.id);
+  // Together, as `cluster up` starts them: a store on an empty directory waits for the others' answer.
+  await Promise.all(cfg.stores.map((s) => start(s.id)));
 
   const leaderOf = async () => {
     const sts = await Promise.all(admins.map((a) => a.status().catch(() => undefined)));
