@@ -32,6 +32,8 @@ export interface StoreStatusInfo {
   readonly snapshotsReceiving: number;
   /** Raft index of the last snapshot installed since the store started; 0 = none. */
   readonly lastSnapshotInstalled: number;
+  readonly heapUsedBytes: number;
+  readonly rssBytes: number;
 }
 
 /** A store's answer to the identity question a store on an empty data directory asks. */
@@ -74,6 +76,7 @@ export class AdminClient {
       truncatedIndex: Number(r.truncated_index ?? 0), raftdbBytes: Number(r.raftdb_bytes ?? 0), logBytes: Number(r.log_bytes ?? 0),
       snapshotsSending: Number(r.snapshots_sending ?? 0), snapshotsReceiving: Number(r.snapshots_receiving ?? 0),
       lastSnapshotInstalled: Number(r.last_snapshot_installed ?? 0),
+      heapUsedBytes: Number(r.heap_used_bytes ?? 0), rssBytes: Number(r.rss_bytes ?? 0),
     };
   }
 

@@ -64,6 +64,8 @@ async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
     snapshots_sending: snaps?.sending ?? 0,
     snapshots_receiving: snaps?.receiving ?? 0,
     last_snapshot_installed: snaps?.lastInstalledIndex ?? 0,
+    heap_used_bytes: process.memoryUsage().heapUsed,
+    rss_bytes: process.memoryUsage.rss(),
   };
 }
 

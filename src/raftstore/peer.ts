@@ -269,6 +269,7 @@ export class Peer {
   private async handleReady(rd: Ready): Promise<void> {
     const storage = this.o.storage;
     if (rd.snapshot) {
+      const started = Date.now();
       await storage.installSnapshot(rd.snapshot, { skipIntent: this.o.bugs.installWithoutIntent === true });
       if (this.stopped) return;
       // The client sessions came with the snapshot: take them as kvdb now has them.
@@ -277,7 +278,7 @@ export class Peer {
         this.o.sessions.clear();
         for (const [id, seq] of sessions) this.o.sessions.set(id, seq);
       }
-      this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term });
+      this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term, ms: Date.now() - started });
     }
     await storage.saveReady(rd);
     if (this.stopped) return;
