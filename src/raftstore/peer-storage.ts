@@ -115,8 +115,6 @@ export class PeerStorage implements Storage {
   /** The last snapshot generated here, if any; its file stays until a newer one replaces it. */
   private generated: GeneratedSnapshot | undefined;
   private generating = false;
-  /** Set by the peer: called when a generation finishes, so the leader can retry at once. */
-  onSnapshotGenerated: () => void = () => undefined;
   private readonly logger: Logger;
 
   private constructor(
@@ -246,8 +244,8 @@ export class PeerStorage implements Storage {
     }, (e: Error) => {
       this.logger.warn('snapshot generation failed; will retry', { error: e.message });
     }).finally(() => {
+      // The leader asks again on a follower's next heartbeat answer.
       this.generating = false;
-      this.onSnapshotGenerated();
     });
   }
 

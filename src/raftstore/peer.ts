@@ -86,7 +86,6 @@ export class Peer {
       logger: o.logger,
     });
     this.lastTerm = this.node.status().term;
-    o.storage.onSnapshotGenerated = () => this.schedule();
   }
 
   get region() {
