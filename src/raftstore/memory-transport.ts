@@ -37,6 +37,7 @@ export class MemoryNetwork {
   private readonly random: () => number;
   sent = 0;
   dropped = 0;
+  duplicated = 0;
   snapshotsSent = 0;
   snapshotsFailed = 0;
   /** Snapshot bytes copied, for tests that check a transfer really was cut mid-way. */
@@ -138,7 +139,6 @@ export class MemoryNetwork {
       return;
     }
     const payload = this.opts.codec ? this.opts.codec.encode(msg) : undefined;
-    const delay = f.delayMs > 0 ? Math.floor(this.random() * f.delayMs) : 0;
     const deliver = (): void => {
       // The partition may have formed while the message was in flight.
       if (linkCut(this.faults, from, to)) {
@@ -149,6 +149,16 @@ export class MemoryNetwork {
       if (!h) return;
       h(payload && this.opts.codec ? this.opts.codec.decode(payload) : msg);
     };
+    this.later(deliver, f.delayMs);
+    if ((f.dupRate ?? 0) > 0 && this.random() < f.dupRate!) {
+      this.duplicated++;
+      this.later(deliver, f.delayMs);
+    }
+  }
+
+  /** Runs `deliver` after a random delay below `delayMs`, or in the next macrotask. */
+  private later(deliver: () => void, delayMs: number): void {
+    const delay = delayMs > 0 ? Math.floor(this.random() * delayMs) : 0;
     if (delay === 0) {
       // setImmediate, not setTimeout(0): a timer costs at least 1 ms, which dominated the
       // latency of one request at a time in the benchmark.

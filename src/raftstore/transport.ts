@@ -24,7 +24,8 @@ export type InboundHandler = (msg: RaftEnvelope) => void;
 /**
  * Faults applied at the sender: a message from store `from` to store `to` is dropped if
  * they are on different sides of a partition, if either is isolated, or with
- * probability `dropRate`; otherwise it may be held back for up to `delayMs`.
+ * probability `dropRate`; otherwise it may be held back for up to `delayMs` (so messages
+ * overtake each other) and, with probability `dupRate`, delivered twice.
  */
 export interface FaultState {
   /** Stores that may only talk among themselves; empty means no partition. */
@@ -32,6 +33,8 @@ export interface FaultState {
   readonly isolated: ReadonlySet<StoreId>;
   readonly dropRate: number;
   readonly delayMs: number;
+  /** Probability that a message is delivered a second time (each copy with its own delay). */
+  readonly dupRate?: number;
 }
 
 export const NO_FAULTS: FaultState = { partition: [], isolated: new Set(), dropRate: 0, delayMs: 0 };
