@@ -236,11 +236,9 @@ export class PeerStorage implements Storage {
       kv: this.engines.kv, files: snaps.files, regionId: this.region.id,
       termOf: (i) => { try { return this.term(i); } catch { return undefined; } },
     }).then(async (g) => {
-      const old = this.generated;
       this.generated = g;
-      snaps.onGenerated();
       this.logger.info('snapshot generated', { index: g.snapshot.metadata.index, term: g.snapshot.metadata.term, ms: Date.now() - started });
-      if (old && old.fileName !== g.fileName && !snaps.isInUse(old.fileName)) await snaps.files.remove(old.fileName);
+      await snaps.onGenerated(this.region.id, g.fileName);
     }, (e: Error) => {
       this.logger.warn('snapshot generation failed; will retry', { error: e.message });
     }).finally(() => {

@@ -49,6 +49,8 @@ export interface SnapshotReceiver {
 
 export class SnapshotManager {
   private readonly inUse = new Map<string, number>();
+  /** Per region, the generated file the leader currently offers; older ones go once no send reads them. */
+  private readonly currentGenerated = new Map<number, string>();
   private readonly receivingNames = new Set<string>();
   private stats = { sending: 0, receiving: 0, sent: 0, sendFailures: 0, received: 0, installed: 0, lastInstalledIndex: 0, generated: 0 };
 
@@ -63,8 +65,15 @@ export class SnapshotManager {
     return { ...this.stats };
   }
 
-  onGenerated(): void {
+  /**
+   * A new snapshot file of `regionId` replaces the previous one: the previous file is
+   * removed now if no send reads it, or when its last send ends.
+   */
+  async onGenerated(regionId: number, fileName: string): Promise<void> {
     this.stats.generated++;
+    const old = this.currentGenerated.get(regionId);
+    this.currentGenerated.set(regionId, fileName);
+    if (old && old !== fileName && !this.isInUse(old)) await this.files.remove(old);
   }
 
   onInstalled(index: number): void {
@@ -102,12 +111,15 @@ export class SnapshotManager {
         this.logger.warn('snapshot send failed', { to: env.toPeer.storeId, error: e.message, ms: Date.now() - started });
         return 'failure' as const;
       },
-    ).then((status) => {
+    ).then(async (status) => {
       this.stats.sending--;
       const n = (this.inUse.get(fileName) ?? 1) - 1;
       if (n > 0) this.inUse.set(fileName, n);
       else this.inUse.delete(fileName);
       report(status);
+      if (n <= 0 && this.currentGenerated.get(env.regionId) !== fileName) {
+        await this.files.remove(fileName).catch((e: Error) => this.logger.warn('could not remove a replaced snapshot file', { file: fileName, error: e.message }));
+      }
     });
   }
 

@@ -123,6 +123,8 @@ t.test('a snapshot transfer cut by a partition half-way fails cleanly and comple
   for (const i of [0, 299, 599]) {
     t.equal(dec(await cluster.store(lagging)!.localGet(enc(`k${String(i).padStart(5, '0')}`))), big(i), `key ${i} arrived whole`);
   }
+  const leaderFiles = await readdir(join(cluster.storeDir(lead), 'snap'));
+  t.ok(leaderFiles.length <= 1 && leaderFiles.every((f) => f.startsWith('gen-')), `the leader keeps at most its current snapshot file (${leaderFiles.join(', ')})`);
 });
 
 /**
