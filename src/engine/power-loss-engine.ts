@@ -37,7 +37,11 @@ export class PowerLossEngine implements KvEngine {
   /** Unsynced writes lost by the last powerLoss(), for tests that report it. */
   lostWrites = 0;
 
-  constructor(readonly inner: KvEngine) {}
+  /**
+   * `syncDelayMs`: an extra delay before each synced write, as a slow disk's fsync (tests
+   * draw it at random so stores fall out of step and crash windows widen).
+   */
+  constructor(readonly inner: KvEngine, private readonly syncDelayMs?: () => number) {}
 
   private check(op: string): void {
     if (this.dead) throw new EngineClosedError(`${op} after a power loss`);
@@ -65,6 +69,8 @@ export class PowerLossEngine implements KvEngine {
       const undo = await this.undoFor(batch);
       if (this.dead) throw new EngineClosedError('write after a power loss');
       this.undo.push(undo);
+      const delay = opts.sync ? this.syncDelayMs?.() ?? 0 : 0;
+      if (delay > 0) await new Promise((r) => setTimeout(r, delay));
       await this.inner.write(batch, opts);
       if (this.dead) {
         // The power went while it was in flight: its caller never hears back, and it is lost.

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRocksEngine, type RocksEngine } from '../engine/rocksdb-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
+import { PowerLossEngine } from '../engine/power-loss-engine.js';
 import type { StoreConnection } from '../client/connection.js';
 import { KvClient } from '../client/kv-client.js';
 import { ManualClock } from '../raftstore/clock.js';
@@ -38,6 +39,13 @@ export interface ClusterOptions {
    * thrown, which fails the test run loudly; a test that expects one records it instead.
    */
   readonly onFatal?: (store: StoreId, err: Error) => void;
+  /**
+   * Wrap both engines of every store in a PowerLossEngine, so crashStore() can cut a
+   * store's power (its unsynced writes may be lost). Costs a read per written key.
+   */
+  readonly powerLoss?: boolean;
+  /** With powerLoss: each synced write first waits 0..n ms (a slow, uneven disk). */
+  readonly slowSyncMs?: number;
 }
 
 /** A small seeded PRNG for the harness's own choices (message loss, partitions). */
@@ -95,7 +103,11 @@ export class Cluster {
       await Promise.allSettled(opened.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
       throw failed.reason;
     }
-    const [raft, kv] = opened.map((r) => (r as PromiseFulfilledResult<RocksEngine>).value) as [RocksEngine, RocksEngine];
+    const [rawRaft, rawKv] = opened.map((r) => (r as PromiseFulfilledResult<RocksEngine>).value) as [RocksEngine, RocksEngine];
+    const slow = this.o.slowSyncMs ? () => Math.floor(this.random() * (this.o.slowSyncMs! + 1)) : undefined;
+    const raft = this.o.powerLoss ? new PowerLossEngine(rawRaft, slow) : rawRaft;
+    const kv = this.o.powerLoss ? new PowerLossEngine(rawKv, slow) : rawKv;
+    if (raft instanceof PowerLossEngine && kv instanceof PowerLossEngine) this.powerLossEngines.set(id, [raft, kv]);
     const snapshotFiles = await openSnapshotDir(join(this.storeDir(id), 'snap'));
     const store = createStore({
       snapshotFiles,
@@ -120,6 +132,30 @@ export class Cluster {
     });
   }
   private restarts = 0;
+  private readonly powerLossEngines = new Map<StoreId, [PowerLossEngine, PowerLossEngine]>();
+
+  /**
+   * Crashes a store as a power cut would: it dies at once (nothing is flushed or settled
+   * gracefully), then each engine forgets what the cut takes — the write in flight and
+   * `lose` of the unsynced writes since the last fsync. Needs `powerLoss: true`. Returns
+   * how many writes were lost, for the test's report.
+   */
+  async crashStore(id: StoreId, lose: 'all' | 'suffix' | 'none' = 'suffix'): Promise<number> {
+    const engines = this.powerLossEngines.get(id);
+    if (!engines) throw new Error('crashStore needs a cluster started with powerLoss: true');
+    const s = this.stores.get(id);
+    if (!s) return 0;
+    this.stores.delete(id);
+    this.network.attach(id, undefined);
+    s.kill();
+    const crash = (async () => {
+      await Promise.all(engines.map((e) => e.powerLoss({ lose, random: this.random })));
+      await Promise.all(engines.map((e) => e.inner.close()));
+    })().finally(() => this.stopping.delete(id));
+    this.stopping.set(id, crash);
+    await crash;
+    return engines[0].lostWrites + engines[1].lostWrites;
+  }
   // Stops in progress, so a concurrent stopStore/startStore of the same id waits for the engines to close.
   private readonly stopping = new Map<StoreId, Promise<void>>();
 

@@ -5,6 +5,8 @@
 export interface DeliberateBugs {
   /** Acknowledge a write as soon as the leader has proposed it, before any quorum has it. */
   readonly ackBeforeCommit?: boolean;
+  /** Send a Ready's messages (votes, acknowledgements) before its entries and hard state are durable. */
+  readonly sendBeforePersist?: boolean;
   /** Log and ignore any error from stepping a raft message (the old behaviour), even a broken invariant. */
   readonly swallowStepErrors?: boolean;
   /** After installing a snapshot, keep the old client sessions instead of the snapshot's. */

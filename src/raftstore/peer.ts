@@ -279,15 +279,10 @@ export class Peer {
       }
       this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term, ms: Date.now() - started });
     }
+    if (this.o.bugs.sendBeforePersist) this.sendMessages(rd);
     await storage.saveReady(rd);
     if (this.stopped) return;
-    for (const m of rd.messages) {
-      const to = this.region.peers.find((p) => p.id === m.to);
-      if (!to) continue;
-      const env: RaftEnvelope = { regionId: this.region.id, fromPeer: this.meta, toPeer: to, regionEpoch: this.region.epoch, message: m };
-      if (m.type === 'MsgSnapshot') this.sendSnapshot(env, m);
-      else this.o.transport.send(env);
-    }
+    if (!this.o.bugs.sendBeforePersist) this.sendMessages(rd);
     const termChanged = rd.hardState !== undefined && rd.hardState.term !== this.lastTerm;
     if (rd.hardState) this.lastTerm = rd.hardState.term;
     if ((rd.softState && rd.softState.role !== 'leader') || termChanged) this.onLostLeadership();
@@ -324,6 +319,17 @@ export class Peer {
     this.proposals.failAll(reason);
     this.reads.failAll(reason);
     this.o.onFatal(e);
+  }
+
+  /** Only once the Ready's entries and hard state are durable: a message is a promise. */
+  private sendMessages(rd: Ready): void {
+    for (const m of rd.messages) {
+      const to = this.region.peers.find((p) => p.id === m.to);
+      if (!to) continue;
+      const env: RaftEnvelope = { regionId: this.region.id, fromPeer: this.meta, toPeer: to, regionEpoch: this.region.epoch, message: m };
+      if (m.type === 'MsgSnapshot') this.sendSnapshot(env, m);
+      else this.o.transport.send(env);
+    }
   }
 
   private sendSnapshot(env: RaftEnvelope, m: MsgSnapshot): void {
@@ -371,6 +377,13 @@ export class Peer {
     } catch (e) {
       r.reject(e as Error);
     }
+  }
+
+  /** Dies at once (Store.kill): nothing more happens; what is pending fails. */
+  kill(reason: RegionError): void {
+    this.stopped = true;
+    this.proposals.failAll(reason);
+    this.reads.failAll(reason);
   }
 
   /** Stops the peer: no more inputs; waits for the loop; settles everything pending. */

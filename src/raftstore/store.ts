@@ -278,6 +278,19 @@ export class Store {
     return n;
   }
 
+  /**
+   * Tests only: dies at once, as a killed process does. Nothing more is stepped, sent or
+   * written by it; pending requests fail with StoreStopped; the engines are left to the
+   * caller (which may then cut their power: PowerLossEngine).
+   */
+  kill(): void {
+    if (this.state === 'stopped') return;
+    this.state = 'stopped';
+    this.stopTicks?.();
+    const reason = new StoreStoppedError(this.o.storeId);
+    for (const p of this.peers.values()) p.kill(reason);
+  }
+
   /** Stops ticking, settles everything pending with StoreStopped, closes both engines. */
   stop(): Promise<void> {
     this.stopping ??= this.doStop();
