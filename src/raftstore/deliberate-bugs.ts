@@ -9,6 +9,8 @@ export interface DeliberateBugs {
   readonly sendBeforePersist?: boolean;
   /** Log and ignore any error from stepping a raft message (the old behaviour), even a broken invariant. */
   readonly swallowStepErrors?: boolean;
+  /** At start, forget the client sessions kvdb holds (the exactly-once table) instead of loading them. */
+  readonly skipSessionReloadAtRestart?: boolean;
   /** After installing a snapshot, keep the old client sessions instead of the snapshot's. */
   readonly skipSessionReloadAfterSnapshot?: boolean;
   /**

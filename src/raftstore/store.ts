@@ -137,7 +137,7 @@ export class Store {
       peer: self, storage: storage!, kv: this.o.engines.kv, transport: this.o.transport,
       logger: this.logger, electionTick: this.o.electionTick, heartbeatTick: this.o.heartbeatTick,
       seed: this.o.seed ?? (this.o.storeId * 7919 + Date.now()) >>> 0,
-      sessions: await loadSessions(this.o.engines.kv, region.id),
+      sessions: this.o.deliberateBugs?.skipSessionReloadAtRestart ? new Map() : await loadSessions(this.o.engines.kv, region.id),
       onFatal: (e) => this.fatal(e),
       bugs: this.o.deliberateBugs ?? NO_BUGS,
       compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,
