@@ -49,6 +49,37 @@ const valueOf = (c: number, j: number) => `x ${c} ${j} y`;
 const HOT_KEYS = ['hot 0', 'hot 1', 'hot 2'];
 
 export const ROUND_MS = Number(process.env.ROUND_MS ?? 2500);
+/**
+ * How long a round may take beyond its client time before the scenario fails with the
+ * cluster's state, instead of hanging until tap's timeout.
+ */
+const ROUND_SLACK_MS = Number(process.env.ROUND_SLACK_MS ?? 90_000);
+
+/** Fails with what every store and the network look like if `work` outlasts `ms`. */
+async function withWatchdog<T>(cluster: Cluster, round: number, ms: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const stuck = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`round ${round} did not finish within ${Math.round(ms / 1000)} s: ${describeCluster(cluster)}`)), ms);
+  });
+  try {
+    return await Promise.race([work, stuck]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** One line per store (role, term, indexes, snapshots) and the network's counters. */
+export function describeCluster(cluster: Cluster): string {
+  const stores = cluster.ids.map((id) => {
+    const s = cluster.store(id)?.status()[0];
+    if (!s) return `store ${id}: down`;
+    const snaps = cluster.store(id)!.snapshots.snapshotStats();
+    return `store ${id}: ${s.role} t${s.term} leader ${s.leaderStoreId ?? '?'} commit ${s.commitIndex} applied ${s.appliedIndex} ` +
+      `last ${s.lastIndex} truncated ${s.truncatedIndex} snapshots sent ${snaps.sent}/failed ${snaps.sendFailures}/installed ${snaps.installed}`;
+  });
+  const n = cluster.network;
+  return [...stores, `network: ${n.sent} sent, ${n.dropped} dropped, ${n.duplicated} duplicated`].join('; ');
+}
 
 export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
   const seed = o.seed ?? Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -63,7 +94,7 @@ export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
     await cluster.waitForLeader();
     const clients = Array.from({ length: o.clients }, () => cluster.client({ timeoutMs: 15_000 }));
     for (let round = 0; round < (o.rounds ?? 3); round++) {
-      await runRound(t, cluster, clients, recorder, o, round);
+      await withWatchdog(cluster, round, (o.roundMs ?? ROUND_MS) + ROUND_SLACK_MS, runRound(t, cluster, clients, recorder, o, round));
     }
     const truncated = cluster.ids.map((id) => cluster.store(id)?.status()[0]?.truncatedIndex ?? 0);
     t.ok(Math.max(...truncated) > 5, `the log was compacted along the way (truncated at ${truncated.join(', ')})`);
