@@ -34,6 +34,8 @@ export interface FaultInjection {
    * follower that acknowledges every append, the two exchange messages for ever.
    */
   readonly resendOnStaleAck?: boolean;
+  /** Resend an unanswered append on every heartbeat answer (ReadIndex rounds included), not once per heartbeat interval. */
+  readonly unpacedHeartbeatResends?: boolean;
 }
 
 export interface Config {

@@ -432,7 +432,7 @@ export class Raft {
     const pr = this.prs.get(m.from);
     if (!pr) return;
     pr.recentActive = true;
-    if (pr.resendOnHeartbeat) {
+    if (pr.resendOnHeartbeat || this.cfg.faults.unpacedHeartbeatResends === true) {
       // Once per heartbeat interval: resend what may have been lost.
       pr.resendOnHeartbeat = false;
       pr.probeSent = false;

@@ -288,3 +288,33 @@ t.test('a follower that lost its log, behind the compacted log, is brought back 
   t.equal(net.node(3).status().lastIndex, net.node(1).status().lastIndex, 'caught up');
   t.ok(seen.length < 40, `${seen.length} messages in all`);
 });
+
+/** Appends the leader sends an unanswering node 3 during five ReadIndex rounds, then one heartbeat. */
+function resendsDuringReads(faults: MemNetworkOptions['config']): { duringReads: number; afterBeat: number; served: number } {
+  const net = groupLedBy1({ config: faults ?? {} });
+  let appendsTo3 = 0;
+  // Node 3 never gets an append, so every heartbeat answer from it finds entries missing.
+  net.drop((m) => {
+    if (m.type !== 'MsgAppend' || m.to !== 3) return false;
+    appendsTo3++;
+    return true;
+  });
+  write(net, 1, 'lost-on-3');
+  const before = appendsTo3;
+  for (let i = 0; i < 5; i++) {
+    net.node(1).readIndex(enc(`read${i}`));
+    net.stabilize();
+  }
+  const duringReads = appendsTo3 - before;
+  heartbeat(net);
+  return { duringReads, afterBeat: appendsTo3 - before - duringReads, served: net.readStates.get(1)!.length };
+}
+
+t.test('heartbeat answers resend an unanswered append once per heartbeat interval, however many ReadIndex rounds', async (t) => {
+  const r = resendsDuringReads({});
+  t.equal(r.duringReads, 0, 'five ReadIndex heartbeat rounds resend nothing by themselves');
+  t.equal(r.afterBeat, 1, 'the periodic heartbeat\'s answer resends once');
+  t.equal(r.served, 5, 'and every read was served');
+  const bug = resendsDuringReads({ faults: { unpacedHeartbeatResends: true } });
+  t.equal(bug.duringReads, 5, 'unpacedHeartbeatResends (a planted bug): one resend per read, which the check above catches');
+});
