@@ -37,6 +37,8 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   UNKNOWN_OUTCOME: ExitCode.timeout,
   CLUSTER_UNAVAILABLE: ExitCode.timeout,
   TIMEOUT: ExitCode.timeout,
+  // A store (src/raftstore/errors.ts) refusing a write it may already have applied.
+  SESSION_EXPIRED: ExitCode.timeout,
   // The orchestrator (src/orchestrator/errors.ts), and the store process run in the
   // foreground (src/node: PORT_IN_USE, FOREIGN_DATA_DIR, UNKNOWN_STORE).
   UNKNOWN_STORE: ExitCode.usage,

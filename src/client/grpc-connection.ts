@@ -55,11 +55,11 @@ export class GrpcStoreConnection implements StoreConnection {
   }
 
   async put(h: RequestHeader, key: Uint8Array, value: Uint8Array, s: ClientSession): Promise<void> {
-    await this.call(TinyKvService.rawPut, { context: this.ctx(h), key, value, client_id: s.clientId, sequence: s.sequence });
+    await this.call(TinyKvService.rawPut, { context: this.ctx(h), key, value, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs });
   }
 
   async delete(h: RequestHeader, key: Uint8Array, s: ClientSession): Promise<void> {
-    await this.call(TinyKvService.rawDelete, { context: this.ctx(h), key, client_id: s.clientId, sequence: s.sequence });
+    await this.call(TinyKvService.rawDelete, { context: this.ctx(h), key, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs });
   }
 
   close(): void {

@@ -8,7 +8,7 @@
 // reported as failed: at the deadline it is UnknownOutcomeError.
 
 import type { ClientSession, RequestHeader } from '../raftstore/command.js';
-import { InvalidRequestError, NotLeaderError, RegionError } from '../raftstore/errors.js';
+import { InvalidRequestError, NotLeaderError, RegionError, SessionExpiredError } from '../raftstore/errors.js';
 import type { StoreConnection } from './connection.js';
 import { ClusterUnavailableError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
 
@@ -23,6 +23,8 @@ export interface KvClientOptions {
   readonly attemptTimeoutMs?: number;
   /** Random source for backoff jitter. */
   readonly random?: () => number;
+  /** Wall clock (ms) stamped on each write's first attempt (tests pass a fake one). */
+  readonly now?: () => number;
 }
 
 const REGION_ID = 1;
@@ -40,6 +42,7 @@ export class KvClient {
   private readonly timeoutMs: number;
   private readonly attemptTimeoutMs: number;
   private readonly random: () => number;
+  private readonly now: () => number;
 
   constructor(private readonly o: KvClientOptions) {
     if (o.clientId <= 0 || !Number.isSafeInteger(o.clientId)) throw new RangeError('clientId must be a positive integer');
@@ -47,6 +50,7 @@ export class KvClient {
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.attemptTimeoutMs = o.attemptTimeoutMs ?? 1_000;
     this.random = o.random ?? Math.random;
+    this.now = o.now ?? Date.now;
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
@@ -68,7 +72,7 @@ export class KvClient {
   /** Queues a write behind the previous one so sequences apply in order. */
   private serialWrite(make: (s: ClientSession) => Attempt<void>): Promise<void> {
     const run = async () => {
-      const session = { clientId: this.o.clientId, sequence: ++this.sequence };
+      const session = { clientId: this.o.clientId, sequence: ++this.sequence, sentAtMs: this.now() };
       return this.execute(make(session));
     };
     const p = this.writeChain.then(run, run);
@@ -93,6 +97,12 @@ export class KvClient {
         const err = e as Error;
         lastError = `store ${storeId}: ${err.message}`;
         if (err instanceof InvalidRequestError || err instanceof InvalidArgumentError) throw new InvalidArgumentError(err.message);
+        if (err instanceof SessionExpiredError) {
+          // Refused, not applied; but an earlier attempt may have been, under the session
+          // the store has since forgotten. Never retried: that could apply it twice.
+          if (mayHaveApplied) throw new UnknownOutcomeError(attempt.name, [...tried], `${lastError}`);
+          throw err;
+        }
         const hint = err instanceof NotLeaderError ? err.leader?.storeId : undefined;
         // A NotLeader answer means nothing was proposed; anything else after the request
         // left us (stale command, timeout, lost connection) may have been applied.

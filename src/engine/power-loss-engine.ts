@@ -20,9 +20,14 @@ interface Undo {
   readonly batch: WriteBatch;
 }
 
+export type LossMode = 'all' | 'suffix' | 'none' | number;
+
 export interface PowerLossOptions {
-  /** How many of the unsynced writes to lose: all of them, or a random suffix (default). */
-  readonly lose?: 'all' | 'suffix' | 'none';
+  /**
+   * How many of the unsynced writes to lose: all of them, a random suffix (default), none,
+   * or exactly the newest n of them (fewer if there are fewer).
+   */
+  readonly lose?: LossMode;
   /** Random source for the suffix length. */
   readonly random?: () => number;
 }
@@ -116,7 +121,8 @@ export class PowerLossEngine implements KvEngine {
     await this.chain;
     const unsynced = this.undo.length - this.inFlightLost;
     const mode = o.lose ?? 'suffix';
-    const lose = mode === 'all' ? unsynced : mode === 'none' ? 0 : Math.floor((o.random ?? Math.random)() * (unsynced + 1));
+    const lose = typeof mode === 'number' ? Math.min(Math.max(0, Math.floor(mode)), unsynced)
+      : mode === 'all' ? unsynced : mode === 'none' ? 0 : Math.floor((o.random ?? Math.random)() * (unsynced + 1));
     const n = this.inFlightLost + lose;
     for (let i = 0; i < n; i++) await this.inner.write(this.undo.pop()!.batch, { sync: true });
     this.lostWrites = n;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openRocksEngine, type RocksEngine } from '../engine/rocksdb-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
-import { PowerLossEngine } from '../engine/power-loss-engine.js';
+import { PowerLossEngine, type LossMode } from '../engine/power-loss-engine.js';
 import type { StoreConnection } from '../client/connection.js';
 import { KvClient } from '../client/kv-client.js';
 import { ManualClock } from '../raftstore/clock.js';
@@ -18,6 +18,8 @@ import type { StoreId } from '../raftstore/ids.js';
 import type { DeliberateBugs } from '../raftstore/deliberate-bugs.js';
 import { StoreStoppedError } from '../raftstore/errors.js';
 import { envelopeCodec } from '../raftstore/envelope-codec.js';
+import type { CrashPoint } from '../raftstore/crash-points.js';
+import type { KvEngine } from '../engine/kv-engine.js';
 
 export interface ClusterOptions {
   readonly stores: number;
@@ -46,6 +48,35 @@ export interface ClusterOptions {
   readonly powerLoss?: boolean;
   /** With powerLoss: each synced write first waits 0..n ms (a slow, uneven disk). */
   readonly slowSyncMs?: number;
+  /** The stores' and clients' wall clock (default Date.now); tests move a fake one to expire sessions. */
+  readonly wallClock?: () => number;
+  readonly sessionTtlMs?: number;
+  readonly maxClockSkewMs?: number;
+}
+
+/** A crash armed with Cluster.armCrash. */
+export interface CrashPlan {
+  /** Only this store crashes there (any store if unset). */
+  readonly store?: StoreId;
+  /** Passes of the point to let by first (0 = the next one). */
+  readonly skip?: number;
+  /** What the power cut takes of the unsynced writes (default: a random suffix). */
+  readonly lose?: LossMode;
+}
+
+export interface CrashReport {
+  readonly store: StoreId;
+  readonly point: CrashPoint;
+  /** Engine writes the power cut undid (unsynced or in flight). */
+  readonly lostWrites: number;
+}
+
+interface ArmedCrash {
+  readonly point: CrashPoint;
+  readonly plan: CrashPlan;
+  skip: number;
+  resolve(r: CrashReport): void;
+  reject(e: Error): void;
 }
 
 /** A small seeded PRNG for the harness's own choices (message loss, partitions). */
@@ -111,6 +142,7 @@ export class Cluster {
     const snapshotFiles = await openSnapshotDir(join(this.storeDir(id), 'snap'));
     const store = createStore({
       snapshotFiles,
+      ...(this.o.powerLoss ? { crashHook: (point: CrashPoint) => this.onCrashPoint(id, point) } : {}),
       storeId: id, clusterStoreIds: this.ids, engines: { raft, kv },
       transport: this.network.transportFor(id), clock: this.clock,
       tickMs: this.o.tickMs ?? 10, electionTick: this.o.electionTick ?? 10, heartbeatTick: this.o.heartbeatTick ?? 2,
@@ -124,6 +156,9 @@ export class Cluster {
       ...(this.o.deliberateBugs ? { deliberateBugs: this.o.deliberateBugs } : {}),
       ...(this.o.compactLogThreshold !== undefined ? { compactLogThreshold: this.o.compactLogThreshold } : {}),
       ...(this.o.compactLogMaxBytes !== undefined ? { compactLogMaxBytes: this.o.compactLogMaxBytes } : {}),
+      ...(this.o.wallClock ? { wallClock: this.o.wallClock } : {}),
+      ...(this.o.sessionTtlMs !== undefined ? { sessionTtlMs: this.o.sessionTtlMs } : {}),
+      ...(this.o.maxClockSkewMs !== undefined ? { maxClockSkewMs: this.o.maxClockSkewMs } : {}),
     });
     await store.start();
     this.stores.set(id, store);
@@ -132,6 +167,50 @@ export class Cluster {
     });
   }
   private restarts = 0;
+  private armed: ArmedCrash | undefined;
+  /** How often each store passed each crash point (stores started with powerLoss only). */
+  readonly crashPointPasses = new Map<CrashPoint, number>();
+
+  /**
+   * Arms a crash at a named point of the Ready loop (crash-points.ts): the next store (or
+   * `plan.store`) to pass it, after `plan.skip` passes, dies right there as in a power cut
+   * (crashStore). One crash is armed at a time. Resolves once the store is down; the test
+   * restarts it with startStore. Needs `powerLoss: true`.
+   */
+  armCrash(point: CrashPoint, plan: CrashPlan = {}): Promise<CrashReport> {
+    if (!this.o.powerLoss) return Promise.reject(new Error('armCrash needs a cluster started with powerLoss: true'));
+    if (this.armed) return Promise.reject(new Error(`a crash at ${this.armed.point} is already armed`));
+    return new Promise<CrashReport>((resolve, reject) => {
+      this.armed = { point, plan, skip: plan.skip ?? 0, resolve, reject };
+    });
+  }
+
+  /** Disarms a crash that has not fired (its promise rejects with `why`). */
+  disarmCrash(why: string): void {
+    const a = this.armed;
+    this.armed = undefined;
+    a?.reject(new Error(why));
+  }
+
+  private onCrashPoint(id: StoreId, point: CrashPoint): void {
+    this.crashPointPasses.set(point, (this.crashPointPasses.get(point) ?? 0) + 1);
+    const a = this.armed;
+    if (!a || a.point !== point || (a.plan.store !== undefined && a.plan.store !== id)) return;
+    if (a.skip-- > 0) return;
+    this.armed = undefined;
+    // crashStore kills the store and fences its engines before its first await, so the
+    // peer that called this sees itself stopped the moment the hook returns.
+    this.crashStore(id, a.plan.lose ?? 'suffix').then(
+      (lostWrites) => a.resolve({ store: id, point, lostWrites }),
+      (e: Error) => a.reject(e),
+    );
+  }
+
+  /** The raw engines under a store's power-loss wrappers (raftdb, kvdb), for checks that read them directly. */
+  engines(id: StoreId): { raft: KvEngine; kv: KvEngine } | undefined {
+    const e = this.powerLossEngines.get(id);
+    return e && this.stores.has(id) ? { raft: e[0], kv: e[1] } : undefined;
+  }
   private readonly powerLossEngines = new Map<StoreId, [PowerLossEngine, PowerLossEngine]>();
 
   /**
@@ -140,7 +219,7 @@ export class Cluster {
    * `lose` of the unsynced writes since the last fsync. Needs `powerLoss: true`. Returns
    * how many writes were lost, for the test's report.
    */
-  async crashStore(id: StoreId, lose: 'all' | 'suffix' | 'none' = 'suffix'): Promise<number> {
+  async crashStore(id: StoreId, lose: LossMode = 'suffix'): Promise<number> {
     const engines = this.powerLossEngines.get(id);
     if (!engines) throw new Error('crashStore needs a cluster started with powerLoss: true');
     const s = this.stores.get(id);
@@ -194,6 +273,7 @@ export class Cluster {
     return new KvClient({
       storeIds: this.ids, connect, clientId: this.nextClientId++, random: this.random,
       timeoutMs: opts.timeoutMs ?? 10_000, attemptTimeoutMs: opts.attemptTimeoutMs ?? 1_000,
+      ...(this.o.wallClock ? { now: this.o.wallClock } : {}),
     });
   }
 

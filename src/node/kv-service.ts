@@ -72,14 +72,14 @@ export function kvHandlers(getStore: () => Store, inflight: InFlight): TinyKvHan
     rawPut(call, cb) {
       const r = call.request;
       answer(inflight, async () => {
-        await getStore().put(header(r.context), buf(r.key), buf(r.value), session(r.client_id, r.sequence));
+        await getStore().put(header(r.context), buf(r.key), buf(r.value), session(r.client_id, r.sequence, r.sent_at_ms));
         return {};
       }, cb);
     },
     rawDelete(call, cb) {
       const r = call.request;
       answer(inflight, async () => {
-        await getStore().delete(header(r.context), buf(r.key), session(r.client_id, r.sequence));
+        await getStore().delete(header(r.context), buf(r.key), session(r.client_id, r.sequence, r.sent_at_ms));
         return {};
       }, cb);
     },
@@ -93,7 +93,7 @@ export function kvHandlers(getStore: () => Store, inflight: InFlight): TinyKvHan
   };
 }
 
-function session(clientId: number | null | undefined, sequence: number | null | undefined) {
+function session(clientId: number | null | undefined, sequence: number | null | undefined, sentAtMs: number | null | undefined) {
   const id = Number(clientId ?? 0);
-  return id > 0 ? { clientId: id, sequence: Number(sequence ?? 0) } : undefined;
+  return id > 0 ? { clientId: id, sequence: Number(sequence ?? 0), sentAtMs: Number(sentAtMs ?? 0) } : undefined;
 }

@@ -155,8 +155,8 @@ export class RawNode {
   }
 
   /** The leader's view of a follower's replication progress (for tests and status). */
-  progress(id: NodeId): { match: Index; next: Index; state: string } | undefined {
+  progress(id: NodeId): { match: Index; next: Index; state: string; recentActive: boolean; paused: boolean } | undefined {
     const pr = this.raft.progressOf(id);
-    return pr && { match: pr.match, next: pr.next, state: pr.state };
+    return pr && { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive, paused: pr.isPaused() };
   }
 }

@@ -12,12 +12,13 @@ import { raft_serverpb } from '../gen/proto.js';
 import type { Entry } from '../raft/index.js';
 import { applyEntries } from './apply.js';
 import type { ClientSession, WriteOp } from './command.js';
-import { encodeCompactLogCommand, encodeWriteCommand } from './command.js';
+import { encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
 import type { RegionEpoch } from './envelope.js';
-import { EpochNotMatchError } from './errors.js';
+import { EpochNotMatchError, SessionExpiredError } from './errors.js';
 import type { StoreId } from './ids.js';
 import type { ApplyState } from './peer-storage.js';
 import { initialRegion } from './region.js';
+import { SessionTable } from './session-table.js';
 
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
 const INITIAL: ApplyState = { appliedIndex: 5, truncatedIndex: 5, truncatedTerm: 5 };
@@ -30,10 +31,11 @@ function del(key: string): WriteOp {
   return { kind: 'delete', key: b(key) };
 }
 
-function cmd(index: number, term: number, ops: WriteOp[], o: { session?: ClientSession; epoch?: RegionEpoch } = {}): Entry {
+function cmd(index: number, term: number, ops: WriteOp[], o: { session?: ClientSession; epoch?: RegionEpoch; at?: number } = {}): Entry {
   const data = encodeWriteCommand(
     { header: { regionId: REGION.id }, ops, ...(o.session ? { session: o.session } : {}) },
     o.epoch ?? REGION.epoch,
+    o.at ?? 1000,
   );
   return { index, term, type: 'normal', data };
 }
@@ -43,16 +45,13 @@ function noop(index: number, term: number): Entry {
 }
 
 /** The durable state a restarted peer would load: apply state and client sessions. */
-async function loadState(kv: KvEngine): Promise<{ applyState: ApplyState; sessions: Map<number, number> }> {
+async function loadState(kv: KvEngine): Promise<{ applyState: ApplyState; sessions: SessionTable }> {
   const raw = await kv.get(keys.applyStateKey(REGION.id));
   const p = raw ? raft_serverpb.RaftApplyState.decode(raw) : undefined;
   const applyState = p
     ? { appliedIndex: Number(p.applied_index), truncatedIndex: Number(p.truncated_state?.index ?? 0), truncatedTerm: Number(p.truncated_state?.term ?? 0) }
     : INITIAL;
-  const [start, end] = keys.clientSessionRange(REGION.id);
-  const sessions = new Map<number, number>();
-  for (const [k, v] of await kv.scan({ start, end })) sessions.set(keys.decodeClientSessionKey(k).clientId, keys.readU64be(v));
-  return { applyState, sessions };
+  return { applyState, sessions: await SessionTable.load(kv, REGION.id) };
 }
 
 /** Applies entries as a restarted peer would: state loaded from the engine, one write. */
@@ -74,7 +73,7 @@ async function userValue(kv: KvEngine, key: string): Promise<string | undefined>
 
 t.test('one batch holds the data and the new apply state', async (t) => {
   const entries = [cmd(6, 6, [put('a', '1'), put('b', '2')]), cmd(7, 6, [del('a'), put('c', '3')])];
-  const out = applyEntries(entries, REGION, INITIAL, new Map());
+  const out = applyEntries(entries, REGION, INITIAL, new SessionTable());
   t.same(out.applyState, { appliedIndex: 7, truncatedIndex: 5, truncatedTerm: 5 });
   t.same(out.results, [{ index: 6, term: 6 }, { index: 7, term: 6 }], 'both entries succeeded');
   const ops = out.batch.ops.map((op) => `${op.type} ${op.type === 'deleteRange' ? '' : op.key.toString('hex')}`);
@@ -111,12 +110,12 @@ t.test('entries at or below the applied index are skipped', async (t) => {
 
 t.test('applying the same entries twice (as across a restart) leaves the same contents as once', async (t) => {
   const log: Entry[] = [
-    cmd(6, 6, [put('k1', 'a')], { session: { clientId: 7, sequence: 1 } }),
+    cmd(6, 6, [put('k1', 'a')], { session: { clientId: 7, sequence: 1, sentAtMs: 0 } }),
     noop(7, 7),
-    cmd(8, 7, [put('k2', 'b'), del('k1')], { session: { clientId: 7, sequence: 2 } }),
+    cmd(8, 7, [put('k2', 'b'), del('k1')], { session: { clientId: 7, sequence: 2, sentAtMs: 0 } }),
     cmd(9, 7, [put('k1', 'c')]),
-    cmd(10, 7, [put('k3', 'd')], { session: { clientId: 9, sequence: 1 } }),
-    cmd(11, 7, [del('k2')], { session: { clientId: 7, sequence: 3 } }),
+    cmd(10, 7, [put('k3', 'd')], { session: { clientId: 9, sequence: 1, sentAtMs: 0 } }),
+    cmd(11, 7, [del('k2')], { session: { clientId: 7, sequence: 3, sentAtMs: 0 } }),
   ];
   const once = await openMemoryEngine();
   await applyOnEngine(once, log);
@@ -136,8 +135,8 @@ t.test('applying the same entries twice (as across a restart) leaves the same co
 });
 
 t.test('a duplicate (client id, sequence) is acknowledged but not applied again', async (t) => {
-  const s1 = { clientId: 42, sequence: 1 };
-  const s2 = { clientId: 42, sequence: 2 };
+  const s1 = { clientId: 42, sequence: 1, sentAtMs: 0 };
+  const s2 = { clientId: 42, sequence: 2, sentAtMs: 0 };
   const log = [
     cmd(6, 6, [put('k', 'v1')], { session: s1 }),
     cmd(7, 6, [put('k', 'v2')], { session: s2 }),
@@ -149,46 +148,48 @@ t.test('a duplicate (client id, sequence) is acknowledged but not applied again'
   const out = await applyOnEngine(kv, log);
   t.same(out.results, [{ index: 6, term: 6 }, { index: 7, term: 6 }, { index: 8, term: 6 }], 'all three acknowledged');
   t.equal(await userValue(kv, 'k'), 'v2', 'the retry did not overwrite v2');
-  t.same([...out.sessions], [[42, 2]], 'the session records sequence 2');
+  t.same([...(await loadState(kv)).sessions.rows], [[42, { sequence: 2, lastUsedMs: 1000 }]], 'the session records sequence 2');
   t.equal(out.applyState.appliedIndex, 8, 'the duplicate still advanced the applied index');
 
   // Across rounds, with the sessions handed over in memory (as the peer does).
-  const first = applyEntries(log.slice(0, 2), REGION, INITIAL, new Map());
-  const sessions = new Map(first.sessions);
+  const sessions = new SessionTable();
+  const first = applyEntries(log.slice(0, 2), REGION, INITIAL, sessions);
+  t.equal(sessions.rows.size, 0, 'applyEntries does not modify the table it is given');
+  first.sessions.commit();
   const retry = applyEntries(log.slice(2), REGION, first.applyState, sessions);
   t.same(retry.results, [{ index: 8, term: 6 }], 'the retry is acknowledged');
   t.equal(retry.batch.count, 1, 'and writes nothing but the apply state');
-  t.same([...sessions], [[42, 2]], 'applyEntries does not modify the sessions it is given');
+  t.same([...sessions.rows], [[42, { sequence: 2, lastUsedMs: 1000 }]], 'the committed changes hold sequence 2');
 
   // Across a restart: sessions come back from kvdb.
   const kv2 = await openMemoryEngine();
   await applyOnEngine(kv2, log.slice(0, 2));
-  const after = await applyOnEngine(kv2, [log[2]!, cmd(9, 6, [put('k', 'v3')], { session: { clientId: 42, sequence: 3 } })]);
+  const after = await applyOnEngine(kv2, [log[2]!, cmd(9, 6, [put('k', 'v3')], { session: { clientId: 42, sequence: 3, sentAtMs: 0 } })]);
   t.same(after.results.map((r) => r.index), [8, 9]);
   t.equal(await userValue(kv2, 'k'), 'v3', 'seq 1 skipped, seq 3 applied after the restart');
 
   // An immediate retry of the same sequence, after another client wrote the key.
   const kv3 = await openMemoryEngine();
   const race = await applyOnEngine(kv3, [
-    cmd(6, 6, [put('r', 'mine')], { session: { clientId: 50, sequence: 1 } }),
-    cmd(7, 6, [put('r', 'theirs')], { session: { clientId: 51, sequence: 1 } }),
-    cmd(8, 6, [put('r', 'mine')], { session: { clientId: 50, sequence: 1 } }),
+    cmd(6, 6, [put('r', 'mine')], { session: { clientId: 50, sequence: 1, sentAtMs: 0 } }),
+    cmd(7, 6, [put('r', 'theirs')], { session: { clientId: 51, sequence: 1, sentAtMs: 0 } }),
+    cmd(8, 6, [put('r', 'mine')], { session: { clientId: 50, sequence: 1, sentAtMs: 0 } }),
   ]);
   t.same(race.results.map((r) => r.error), [undefined, undefined, undefined], 'all acknowledged');
   t.equal(await userValue(kv3, 'r'), 'theirs', 'the retry of (50, 1) did not undo client 51\'s later write');
 
   // Another client's sequence 1 is not a duplicate of client 42's.
-  const other = applyEntries([cmd(8, 6, [put('j', 'x')], { session: { clientId: 43, sequence: 1 } })], REGION, first.applyState, sessions);
+  const other = applyEntries([cmd(8, 6, [put('j', 'x')], { session: { clientId: 43, sequence: 1, sentAtMs: 0 } })], REGION, first.applyState, sessions);
   t.equal(other.batch.count, 3, 'data, session and apply state written for client 43');
 });
 
 t.test("the leader's empty no-op only advances the applied index", async (t) => {
-  const out = applyEntries([noop(6, 7)], REGION, INITIAL, new Map());
+  const out = applyEntries([noop(6, 7)], REGION, INITIAL, new SessionTable());
   t.same(out.results, [], 'no result for a no-op');
   t.equal(out.applyState.appliedIndex, 6);
   t.same(out.batch.ops.map((op) => op.type === 'put' && op.key.equals(keys.applyStateKey(REGION.id))), [true],
     'the batch holds only the apply state');
-  t.equal(out.sessions.size, 0);
+  t.equal(out.sessions.changed, false);
   const kv = await openMemoryEngine();
   await kv.write(out.batch, { sync: false });
   t.same((await kv.scan({ start: keys.dataKey('default', Buffer.alloc(0)), end: keys.dataKeyEnd('default') })), [], 'no data written');
@@ -199,7 +200,7 @@ t.test('an epoch mismatch yields EpochNotMatchError and changes no data', async 
   const staleConf = { confVer: REGION.epoch.confVer + 1, version: REGION.epoch.version };
   const kv = await openMemoryEngine();
   const out = await applyOnEngine(kv, [
-    cmd(6, 6, [put('a', 'bad')], { epoch: stale, session: { clientId: 5, sequence: 1 } }),
+    cmd(6, 6, [put('a', 'bad')], { epoch: stale, session: { clientId: 5, sequence: 1, sentAtMs: 0 } }),
     cmd(7, 6, [put('b', 'bad')], { epoch: staleConf }),
     cmd(8, 6, [put('c', 'good')]),
   ]);
@@ -213,12 +214,12 @@ t.test('an epoch mismatch yields EpochNotMatchError and changes no data', async 
   t.equal(await userValue(kv, 'a'), undefined, 'nothing written for the stale version');
   t.equal(await userValue(kv, 'b'), undefined, 'nothing written for the stale conf_ver');
   t.equal(await userValue(kv, 'c'), 'good');
-  t.equal(out.sessions.size, 0, 'a refused write does not record its session');
+  t.equal(out.sessions.changed, false, 'a refused write does not record its session');
   t.equal(out.applyState.appliedIndex, 8, 'refused entries still count as applied');
 });
 
 t.test('entries that do not follow the applied index are a bug', async (t) => {
-  t.throws(() => applyEntries([cmd(7, 6, [put('a', '1')])], REGION, INITIAL, new Map()), /entry 7 does not follow applied index 5/);
+  t.throws(() => applyEntries([cmd(7, 6, [put('a', '1')])], REGION, INITIAL, new SessionTable()), /entry 7 does not follow applied index 5/);
 });
 
 function compact(index: number, term: number, upTo: number, upToTerm: number): Entry {
@@ -226,7 +227,7 @@ function compact(index: number, term: number, upTo: number, upToTerm: number): E
 }
 
 t.test('CompactLog moves the truncated state in the same batch; stale ones change nothing', async (t) => {
-  const out = applyEntries([noop(6, 6), cmd(7, 6, [put('a', '1')]), compact(8, 6, 7, 6)], REGION, INITIAL, new Map());
+  const out = applyEntries([noop(6, 6), cmd(7, 6, [put('a', '1')]), compact(8, 6, 7, 6)], REGION, INITIAL, new SessionTable());
   t.same(out.applyState, { appliedIndex: 8, truncatedIndex: 7, truncatedTerm: 6 });
   t.equal(out.compacted, true, 'the peer must sync this batch and then drop entries <= 7');
   const kv = await openMemoryEngine();
@@ -234,15 +235,71 @@ t.test('CompactLog moves the truncated state in the same batch; stale ones chang
   t.same((await loadState(kv)).applyState, out.applyState, 'the truncated state is durable with the apply state');
   t.equal(Buffer.from((await kv.get(keys.dataKey('default', b('a'))))!).toString(), '1', 'the write before it applied too');
 
-  const stale = applyEntries([compact(9, 6, 6, 6), compact(10, 6, 7, 6)], REGION, out.applyState, new Map());
+  const stale = applyEntries([compact(9, 6, 6, 6), compact(10, 6, 7, 6)], REGION, out.applyState, new SessionTable());
   t.same(stale.applyState, { appliedIndex: 10, truncatedIndex: 7, truncatedTerm: 6 }, 'an older or equal point is ignored');
   t.equal(stale.compacted, false);
-  const plain = applyEntries([cmd(11, 6, [put('b', '2')])], REGION, stale.applyState, new Map());
+  const plain = applyEntries([cmd(11, 6, [put('b', '2')])], REGION, stale.applyState, new SessionTable());
   t.equal(plain.compacted, false, 'ordinary writes do not compact');
 });
 
 t.test('a CompactLog beyond what is applied is ignored', async (t) => {
-  const out = applyEntries([compact(6, 6, 9, 6)], REGION, INITIAL, new Map());
+  const out = applyEntries([compact(6, 6, 9, 6)], REGION, INITIAL, new SessionTable());
   t.same(out.applyState, { appliedIndex: 6, truncatedIndex: 5, truncatedTerm: 5 });
   t.equal(out.compacted, false);
+});
+
+function expire(index: number, term: number, idleBeforeMs: number, rejectBeforeMs: number): Entry {
+  return { index, term, type: 'normal', data: encodeExpireSessionsCommand(REGION.id, { idleBeforeMs, rejectBeforeMs }, REGION.epoch) };
+}
+
+t.test('ExpireSessions drops idle rows in the log; a late retry of a dropped session is refused, never applied twice', async (t) => {
+  const kv = await openMemoryEngine();
+  await applyOnEngine(kv, [
+    cmd(6, 6, [put('a', 'old')], { session: { clientId: 1, sequence: 1, sentAtMs: 990 }, at: 1000 }),
+    cmd(7, 6, [put('b', 'fresh')], { session: { clientId: 2, sequence: 1, sentAtMs: 4990 }, at: 5000 }),
+  ]);
+  const out = await applyOnEngine(kv, [expire(8, 6, 3000, 3500)]);
+  t.equal(out.sessionsExpired, 1, 'one row was idle since before 3000');
+  const table = (await loadState(kv)).sessions;
+  t.same([...table.rows.keys()], [2], 'client 1 is gone, client 2 stays');
+  t.equal(table.rejectBeforeMs, 3500, 'the refusal mark is durable with the table');
+
+  const late = await applyOnEngine(kv, [
+    // Client 1 retries its write (first sent at 990) after its row was dropped.
+    cmd(9, 6, [put('a', 'old')], { session: { clientId: 1, sequence: 1, sentAtMs: 990 }, at: 9000 }),
+    // Someone else wrote a meanwhile; the refused retry must not undo it.
+    cmd(10, 6, [put('a', 'newer')], { session: { clientId: 3, sequence: 1, sentAtMs: 8990 }, at: 9000 }),
+    // Client 2 keeps its row: its retry is a duplicate, acknowledged.
+    cmd(11, 6, [put('b', 'fresh')], { session: { clientId: 2, sequence: 1, sentAtMs: 4990 }, at: 9000 }),
+    // A client without a row whose write was sent after the mark is a new session.
+    cmd(12, 6, [put('c', 'new')], { session: { clientId: 4, sequence: 5, sentAtMs: 3500 }, at: 9000 }),
+  ]);
+  t.ok(late.results[0]!.error instanceof SessionExpiredError, 'the late retry is refused with SessionExpired');
+  t.equal(late.results[0]!.error?.code, 'SESSION_EXPIRED');
+  t.same(late.results.slice(1).map((r) => r.error), [undefined, undefined, undefined], 'the others succeed');
+  t.equal(await userValue(kv, 'a'), 'newer', 'the refused retry changed nothing');
+  t.equal(await userValue(kv, 'c'), 'new');
+  const after = (await loadState(kv)).sessions;
+  t.same([...after.rows].sort((x, y) => x[0] - y[0]), [[2, { sequence: 1, lastUsedMs: 5000 }], [3, { sequence: 1, lastUsedMs: 9000 }], [4, { sequence: 5, lastUsedMs: 9000 }]]);
+
+  // A lower mark never lowers it; an expiry with nothing idle still raises it.
+  const again = await applyOnEngine(kv, [expire(13, 6, 1000, 1500), expire(14, 6, 4000, 4500)]);
+  t.equal(again.sessionsExpired, 0);
+  t.equal((await loadState(kv)).sessions.rejectBeforeMs, 4500);
+});
+
+t.test('expiry is decided by the log alone: replicas with the same log write the same batch', async (t) => {
+  const log = Array.from({ length: 40 }, (_, i) => cmd(6 + i, 6, [put(`k${i}`, 'v')], { session: { clientId: 100 + (i % 13), sequence: 1 + Math.floor(i / 13), sentAtMs: i * 100 }, at: i * 100 + 5 }));
+  const a = await openMemoryEngine();
+  const b2 = await openMemoryEngine();
+  // Replica a applies in one batch; replica b in small batches with a restart (reload) between each.
+  await applyOnEngine(a, log);
+  for (let i = 0; i < log.length; i += 7) await applyOnEngine(b2, log.slice(i, i + 7));
+  const tail = [expire(46, 6, 3300, 3800), cmd(47, 6, [put('z', 'z')], { session: { clientId: 100, sequence: 1, sentAtMs: 0 }, at: 9000 })];
+  const outA = await applyOnEngine(a, tail);
+  const outB = await applyOnEngine(b2, tail);
+  t.equal(outA.sessionsExpired, outB.sessionsExpired);
+  t.ok(outA.sessionsExpired > 0, `${outA.sessionsExpired} rows expired`);
+  t.same(outA.results.map((r) => r.error?.code), outB.results.map((r) => r.error?.code));
+  t.same(await contents(a), await contents(b2), 'identical kvdb contents');
 });

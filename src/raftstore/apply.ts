@@ -9,10 +9,12 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Entry, Index, Term } from '../raft/index.js';
 import { decodeCommand } from './command.js';
-import { EpochNotMatchError, RegionError } from './errors.js';
+import { EpochNotMatchError, RegionError, SessionExpiredError } from './errors.js';
 import type { ApplyState } from './peer-storage.js';
 import { encodeApplyState } from './peer-storage.js';
 import type { RegionMeta } from './region.js';
+import { SessionChanges } from './session-table.js';
+import type { SessionTable } from './session-table.js';
 
 export interface AppliedEntry {
   readonly index: Index;
@@ -25,8 +27,10 @@ export interface ApplyOutcome {
   readonly batch: WriteBatch;
   readonly applyState: ApplyState;
   readonly results: AppliedEntry[];
-  /** Client sessions changed by this batch; folded into the peer's cache after the write. */
-  readonly sessions: Map<number, number>;
+  /** Client session changes in this batch; the peer commits them to its table after the write. */
+  readonly sessions: SessionChanges;
+  /** Rows dropped by ExpireSessions commands in this batch. */
+  readonly sessionsExpired: number;
   /**
    * Whether a CompactLog moved the truncated index. The batch must then be synced before
    * the raft log entries it drops are deleted from raftdb.
@@ -36,14 +40,15 @@ export interface ApplyOutcome {
 
 /**
  * Builds the write for `entries` (consecutive, starting right after the applied index).
- * `sessions` maps client id → highest applied sequence and is not modified.
+ * `sessions` is the region's session table; it is not modified (see ApplyOutcome.sessions).
  */
 export function applyEntries(
-  entries: readonly Entry[], region: RegionMeta, applyState: ApplyState, sessions: ReadonlyMap<number, number>,
+  entries: readonly Entry[], region: RegionMeta, applyState: ApplyState, sessions: SessionTable,
 ): ApplyOutcome {
   const batch = new WriteBatch();
   const results: AppliedEntry[] = [];
-  const changed = new Map<number, number>();
+  const changed = new SessionChanges(sessions);
+  let expired = 0;
   let applied = applyState.appliedIndex;
   let truncated = { index: applyState.truncatedIndex, term: applyState.truncatedTerm };
   for (const e of entries) {
@@ -57,20 +62,29 @@ export function applyEntries(
       if (decoded.index > truncated.index && decoded.index <= applied) truncated = { index: decoded.index, term: decoded.term };
       continue;
     }
+    if (decoded.kind === 'expireSessions') {
+      expired += changed.expire(decoded.idleBeforeMs, decoded.rejectBeforeMs).length;
+      continue;
+    }
     const cmd = decoded;
     if (cmd.epoch.version !== region.epoch.version || cmd.epoch.confVer !== region.epoch.confVer) {
       results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(region.id, region.epoch) });
       continue;
     }
     if (cmd.session) {
-      const last = changed.get(cmd.session.clientId) ?? sessions.get(cmd.session.clientId) ?? 0;
-      if (cmd.session.sequence <= last) {
+      const { clientId, sequence, sentAtMs } = cmd.session;
+      const row = changed.get(clientId);
+      if (row && sequence <= row.sequence) {
         // A retry of a write that already took effect: answer success, change nothing.
         results.push({ index: e.index, term: e.term });
         continue;
       }
-      changed.set(cmd.session.clientId, cmd.session.sequence);
-      batch.put(keys.clientSessionKey(region.id, cmd.session.clientId), keys.u64be(cmd.session.sequence));
+      if (!row && sentAtMs < changed.rejectBeforeMs) {
+        // No row, and old enough to retry a write applied under a row since dropped.
+        results.push({ index: e.index, term: e.term, error: new SessionExpiredError(clientId, sequence) });
+        continue;
+      }
+      changed.put(clientId, { sequence, lastUsedMs: cmd.proposedAtMs });
     }
     for (const op of cmd.ops) {
       if (op.kind === 'put') batch.put(keys.dataKey('default', op.key), op.value);
@@ -79,6 +93,9 @@ export function applyEntries(
     results.push({ index: e.index, term: e.term });
   }
   const next: ApplyState = { appliedIndex: applied, truncatedIndex: truncated.index, truncatedTerm: truncated.term };
+  changed.writeTo(batch, region.id);
   batch.put(keys.applyStateKey(region.id), encodeApplyState(next));
-  return { batch, applyState: next, results, sessions: changed, compacted: truncated.index !== applyState.truncatedIndex };
+  return {
+    batch, applyState: next, results, sessions: changed, sessionsExpired: expired, compacted: truncated.index !== applyState.truncatedIndex,
+  };
 }

@@ -23,6 +23,11 @@ export type ReadResult =
 export interface ClientSession {
   readonly clientId: number;
   readonly sequence: number;
+  /**
+   * The client's wall clock (ms) when it first sent this sequence; retries keep it. Lets a
+   * store refuse a late retry whose session it may have forgotten (session-table.ts).
+   */
+  readonly sentAtMs: number;
 }
 
 export interface RequestHeader {
@@ -37,13 +42,16 @@ export interface WriteCommand {
   readonly ops: readonly WriteOp[];
 }
 
-export function encodeWriteCommand(cmd: WriteCommand, epoch: RegionEpoch): Uint8Array {
+/** `proposedAtMs`: the leader's wall clock, stamped when it proposes (a session's last use). */
+export function encodeWriteCommand(cmd: WriteCommand, epoch: RegionEpoch, proposedAtMs: number): Uint8Array {
   return raft_cmdpb.RaftCmdRequest.encode({
     header: {
       region_id: cmd.header.regionId,
       region_epoch: { conf_ver: epoch.confVer, version: epoch.version },
       client_id: cmd.session?.clientId ?? 0,
       sequence: cmd.session?.sequence ?? 0,
+      sent_at_ms: cmd.session?.sentAtMs ?? 0,
+      proposed_at_ms: proposedAtMs,
     },
     requests: cmd.ops.map((op) =>
       op.kind === 'put'
@@ -56,6 +64,7 @@ export interface DecodedWrite {
   readonly regionId: RegionId;
   readonly epoch: RegionEpoch;
   readonly session?: ClientSession;
+  readonly proposedAtMs: number;
   readonly ops: WriteOp[];
 }
 
@@ -81,7 +90,8 @@ function writeFromRequest(req: raft_cmdpb.RaftCmdRequest): DecodedWrite {
   return {
     regionId: Number(h?.region_id ?? 0),
     epoch: { confVer: Number(h?.region_epoch?.conf_ver ?? 0), version: Number(h?.region_epoch?.version ?? 0) },
-    ...(clientId !== 0 ? { session: { clientId, sequence: Number(h?.sequence ?? 0) } } : {}),
+    ...(clientId !== 0 ? { session: { clientId, sequence: Number(h?.sequence ?? 0), sentAtMs: Number(h?.sent_at_ms ?? 0) } } : {}),
+    proposedAtMs: Number(h?.proposed_at_ms ?? 0),
     ops,
   };
 }
@@ -103,7 +113,26 @@ export function encodeCompactLogCommand(cmd: CompactLogCommand, epoch: RegionEpo
   }).finish();
 }
 
-export type DecodedCommand = ({ readonly kind: 'write' } & DecodedWrite) | ({ readonly kind: 'compactLog' } & CompactLogCommand);
+/** Leader-proposed: forget sessions idle since before `idleBeforeMs` (session-table.ts). */
+export interface ExpireSessionsCommand {
+  readonly idleBeforeMs: number;
+  readonly rejectBeforeMs: number;
+}
+
+export function encodeExpireSessionsCommand(regionId: RegionId, cmd: ExpireSessionsCommand, epoch: RegionEpoch): Uint8Array {
+  return raft_cmdpb.RaftCmdRequest.encode({
+    header: { region_id: regionId, region_epoch: { conf_ver: epoch.confVer, version: epoch.version } },
+    admin_request: {
+      cmd_type: raft_cmdpb.AdminCmdType.ExpireSessions,
+      expire_sessions: { idle_before_ms: cmd.idleBeforeMs, reject_before_ms: cmd.rejectBeforeMs },
+    },
+  }).finish();
+}
+
+export type DecodedCommand =
+  | ({ readonly kind: 'write' } & DecodedWrite)
+  | ({ readonly kind: 'compactLog' } & CompactLogCommand)
+  | ({ readonly kind: 'expireSessions' } & ExpireSessionsCommand);
 
 /** Decodes a log entry's command: a client write or an admin command. */
 export function decodeCommand(data: Uint8Array): DecodedCommand {
@@ -114,6 +143,12 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
       return {
         kind: 'compactLog', regionId: Number(req.header?.region_id ?? 0),
         index: Number(admin.compact_log.compact_index ?? 0), term: Number(admin.compact_log.compact_term ?? 0),
+      };
+    }
+    if (admin.cmd_type === raft_cmdpb.AdminCmdType.ExpireSessions && admin.expire_sessions) {
+      return {
+        kind: 'expireSessions',
+        idleBeforeMs: Number(admin.expire_sessions.idle_before_ms ?? 0), rejectBeforeMs: Number(admin.expire_sessions.reject_before_ms ?? 0),
       };
     }
     throw new TypeError(`unsupported admin command type ${String(admin.cmd_type)} in a log entry`);

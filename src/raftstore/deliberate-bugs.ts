@@ -18,6 +18,13 @@ export interface DeliberateBugs {
    * crash in between leaves the old apply state over part of the new data.
    */
   readonly installWithoutIntent?: boolean;
+  /**
+   * Write the new apply state in its own kvdb batch ahead of the applied data, so a power
+   * cut between the two leaves an applied index over data that never arrived.
+   */
+  readonly applyStateInSeparateBatch?: boolean;
+  /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */
+  readonly readBeforeApplied?: boolean;
 }
 
 export const NO_BUGS: DeliberateBugs = {};

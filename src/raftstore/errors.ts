@@ -67,6 +67,19 @@ export class StoreStoppedError extends RegionError {
   }
 }
 
+/**
+ * The store has forgotten the write's client session (idle too long) and the write was
+ * first sent before the forgotten sessions were last used, so it may be a retry of a write
+ * already applied. Not applied now; never retried by the client.
+ */
+export class SessionExpiredError extends RegionError {
+  readonly code = 'SESSION_EXPIRED';
+  constructor(readonly clientId: number, readonly sequence: number) {
+    super(`client session ${clientId} expired before write ${sequence} arrived: refused, so it cannot apply twice ` +
+      `(an earlier attempt of it may have been applied; read the key to find out)`);
+  }
+}
+
 /** Request validation: a client mistake, never retried. */
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';

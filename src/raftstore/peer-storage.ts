@@ -62,16 +62,6 @@ export function encodeApplyState(s: ApplyState): Uint8Array {
   }).finish();
 }
 
-/** Client sessions (client id → last applied sequence) of a region, as kvdb has them. */
-export async function loadSessions(kv: KvEngine, regionId: number): Promise<Map<number, number>> {
-  const [start, end] = keys.clientSessionRange(regionId);
-  const out = new Map<number, number>();
-  for (const [k, v] of await kv.scan({ start, end })) {
-    out.set(keys.decodeClientSessionKey(k).clientId, keys.readU64be(v));
-  }
-  return out;
-}
-
 /** Writes the initial states of a brand-new region (both engines, synced). */
 export async function bootstrapRegion(engines: Engines, region: RegionMeta): Promise<void> {
   const raftWb = new WriteBatch();

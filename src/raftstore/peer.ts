@@ -10,7 +10,10 @@
 // the raft core.
 
 import type { DeliberateBugs } from './deliberate-bugs.js';
+import type { CrashHook, CrashPoint } from './crash-points.js';
+import { SimulatedCrashError } from './crash-points.js';
 import type { KvEngine } from '../engine/kv-engine.js';
+import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Logger, Ready } from '../raft/index.js';
 import { ProposalDroppedError, RawNode, seededRng } from '../raft/index.js';
@@ -19,14 +22,15 @@ import type { MsgSnapshot } from '../raft/index.js';
 import type { SnapshotManager } from './snapshot-manager.js';
 import { decodeDescriptor } from './snapshot-data.js';
 import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
-import { encodeCompactLogCommand, encodeWriteCommand } from './command.js';
+import { encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
 import type { PeerMeta, RaftEnvelope } from './envelope.js';
 import {
   EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError, StaleCommandError, StoreStoppedError,
 } from './errors.js';
 import type { PeerId } from './ids.js';
 import type { PeerStorage } from './peer-storage.js';
-import { loadSessions } from './peer-storage.js';
+import { encodeApplyState } from './peer-storage.js';
+import { SessionTable } from './session-table.js';
 import { ProposalQueue } from './proposal-queue.js';
 import type { PendingRead } from './read-queue.js';
 import { ReadQueue } from './read-queue.js';
@@ -43,8 +47,14 @@ export interface PeerOptions {
   readonly heartbeatTick: number;
   /** Seeds the election-timeout randomness. */
   readonly seed: number;
-  /** Client sessions (client id → last applied sequence) loaded from kvdb. */
-  readonly sessions: Map<number, number>;
+  /** The region's client sessions, loaded from kvdb (session-table.ts). */
+  readonly sessions: SessionTable;
+  /** Wall clock (ms): stamps proposals, times session expiry. */
+  readonly wallClock: () => number;
+  /** Sessions idle this long are expired (the leader proposes it). */
+  readonly sessionTtlMs: number;
+  /** The most a client's clock may run ahead of a leader's; widens the refusal window. */
+  readonly maxClockSkewMs: number;
   /** Called when the peer hits an error it cannot continue from (e.g. a failed write). */
   readonly onFatal: (err: Error) => void;
   /** Tests only: deliberate bugs (see deliberate-bugs.ts). */
@@ -54,6 +64,8 @@ export interface PeerOptions {
   /** Log payload bytes above the truncated index that make the leader compact regardless. */
   readonly compactLogMaxBytes: number;
   readonly snapshots: SnapshotManager;
+  /** Tests only: may kill the store at named points of the loop (see crash-points.ts). */
+  readonly crashHook?: CrashHook;
 }
 
 export class Peer {
@@ -70,10 +82,12 @@ export class Peer {
   private compactPending: { at: number; term: number } | undefined;
   /** The term of the last Ready handled; a change means pending ReadIndex requests were dropped. */
   private lastTerm = 0;
+  /** When this peer, as leader, last proposed ExpireSessions (wall clock). */
+  private lastExpiryProposalMs = -Infinity;
 
   constructor(private readonly o: PeerOptions) {
     this.meta = o.peer;
-    this.reads = new ReadQueue(`${o.peer.id}-${o.seed}`);
+    this.reads = new ReadQueue(`${o.peer.id}-${o.seed}`, { ignoreAppliedIndex: o.bugs.readBeforeApplied === true });
     this.node = new RawNode({
       id: o.peer.id,
       storage: o.storage,
@@ -117,6 +131,7 @@ export class Peer {
     if (++this.ticksSinceCompactCheck >= this.o.electionTick) {
       this.ticksSinceCompactCheck = 0;
       this.maybeProposeCompaction();
+      this.maybeExpireSessions();
     }
     this.schedule();
   }
@@ -152,6 +167,25 @@ export class Peer {
       this.o.logger.info('proposed log compaction', { index: point, entries: point - truncatedIndex, slowest, logBytes: this.o.storage.logBytes });
     } catch (e) {
       this.o.logger.warn('could not propose log compaction', { error: (e as Error).message });
+    }
+  }
+
+  /**
+   * The leader proposes ExpireSessions at most every quarter TTL, and only when some
+   * session has been idle longer than the TTL; every replica applies the same cut.
+   */
+  private maybeExpireSessions(): void {
+    if (this.node.status().role !== 'leader') return;
+    const now = this.o.wallClock();
+    const ttl = this.o.sessionTtlMs;
+    if (now - this.lastExpiryProposalMs < ttl / 4) return;
+    const idleBeforeMs = Math.max(0, Math.floor(now - ttl));
+    if (this.o.sessions.oldestUseMs() >= idleBeforeMs) return;
+    try {
+      this.node.propose(encodeExpireSessionsCommand(this.region.id, { idleBeforeMs, rejectBeforeMs: idleBeforeMs + this.o.maxClockSkewMs }, this.region.epoch));
+      this.lastExpiryProposalMs = now;
+    } catch (e) {
+      this.o.logger.warn('could not propose session expiry', { error: (e as Error).message });
     }
   }
 
@@ -202,7 +236,7 @@ export class Peer {
     this.checkHeader(cmd.header, cmd.ops.map((op) => op.key));
     let at: { index: number; term: number };
     try {
-      at = this.node.propose(encodeWriteCommand(cmd, this.region.epoch));
+      at = this.node.propose(encodeWriteCommand(cmd, this.region.epoch, Math.max(0, Math.floor(this.o.wallClock()))));
     } catch (e) {
       if (e instanceof ProposalDroppedError) throw new NotLeaderError(this.region.id, this.leaderMeta());
       throw e;
@@ -265,39 +299,60 @@ export class Peer {
     }
   }
 
+  /** Where the Ready loop is (diagnostics for stuck-cluster reports). */
+  private phase = 'idle';
+
   private async handleReady(rd: Ready): Promise<void> {
     const storage = this.o.storage;
+    this.phase = 'ready';
     if (rd.snapshot) {
+      this.phase = `installing snapshot ${rd.snapshot.metadata.index}`;
       const started = Date.now();
-      await storage.installSnapshot(rd.snapshot, { skipIntent: this.o.bugs.installWithoutIntent === true });
+      await storage.installSnapshot(rd.snapshot, {
+        skipIntent: this.o.bugs.installWithoutIntent === true,
+        at: (step) => {
+          if (this.crashed(`snapshot-${step}`)) throw new SimulatedCrashError(`snapshot-${step}`);
+        },
+      });
       if (this.stopped) return;
       // The client sessions came with the snapshot: take them as kvdb now has them.
       if (!this.o.bugs.skipSessionReloadAfterSnapshot) {
-        const sessions = await loadSessions(this.o.kv, this.region.id);
-        this.o.sessions.clear();
-        for (const [id, seq] of sessions) this.o.sessions.set(id, seq);
+        this.o.sessions.replaceWith(await SessionTable.load(this.o.kv, this.region.id));
       }
       this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term, ms: Date.now() - started });
     }
     if (this.o.bugs.sendBeforePersist) this.sendMessages(rd);
+    this.phase = 'persisting';
     await storage.saveReady(rd);
-    if (this.stopped) return;
+    if (this.stopped || this.crashed('persisted')) return;
     if (!this.o.bugs.sendBeforePersist) this.sendMessages(rd);
+    if (this.crashed('sent')) return;
     const termChanged = rd.hardState !== undefined && rd.hardState.term !== this.lastTerm;
     if (rd.hardState) this.lastTerm = rd.hardState.term;
     if ((rd.softState && rd.softState.role !== 'leader') || termChanged) this.onLostLeadership();
     for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+    if (this.o.bugs.readBeforeApplied) void this.serveReads();
     if (rd.committedEntries.length > 0) {
       const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions);
+      if (this.o.bugs.applyStateInSeparateBatch) {
+        const ahead = new WriteBatch();
+        ahead.put(keys.applyStateKey(this.region.id), encodeApplyState(out.applyState));
+        await this.o.kv.write(ahead, { sync: false });
+        if (this.stopped) return;
+      }
       // Synced when it truncates the log: raftdb must not lose entries kvdb still needs.
+      this.phase = 'applying';
       await this.o.kv.write(out.batch, { sync: out.compacted });
-      if (this.stopped) return;
+      if (this.stopped || this.crashed('applied')) return;
       storage.setApplyState(out.applyState);
       if (out.compacted) {
+        if (this.crashed('compacting')) return;
+        this.phase = 'deleting compacted entries';
         await storage.deleteCompactedEntries();
         if (this.stopped) return;
       }
-      for (const [id, seq] of out.sessions) this.o.sessions.set(id, seq);
+      out.sessions.commit();
+      if (out.sessionsExpired > 0) this.o.logger.info('expired idle client sessions', { dropped: out.sessionsExpired, left: this.o.sessions.rows.size });
       for (const r of out.results) {
         const p = this.proposals.take(r.index, r.term);
         if (!p) continue;
@@ -306,7 +361,14 @@ export class Peer {
       }
     }
     this.node.advance(rd);
+    this.phase = 'idle';
     void this.serveReads();
+  }
+
+  /** Passes a crash point: true if the test's hook killed the store there. */
+  private crashed(point: CrashPoint): boolean {
+    this.o.crashHook?.(point);
+    return this.stopped;
   }
 
   /** Stops this peer for good and reports why; the store exits on it (see Store.fatal). */
@@ -392,6 +454,25 @@ export class Peer {
     await this.loopDone;
     this.proposals.failAll(reason);
     this.reads.failAll(reason);
+  }
+
+  /** The Ready loop's state, for stuck-cluster reports. */
+  describeLoop(): string {
+    const st = this.node.status();
+    return `loop ${this.loopRunning ? 'running' : 'idle'} (${this.phase}), ready ${this.node.hasReady()}, commit ${st.commit}, last ${st.lastIndex}, lead ${st.lead}`;
+  }
+
+  /** As leader, its view of each other peer's replication ("store 2: probe match 7 next 8"); for diagnostics. */
+  describeProgress(): string {
+    return this.region.peers.filter((p) => p.id !== this.meta.id).map((p) => {
+      const pr = this.node.progress(p.id);
+      return pr ? `store ${p.storeId}: ${pr.state} match ${pr.match} next ${pr.next}${pr.recentActive ? ' active' : ''}${pr.paused ? ' paused' : ''}` : `store ${p.storeId}: -`;
+    }).join(', ');
+  }
+
+  /** Rows in the client session table. */
+  get sessionCount(): number {
+    return this.o.sessions.rows.size;
   }
 
   get pendingCount(): number {

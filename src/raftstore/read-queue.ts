@@ -22,7 +22,11 @@ export class ReadQueue {
   private readonly asked = new Map<string, Batch>();
   private seq = 0;
 
-  constructor(private readonly idPrefix: string) {}
+  /**
+   * `ignoreAppliedIndex` is the deliberate bug readBeforeApplied: a batch is served as soon
+   * as its read index is known, whatever has been applied.
+   */
+  constructor(private readonly idPrefix: string, private readonly bugs: { readonly ignoreAppliedIndex?: boolean } = {}) {}
 
   get pendingCount(): number {
     let n = this.collecting.length;
@@ -53,7 +57,7 @@ export class ReadQueue {
   takeReady(applied: Index): PendingRead[] {
     const out: PendingRead[] = [];
     for (const [key, b] of this.asked) {
-      if (b.index !== undefined && b.index <= applied) {
+      if (b.index !== undefined && (b.index <= applied || this.bugs.ignoreAppliedIndex)) {
         out.push(...b.reads);
         this.asked.delete(key);
       }

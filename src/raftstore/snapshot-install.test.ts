@@ -17,7 +17,8 @@ import { raft_serverpb } from '../gen/proto.js';
 import { silentLogger } from '../raft/index.js';
 import type { StoreId } from './ids.js';
 import type { Engines } from './peer-storage.js';
-import { bootstrapRegion, encodeApplyState, loadSessions, PeerStorage } from './peer-storage.js';
+import { bootstrapRegion, encodeApplyState, PeerStorage } from './peer-storage.js';
+import { SessionTable } from './session-table.js';
 import { initialRegion } from './region.js';
 import { generateSnapshot } from './snapshot-generate.js';
 import type { SnapshotFiles } from './snapshot-files.js';
@@ -71,7 +72,7 @@ async function classify(e: Engines, files: SnapshotFiles): Promise<string> {
   const ps = await PeerStorage.load(e, 1 as StoreId, REGION.id, mgr);
   if (!ps) return 'not loaded';
   const data = JSON.stringify(await dataOf(e));
-  const sessions = JSON.stringify([...(await loadSessions(e.kv, REGION.id))]);
+  const sessions = JSON.stringify([...(await SessionTable.load(e.kv, REGION.id)).rows].map(([id, r]) => [id, r.sequence]));
   const apply = ps.applyState.appliedIndex;
   const isOld = data === JSON.stringify(OLD) && sessions === JSON.stringify([[7, 3]]) && apply === 10 && ps.lastIndex() === 10;
   const isNew = data === JSON.stringify(NEW) && sessions === JSON.stringify([[9, 42]]) && apply === SNAP_INDEX &&

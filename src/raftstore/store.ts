@@ -4,6 +4,7 @@
 // Built with createStore(options); nothing happens until start().
 
 import { NO_BUGS, type DeliberateBugs } from './deliberate-bugs.js';
+import type { CrashHook } from './crash-points.js';
 import type { Logger, Message } from '../raft/index.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import { silentLogger } from '../raft/index.js';
@@ -15,7 +16,8 @@ import { InvalidRequestError, RegionNotFoundError, StoreStoppedError } from './e
 import type { RegionId, StoreId } from './ids.js';
 import { Peer } from './peer.js';
 import type { Engines } from './peer-storage.js';
-import { bootstrapRegion, loadSessions, PeerStorage } from './peer-storage.js';
+import { bootstrapRegion, PeerStorage } from './peer-storage.js';
+import { SessionTable } from './session-table.js';
 import { compareBytes, initialRegion } from './region.js';
 import type { Transport } from './transport.js';
 import type { SnapshotFiles } from './snapshot-files.js';
@@ -48,6 +50,14 @@ export interface StoreOptions {
   readonly snapshotLimits?: SnapshotLimits;
   /** Tests only: break the store on purpose (see deliberate-bugs.ts). */
   readonly deliberateBugs?: DeliberateBugs;
+  /** Wall clock (ms) for proposal stamps and session expiry (default Date.now; tests fake it). */
+  readonly wallClock?: () => number;
+  /** Client sessions idle this long are forgotten (default 30 s). */
+  readonly sessionTtlMs?: number;
+  /** The most a client's clock may run ahead of the leader's (default 5 s); see session-table.ts. */
+  readonly maxClockSkewMs?: number;
+  /** Tests only: kills the store at named points of the Ready loop (see crash-points.ts). */
+  readonly crashHook?: CrashHook;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -55,6 +65,12 @@ export const DEFAULT_MAX_KEY_BYTES = 4096;
 /** Applied entries above the truncated index that make the leader compact the log. */
 export const DEFAULT_COMPACT_LOG_THRESHOLD = 1000;
 export const DEFAULT_COMPACT_LOG_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Longer than any client's retry window (the CLI's whole budget is 10 s), so an expired
+ * session is one nobody is still retrying; a late retry is refused, never applied twice.
+ */
+export const DEFAULT_SESSION_TTL_MS = 30_000;
+export const DEFAULT_MAX_CLOCK_SKEW_MS = 5_000;
 
 export interface StoreStatus {
   readonly storeId: StoreId;
@@ -137,9 +153,13 @@ export class Store {
       peer: self, storage: storage!, kv: this.o.engines.kv, transport: this.o.transport,
       logger: this.logger, electionTick: this.o.electionTick, heartbeatTick: this.o.heartbeatTick,
       seed: this.o.seed ?? (this.o.storeId * 7919 + Date.now()) >>> 0,
-      sessions: this.o.deliberateBugs?.skipSessionReloadAtRestart ? new Map() : await loadSessions(this.o.engines.kv, region.id),
+      sessions: this.o.deliberateBugs?.skipSessionReloadAtRestart ? new SessionTable() : await SessionTable.load(this.o.engines.kv, region.id),
+      wallClock: this.o.wallClock ?? Date.now,
+      sessionTtlMs: this.o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS,
+      maxClockSkewMs: this.o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS,
       onFatal: (e) => this.fatal(e),
       bugs: this.o.deliberateBugs ?? NO_BUGS,
+      ...(this.o.crashHook ? { crashHook: this.o.crashHook } : {}),
       compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,
       compactLogMaxBytes: this.o.compactLogMaxBytes ?? DEFAULT_COMPACT_LOG_MAX_BYTES,
       snapshots: this.snapshots,
@@ -275,6 +295,18 @@ export class Store {
   pendingCount(): number {
     let n = 0;
     for (const p of this.peers.values()) n += p.pendingCount;
+    return n;
+  }
+
+  /** Diagnostics for tests: each leading peer's view of its followers. */
+  describeProgress(): string {
+    return [...this.peers.values()].map((p) => `${p.describeLoop()}; ${p.describeProgress()}`).join('; ');
+  }
+
+  /** Rows in the client session tables of this store's peers. */
+  sessionCount(): number {
+    let n = 0;
+    for (const p of this.peers.values()) n += p.sessionCount;
     return n;
   }
 

@@ -5,7 +5,7 @@
 import { errorpb } from '../gen/proto.js';
 import {
   EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError,
-  ServerIsBusyError, StaleCommandError, StoreNotMatchError, StoreStoppedError,
+  ServerIsBusyError, SessionExpiredError, StaleCommandError, StoreNotMatchError, StoreStoppedError,
 } from '../raftstore/errors.js';
 import type { PeerId, StoreId } from '../raftstore/ids.js';
 
@@ -18,6 +18,7 @@ export function regionErrorToProto(e: RegionError): errorpb.IError {
   if (e instanceof KeyNotInRegionError) return { message, key_not_in_region: { key: e.key, region_id: e.regionId } };
   if (e instanceof EpochNotMatchError) return { message, epoch_not_match: {} };
   if (e instanceof StaleCommandError) return { message, stale_command: {} };
+  if (e instanceof SessionExpiredError) return { message, session_expired: { client_id: e.clientId, sequence: e.sequence } };
   if (e instanceof ServerIsBusyError) return { message, server_is_busy: { reason: e.reason } };
   if (e instanceof StoreStoppedError) return { message, server_is_busy: { reason: 'store is stopping' } };
   if (e instanceof StoreNotMatchError) {
@@ -36,6 +37,7 @@ export function regionErrorFromProto(p: errorpb.IError): RegionError {
   if (p.key_not_in_region) return new KeyNotInRegionError(Number(p.key_not_in_region.region_id ?? 0), p.key_not_in_region.key ?? new Uint8Array());
   if (p.epoch_not_match) return new EpochNotMatchError(0, { confVer: 0, version: 0 });
   if (p.stale_command) return new StaleCommandError(p.message ?? 'stale command');
+  if (p.session_expired) return new SessionExpiredError(Number(p.session_expired.client_id ?? 0), Number(p.session_expired.sequence ?? 0));
   if (p.store_not_match) {
     return new StoreNotMatchError(Number(p.store_not_match.request_store_id ?? 0), Number(p.store_not_match.actual_store_id ?? 0));
   }

@@ -94,9 +94,9 @@ t.test('bad input gets a clear error and writes nothing', async (t) => {
     const s = cluster.store(id)!;
     const h = { regionId: 1 };
     const refusals: Array<[string, Promise<unknown>]> = [
-      ['empty key', s.put(h, Buffer.alloc(0), enc('v'), { clientId: 77, sequence: 1 })],
-      ['big value', s.put(h, enc('big'), Buffer.alloc(MAX_VALUE + 1), { clientId: 77, sequence: 2 })],
-      ['long key', s.put(h, longKey, enc('v'), { clientId: 77, sequence: 3 })],
+      ['empty key', s.put(h, Buffer.alloc(0), enc('v'), { clientId: 77, sequence: 1, sentAtMs: Date.now() })],
+      ['big value', s.put(h, enc('big'), Buffer.alloc(MAX_VALUE + 1), { clientId: 77, sequence: 2, sentAtMs: Date.now() })],
+      ['long key', s.put(h, longKey, enc('v'), { clientId: 77, sequence: 3, sentAtMs: Date.now() })],
       ['inverted scan', s.scan(h, enc('z'), enc('a'), 10)],
     ];
     for (const [what, p] of refusals) {

@@ -21,7 +21,7 @@ async function retryAfter(t: Test, bugs: DeliberateBugs, between: (c: Cluster) =
   const cluster = await Cluster.start({ stores: 3, seed, tickMs: 10, electionTick: 10, heartbeatTick: 2, deliberateBugs: bugs });
   t.teardown(() => cluster.close());
   const header = { regionId: 1 as RegionId };
-  const session = { clientId: 4242, sequence: 7 };
+  const session = { clientId: 4242, sequence: 7, sentAtMs: Date.now() };
   await cluster.store(await cluster.waitForLeader())!.put(header, enc('k'), enc('first'), session);
   const other = cluster.client();
   await other.put(enc('k'), enc('second'));

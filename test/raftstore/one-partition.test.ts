@@ -37,7 +37,7 @@ t.test('OnePartition', async (t) => {
   cluster.network.partition(stranded, rest);
   const strandedStore = cluster.store(leader)!;
   const strandedRead = strandedStore.get({ regionId: 1 }, enc('k1')).then(() => 'answered', () => 'refused');
-  const strandedWrite = strandedStore.put({ regionId: 1 }, enc('k1'), enc('minority'), { clientId: 999, sequence: 1 })
+  const strandedWrite = strandedStore.put({ regionId: 1 }, enc('k1'), enc('minority'), { clientId: 999, sequence: 1, sentAtMs: Date.now() })
     .then(() => 'answered', () => 'refused');
   t.equal(dec(await client.get(enc('k1'))), 'v1');
   await client.put(enc('k1'), enc('changed'));

@@ -135,7 +135,7 @@ t.test('stop() settles proposals and reads in flight: pendingCount() is 0 afterw
   cluster.network.isolate(leader);
   const store = cluster.store(leader)!;
   const settle = (p: Promise<unknown>) => p.then(() => ({ ok: true as const }), (e: unknown) => ({ ok: false as const, error: e as Error }));
-  const puts = [1, 2, 3].map((i) => settle(store.put({ regionId: 1 }, enc(`lost-${i}`), enc('x'), { clientId: 4242, sequence: i })));
+  const puts = [1, 2, 3].map((i) => settle(store.put({ regionId: 1 }, enc(`lost-${i}`), enc('x'), { clientId: 4242, sequence: i, sentAtMs: Date.now() })));
   const read = settle(store.get({ regionId: 1 }, enc('k')));
   t.equal(store.pendingCount(), 4, 'three proposals and one read are pending on the isolated leader');
 
@@ -153,7 +153,7 @@ t.test('stop() settles proposals and reads in flight: pendingCount() is 0 afterw
   if (!rr.ok) t.ok(rr.error instanceof StoreStoppedError, `read: StoreStoppedError (got ${rr.error.message})`);
 
   // New requests to the stopped store are refused at once, not queued.
-  const late = await settle(store.put({ regionId: 1 }, enc('late'), enc('x'), { clientId: 4242, sequence: 9 }));
+  const late = await settle(store.put({ regionId: 1 }, enc('late'), enc('x'), { clientId: 4242, sequence: 9, sentAtMs: Date.now() }));
   t.ok(!late.ok && late.error instanceof StoreStoppedError, 'a put after stop() is refused with StoreStoppedError');
   t.equal(store.pendingCount(), 0);
 

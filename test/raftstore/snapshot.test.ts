@@ -180,7 +180,7 @@ async function sessionsThroughSnapshot(t: Test, bugs: DeliberateBugs): Promise<M
   const cut = cluster.ids.find((id) => id !== leader)!;
   cluster.network.isolate(cut);
   const header = { regionId: 1 as RegionId };
-  const session = { clientId: 777, sequence: 1 };
+  const session = { clientId: 777, sequence: 1, sentAtMs: Date.now() };
   await cluster.store(leader)!.put(header, enc('dup'), enc('first'), session);
   await client.put(enc('dup'), enc('second'));
   await writeKeys(client, 0, 30);
