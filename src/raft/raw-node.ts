@@ -155,8 +155,14 @@ export class RawNode {
   }
 
   /** The leader's view of a follower's replication progress (for tests and status). */
-  progress(id: NodeId): { match: Index; next: Index; state: string; recentActive: boolean; paused: boolean } | undefined {
+  progress(id: NodeId): { match: Index; next: Index; state: string } | undefined {
     const pr = this.raft.progressOf(id);
-    return pr && { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive, paused: pr.isPaused() };
+    return pr && { match: pr.match, next: pr.next, state: pr.state };
+  }
+
+  /** Whether the leader heard from `id` this election timeout, and whether sending to it is paused (diagnostics). */
+  progressFlags(id: NodeId): { recentActive: boolean; paused: boolean } | undefined {
+    const pr = this.raft.progressOf(id);
+    return pr && { recentActive: pr.recentActive, paused: pr.isPaused() };
   }
 }

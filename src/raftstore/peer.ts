@@ -466,7 +466,8 @@ export class Peer {
   describeProgress(): string {
     return this.region.peers.filter((p) => p.id !== this.meta.id).map((p) => {
       const pr = this.node.progress(p.id);
-      return pr ? `store ${p.storeId}: ${pr.state} match ${pr.match} next ${pr.next}${pr.recentActive ? ' active' : ''}${pr.paused ? ' paused' : ''}` : `store ${p.storeId}: -`;
+      const f = this.node.progressFlags(p.id);
+      return pr ? `store ${p.storeId}: ${pr.state} match ${pr.match} next ${pr.next}${f?.recentActive ? ' active' : ''}${f?.paused ? ' paused' : ''}` : `store ${p.storeId}: -`;
     }).join(', ');
   }
 
