@@ -40,7 +40,7 @@ t.test('a valid file', async (t) => {
     { id: 2, addr: 'localhost:20162', host: 'localhost', port: 20162 },
     { id: 3, addr: '[::1]:20163', host: '::1', port: 20163 },
   ]);
-  t.same(cfg.raft, { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024 });
+  t.same(cfg.raft, { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 });
   t.equal(cfg.maxKeyBytes, 128);
   t.equal(cfg.maxValueBytes, 1024);
 });
@@ -50,8 +50,9 @@ t.test('defaults and absolute paths', async (t) => {
   t.equal(cfg.clusterId, 'test-1');
   t.equal(cfg.dataDir, '/var/lib/tinykv');
   t.same(cfg.raft, DEFAULT_RAFT);
-  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024 });
+  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 });
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {compact_log_max_bytes: 4096}\n').raft.compactLogMaxBytes, 4096);
+  t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {client_session_ttl_ms: 60000, max_clock_skew_ms: 2000}\n').raft.clientSessionTtlMs, 60000);
   t.ok(cfg.maxKeyBytes > 0 && cfg.maxValueBytes > 0);
   t.same(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {tick_ms: 5}\n').raft, { ...DEFAULT_RAFT, tickMs: 5 });
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {compact_log_threshold: 200}\n').raft.compactLogThreshold, 200);
@@ -94,13 +95,14 @@ t.test('every invalid field is named', async (t) => {
   rejects(t, `data_dir: d\ncluster_id: "a b"\n${stores}`,
     `cluster_id: expected letters, digits, '.', '_' or '-', got "a b"`);
   rejects(t, `data_dir: d\n${stores}raft: 5\n`,
-    'raft: expected a mapping with tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, got number 5');
+    'raft: expected a mapping with tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms, got number 5');
   rejects(t, `data_dir: d\n${stores}raft: {tick_ms: -1}\n`, 'raft.tick_ms: expected a positive integer, got -1');
   rejects(t, `data_dir: d\n${stores}raft: {election_ticks: 2, heartbeat_ticks: 2}\n`,
     'raft.heartbeat_ticks: must be less than raft.election_ticks (2), got 2');
   rejects(t, `data_dir: d\n${stores}raft: {ticks: 2}\n`,
-    'raft.ticks: unknown field (expected one of tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes)');
+    'raft.ticks: unknown field (expected one of tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms)');
   rejects(t, `data_dir: d\n${stores}raft: {compact_log_threshold: 0}\n`, 'raft.compact_log_threshold: expected a positive integer, got 0');
+  rejects(t, `data_dir: d\n${stores}raft: {client_session_ttl_ms: 4000}\n`, 'raft.max_clock_skew_ms: must be less than raft.client_session_ttl_ms (4000), got 5000');
   rejects(t, `data_dir: d\n${stores}max_key_bytes: 0\n`, 'max_key_bytes: expected a positive integer, got 0');
   rejects(t, `data_dir: d\n${stores}max_value_bytes: big\n`, 'max_value_bytes: expected a positive integer, got "big"');
 });

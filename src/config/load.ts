@@ -12,13 +12,16 @@ import { ConfigError, type ClusterConfig, type RaftSettings, type StoreConfig } 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
 export const DEFAULT_RAFT: RaftSettings = {
   tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024,
+  clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000,
 };
 export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
 const STORE_FIELDS = ['id', 'addr'];
-const RAFT_FIELDS = ['tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold', 'compact_log_max_bytes'];
+const RAFT_FIELDS = [
+  'tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold', 'compact_log_max_bytes', 'client_session_ttl_ms', 'max_clock_skew_ms',
+];
 
 type Obj = Record<string, unknown>;
 
@@ -135,7 +138,12 @@ function parseRaft(value: unknown, fail: Fail): RaftSettings {
   }
   const compactLogThreshold = optionalPositiveInt(r.compact_log_threshold, 'raft.compact_log_threshold', DEFAULT_RAFT.compactLogThreshold, fail);
   const compactLogMaxBytes = optionalPositiveInt(r.compact_log_max_bytes, 'raft.compact_log_max_bytes', DEFAULT_RAFT.compactLogMaxBytes, fail);
-  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold, compactLogMaxBytes };
+  const clientSessionTtlMs = optionalPositiveInt(r.client_session_ttl_ms, 'raft.client_session_ttl_ms', DEFAULT_RAFT.clientSessionTtlMs, fail);
+  const maxClockSkewMs = optionalPositiveInt(r.max_clock_skew_ms, 'raft.max_clock_skew_ms', DEFAULT_RAFT.maxClockSkewMs, fail);
+  if (maxClockSkewMs >= clientSessionTtlMs) {
+    fail('raft.max_clock_skew_ms', `must be less than raft.client_session_ttl_ms (${clientSessionTtlMs}), got ${maxClockSkewMs}`);
+  }
+  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold, compactLogMaxBytes, clientSessionTtlMs, maxClockSkewMs };
 }
 
 function expectObject(value: unknown, field: string, fail: Fail, allowed: readonly string[]): Obj {

@@ -18,6 +18,10 @@ export interface RaftSettings {
   readonly compactLogThreshold: number;
   /** Payload bytes of the log above the truncated index before the leader compacts it anyway. */
   readonly compactLogMaxBytes: number;
+  /** Client sessions (the exactly-once table) idle this long are forgotten. */
+  readonly clientSessionTtlMs: number;
+  /** The most a client's clock may lead a leader's; see src/raftstore/session-table.ts. */
+  readonly maxClockSkewMs: number;
 }
 
 export interface ClusterConfig {

@@ -52,6 +52,8 @@ export interface ClusterOptions {
   readonly wallClock?: () => number;
   readonly sessionTtlMs?: number;
   readonly maxClockSkewMs?: number;
+  /** Each snapshot install first waits this long (a big region or a slow disk). */
+  readonly snapshotInstallDelayMs?: number;
 }
 
 /** A crash armed with Cluster.armCrash. */
@@ -159,6 +161,7 @@ export class Cluster {
       ...(this.o.wallClock ? { wallClock: this.o.wallClock } : {}),
       ...(this.o.sessionTtlMs !== undefined ? { sessionTtlMs: this.o.sessionTtlMs } : {}),
       ...(this.o.maxClockSkewMs !== undefined ? { maxClockSkewMs: this.o.maxClockSkewMs } : {}),
+      ...(this.o.snapshotInstallDelayMs ? { beforeInstall: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotInstallDelayMs)) } : {}),
     });
     await store.start();
     this.stores.set(id, store);

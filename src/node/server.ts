@@ -109,6 +109,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       transport.snapshotFiles = snapshotFiles;
       const s = createStore({
         snapshotFiles, compactLogMaxBytes: cfg.raft.compactLogMaxBytes,
+        sessionTtlMs: cfg.raft.clientSessionTtlMs, maxClockSkewMs: cfg.raft.maxClockSkewMs,
         storeId, clusterStoreIds: cfg.stores.map((x) => x.id), engines: { raft, kv }, transport,
         clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
         heartbeatTick: cfg.raft.heartbeatTicks, compactLogThreshold: cfg.raft.compactLogThreshold, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,

@@ -23,6 +23,12 @@ export interface DeliberateBugs {
    * cut between the two leaves an applied index over data that never arrived.
    */
   readonly applyStateInSeparateBatch?: boolean;
+  /**
+   * Compact the log past a peer that was just sent a snapshot (as if it were down), so that
+   * a follower whose install takes longer than the log's growth by a threshold never
+   * catches up by log: it chases one snapshot after another.
+   */
+  readonly compactPastSnapshotTarget?: boolean;
   /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */
   readonly readBeforeApplied?: boolean;
 }

@@ -66,7 +66,15 @@ export interface PeerOptions {
   readonly snapshots: SnapshotManager;
   /** Tests only: may kill the store at named points of the loop (see crash-points.ts). */
   readonly crashHook?: CrashHook;
+  /** Tests only: awaited before each snapshot install (a slow disk or a big region). */
+  readonly beforeInstall?: () => Promise<void>;
 }
+
+/**
+ * How many election timeouts compaction waits for a peer that was sent a snapshot to
+ * install it and answer; after that it is treated as down (the log may be compacted past it).
+ */
+const CATCH_UP_TICKS = 30;
 
 export class Peer {
   readonly meta: PeerMeta;
@@ -78,6 +86,13 @@ export class Peer {
   private scheduled = false;
   private stopped = false;
   private ticksSinceCompactCheck = 0;
+  private ticks = 0;
+  /**
+   * Peers this leader sent a snapshot to, with its index and the tick it went out: until
+   * the peer has that index (or CATCH_UP_TICKS pass), compaction does not go past it, so
+   * that once installed it can continue from the log instead of needing another snapshot.
+   */
+  private readonly catchingUp = new Map<number, { index: number; sinceTick: number }>();
   /** The last CompactLog this leader proposed, so it does not propose another before it applies. */
   private compactPending: { at: number; term: number } | undefined;
   /** The term of the last Ready handled; a change means pending ReadIndex requests were dropped. */
@@ -127,6 +142,7 @@ export class Peer {
 
   onTick(): void {
     if (this.stopped) return;
+    this.ticks++;
     this.node.tick();
     if (++this.ticksSinceCompactCheck >= this.o.electionTick) {
       this.ticksSinceCompactCheck = 0;
@@ -152,11 +168,22 @@ export class Peer {
     if (appliedIndex - truncatedIndex <= threshold && !overBytes) return;
     if (this.compactPending && this.compactPending.term === st.term && this.compactPending.at > appliedIndex) return;
     let slowest = appliedIndex;
+    let hold = appliedIndex;
     for (const p of this.region.peers) {
       if (p.id === this.meta.id) continue;
-      slowest = Math.min(slowest, this.node.progress(p.id)?.match ?? 0);
+      const match = this.node.progress(p.id)?.match ?? 0;
+      const c = this.catchingUp.get(p.id);
+      if (c && (match >= c.index || this.ticks - c.sinceTick > CATCH_UP_TICKS * this.o.electionTick)) this.catchingUp.delete(p.id);
+      else if (c && !this.o.bugs.compactPastSnapshotTarget) {
+        // It is installing (or about to install) a snapshot at c.index: keep what follows.
+        hold = Math.min(hold, c.index);
+        continue;
+      }
+      slowest = Math.min(slowest, match);
     }
-    const point = !overBytes && appliedIndex - slowest <= threshold ? slowest : appliedIndex;
+    // Past a peer that is down or far behind (it will need a snapshot anyway), but never
+    // past one catching up by snapshot, unless the log outgrew its byte cap.
+    const point = overBytes ? appliedIndex : Math.min(hold, appliedIndex - slowest <= threshold ? slowest : appliedIndex);
     // Not worth a log entry for a small gain.
     if (point - truncatedIndex <= threshold / 2 && !overBytes) return;
     if (point <= truncatedIndex) return;
@@ -307,6 +334,10 @@ export class Peer {
     this.phase = 'ready';
     if (rd.snapshot) {
       this.phase = `installing snapshot ${rd.snapshot.metadata.index}`;
+      if (this.o.beforeInstall) {
+        await this.o.beforeInstall();
+        if (this.stopped) return;
+      }
       const started = Date.now();
       await storage.installSnapshot(rd.snapshot, {
         skipIntent: this.o.bugs.installWithoutIntent === true,
@@ -408,7 +439,11 @@ export class Peer {
       return;
     }
     this.o.logger.info('sending snapshot', { to: env.toPeer.storeId, index, term });
-    this.o.snapshots.send(env, file, report);
+    this.catchingUp.set(m.to, { index, sinceTick: this.ticks });
+    this.o.snapshots.send(env, file, (status) => {
+      if (status === 'failure') this.catchingUp.delete(m.to);
+      report(status);
+    });
   }
 
   private onLostLeadership(): void {

@@ -58,6 +58,8 @@ export interface StoreOptions {
   readonly maxClockSkewMs?: number;
   /** Tests only: kills the store at named points of the Ready loop (see crash-points.ts). */
   readonly crashHook?: CrashHook;
+  /** Tests only: awaited before each snapshot install, to make installs slow. */
+  readonly beforeInstall?: () => Promise<void>;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -160,6 +162,7 @@ export class Store {
       onFatal: (e) => this.fatal(e),
       bugs: this.o.deliberateBugs ?? NO_BUGS,
       ...(this.o.crashHook ? { crashHook: this.o.crashHook } : {}),
+      ...(this.o.beforeInstall ? { beforeInstall: this.o.beforeInstall } : {}),
       compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,
       compactLogMaxBytes: this.o.compactLogMaxBytes ?? DEFAULT_COMPACT_LOG_MAX_BYTES,
       snapshots: this.snapshots,
