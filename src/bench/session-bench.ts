@@ -11,7 +11,7 @@
 
 import { parseArgs } from 'node:util';
 import { Cluster } from '../harness/in-process-cluster.js';
-import { DEFAULT_SESSION_TTL_MS } from '../raftstore/store.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS } from '../raftstore/store.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,7 +33,9 @@ for (const [name, v] of [['clients', clients], ['concurrency', concurrency], ['t
   }
 }
 
-const cluster = await Cluster.start({ stores: 3, seed: 1, tickMs: 100, electionTick: 10, heartbeatTick: 1, sessionTtlMs: ttlMs });
+// The store's skew allowance, but under a quarter of a short TTL (it must stay below the TTL).
+const skewMs = Math.min(DEFAULT_MAX_CLOCK_SKEW_MS, Math.floor(ttlMs / 4));
+const cluster = await Cluster.start({ stores: 3, seed: 1, tickMs: 100, electionTick: 10, heartbeatTick: 1, sessionTtlMs: ttlMs, maxClockSkewMs: skewMs });
 try {
   await cluster.waitForLeader(20_000);
   const started = Date.now();

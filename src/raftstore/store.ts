@@ -356,5 +356,9 @@ function recordedTerm(m: Message): number {
 }
 
 export function createStore(o: StoreOptions): Store {
+  const ttl = o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const skew = o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
+  // A refusal mark at or past "now" would refuse every new client.
+  if (!(skew < ttl)) throw new RangeError(`maxClockSkewMs (${skew}) must be less than sessionTtlMs (${ttl})`);
   return new Store(o);
 }
