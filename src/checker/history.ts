@@ -82,6 +82,8 @@ export class HistoryRecorder {
   private readonly pending = new Map<number, Pending>();
   /** Settled operations, keyed by id; insertion order is settlement order. */
   private readonly done = new Map<number, Op>();
+  /** When the last operation completed with an answer (ok), on the recorder's clock; -Infinity if none. */
+  lastOkAt = -Infinity;
 
   constructor(opts: RecorderOptions) {
     this.now = opts.now;
@@ -142,6 +144,7 @@ export class HistoryRecorder {
   }
 
   private finish(id: number, p: Pending, outcome: Outcome | ScanOutcome, returnAt: number): void {
+    if (outcome.status === 'ok') this.lastOkAt = returnAt;
     this.done.set(id, makeOp(id, p, outcome, returnAt));
   }
 }

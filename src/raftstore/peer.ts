@@ -499,6 +499,7 @@ export class Peer {
 
   /** As leader, its view of each other peer's replication ("store 2: probe match 7 next 8"); for diagnostics. */
   describeProgress(): string {
+    if (this.node.status().role !== 'leader') return 'not leading';
     return this.region.peers.filter((p) => p.id !== this.meta.id).map((p) => {
       const pr = this.node.progress(p.id);
       const f = this.node.progressFlags(p.id);

@@ -55,16 +55,33 @@ export const ROUND_MS = Number(process.env.ROUND_MS ?? 2500);
  */
 const ROUND_SLACK_MS = Number(process.env.ROUND_SLACK_MS ?? 90_000);
 
-/** Fails with what every store and the network look like if `work` outlasts `ms`. */
-async function withWatchdog<T>(cluster: Cluster, round: number, ms: number, work: Promise<T>): Promise<T> {
+/**
+ * How long a round may go without any client operation succeeding before the scenario
+ * fails with the cluster's state. Every scenario keeps a majority connected (random halves
+ * of 5 stores always leave one side with 3), so a healthy cluster never goes this long.
+ */
+const STALL_MS = Number(process.env.STALL_MS ?? 20_000);
+
+/**
+ * Fails with what every store and the network look like if `work` outlasts `ms`, or if no
+ * operation succeeds for STALL_MS (a stuck cluster fails in seconds, not at tap's timeout).
+ */
+async function withWatchdog<T>(cluster: Cluster, rec: HistoryRecorder, round: number, ms: number, work: Promise<T>): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  let stall: NodeJS.Timeout | undefined;
+  const started = performance.now();
   const stuck = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`round ${round} did not finish within ${Math.round(ms / 1000)} s: ${describeCluster(cluster)}`)), ms);
+    stall = setInterval(() => {
+      const quiet = performance.now() - Math.max(started, rec.lastOkAt);
+      if (quiet > STALL_MS) reject(new Error(`round ${round}: no client operation succeeded for ${Math.round(quiet / 1000)} s: ${describeCluster(cluster)}`));
+    }, 1000);
   });
   try {
     return await Promise.race([work, stuck]);
   } finally {
     clearTimeout(timer);
+    clearInterval(stall);
   }
 }
 
@@ -75,7 +92,8 @@ export function describeCluster(cluster: Cluster): string {
     if (!s) return `store ${id}: down`;
     const snaps = cluster.store(id)!.snapshots.snapshotStats();
     return `store ${id}: ${s.role} t${s.term} leader ${s.leaderStoreId ?? '?'} commit ${s.commitIndex} applied ${s.appliedIndex} ` +
-      `last ${s.lastIndex} truncated ${s.truncatedIndex} snapshots sent ${snaps.sent}/failed ${snaps.sendFailures}/installed ${snaps.installed}`;
+      `last ${s.lastIndex} truncated ${s.truncatedIndex} snapshots sent ${snaps.sent}/failed ${snaps.sendFailures}/installed ${snaps.installed} ` +
+      `[${cluster.store(id)!.describeProgress()}]`;
   });
   const n = cluster.network;
   return [...stores, `network: ${n.sent} sent, ${n.dropped} dropped, ${n.duplicated} duplicated`].join('; ');
@@ -94,7 +112,7 @@ export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
     await cluster.waitForLeader();
     const clients = Array.from({ length: o.clients }, () => cluster.client({ timeoutMs: 15_000 }));
     for (let round = 0; round < (o.rounds ?? 3); round++) {
-      await withWatchdog(cluster, round, (o.roundMs ?? ROUND_MS) + ROUND_SLACK_MS, runRound(t, cluster, clients, recorder, o, round));
+      await withWatchdog(cluster, recorder, round, (o.roundMs ?? ROUND_MS) + ROUND_SLACK_MS, runRound(t, cluster, clients, recorder, o, round));
     }
     const truncated = cluster.ids.map((id) => cluster.store(id)?.status()[0]?.truncatedIndex ?? 0);
     t.ok(Math.max(...truncated) > 5, `the log was compacted along the way (truncated at ${truncated.join(', ')})`);
