@@ -10,4 +10,6 @@ export type { Storage, InitialState } from './storage.js';
 export { MemoryStorage, limitSize, entriesSize } from './storage.js';
 export { RaftError, ProposalDroppedError, CompactedError, UnavailableError, RaftInvariantError, SnapshotTemporarilyUnavailableError } from './errors.js';
 export { RawNode } from './raw-node.js';
+export type { ConfChange, ConfChangeType } from './conf-change.js';
+export { ConfChangeError, ConfChangePendingError, decodeConfChange, encodeConfChange, isMember, nextConfState } from './conf-change.js';
 export type { Status } from './raw-node.js';

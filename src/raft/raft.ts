@@ -19,9 +19,11 @@ import type { VoteResult } from './quorum.js';
 import { RaftLog } from './raft-log.js';
 import { ReadOnly } from './read-only.js';
 import type {
-  Entry, HardState, Index, Message, MsgAppend, MsgAppendResponse, MsgHeartbeat,
-  MsgHeartbeatResponse, MsgReadIndex, MsgRequestVote, MsgSnapshot, NodeId, ReadState, Snapshot, SoftState, StateRole, Term,
+  ConfState, Entry, HardState, Index, Message, MsgAppend, MsgAppendResponse, MsgHeartbeat,
+  MsgHeartbeatResponse, MsgReadIndex, MsgRequestVote, MsgSnapshot, MsgTransferLeader, NodeId, ReadState, Snapshot, SoftState, StateRole, Term,
 } from './types.js';
+import type { ConfChange } from './conf-change.js';
+import { ConfChangePendingError, isMember, nextConfState } from './conf-change.js';
 import { isEmptyHardState, NONE } from './types.js';
 
 /** A message as built by this node: `from` is filled in, `term` defaults to ours. */
@@ -29,7 +31,7 @@ type Outgoing = Message extends infer M
   ? M extends Message ? Omit<M, 'from' | 'term'> & { term?: Term } : never
   : never;
 
-type CampaignKind = 'preElection' | 'election';
+type CampaignKind = 'preElection' | 'election' | 'transfer';
 
 const EMPTY = new Uint8Array(0);
 
@@ -45,7 +47,16 @@ export class Raft {
   readStates: ReadState[] = [];
 
   private voters: MajorityConfig;
+  private learners = new Set<NodeId>();
+  /** Progress of every other member, voters and learners (and our own, as leader). */
   private prs = new Map<NodeId, Progress>();
+  /**
+   * As leader: the index of the last conf change proposed (or, on election, the last index
+   * then, since the log may hold one). A new one is refused until it is applied.
+   */
+  private pendingConfIndex: Index = 0;
+  /** As leader: the voter leadership is being handed to, or NONE. */
+  private leadTransferee: NodeId = NONE;
   private votes = new Map<NodeId, boolean>();
   private readonly readOnly = new ReadOnly();
   /** ReadIndex requests that arrived before this leader committed an entry of its term. */
@@ -62,12 +73,13 @@ export class Raft {
     this.raftLog = new RaftLog(cfg.storage, cfg.logger);
     const { hardState, confState } = cfg.storage.initialState();
     this.voters = new MajorityConfig(confState.voters, cfg.faults.minorityQuorum);
+    this.learners = new Set(confState.learners ?? []);
     this.loadHardState(hardState);
     if (cfg.applied > 0) this.raftLog.appliedTo(cfg.applied);
     this.becomeFollower(this.term, NONE);
     this.logger.info('raft node started', {
       id: this.id, term: this.term, commit: this.raftLog.committed, applied: this.raftLog.applied,
-      lastIndex: this.raftLog.lastIndex(), voters: this.voters.voters,
+      lastIndex: this.raftLog.lastIndex(), voters: this.voters.voters, learners: [...this.learners],
     });
   }
 
@@ -95,6 +107,19 @@ export class Raft {
     return this.voters.voters;
   }
 
+  confState(): ConfState {
+    return { voters: [...this.voters.voters], learners: [...this.learners].sort((a, b) => a - b) };
+  }
+
+  transferee(): NodeId {
+    return this.leadTransferee;
+  }
+
+  /** Every member but us: who gets appends and heartbeats. */
+  private peers(): NodeId[] {
+    return [...this.voters.voters, ...this.learners].filter((id) => id !== this.id);
+  }
+
   progressOf(id: NodeId): Progress | undefined {
     return this.prs.get(id);
   }
@@ -117,13 +142,14 @@ export class Raft {
     this.votes.clear();
     this.prs = new Map();
     const last = this.raftLog.lastIndex();
-    for (const id of this.voters.voters) {
+    for (const id of [...this.voters.voters, ...this.learners]) {
       const pr = new Progress(last + 1, this.cfg.maxInflightMsgs);
       if (id === this.id) pr.match = last;
       this.prs.set(id, pr);
     }
     this.readOnly.reset();
     this.pendingReadIndex = [];
+    this.leadTransferee = NONE;
   }
 
   becomeFollower(term: Term, lead: NodeId): void {
@@ -156,6 +182,8 @@ export class Raft {
     this.lead = this.id;
     this.role = 'leader';
     this.prs.get(this.id)?.becomeReplicate();
+    // The uncommitted tail may hold a conf change: allow no new one until all of it applied.
+    this.pendingConfIndex = this.raftLog.lastIndex();
     // A no-op of the new term lets the leader commit (and learn the commit index of)
     // everything before it; ReadIndex waits for it (thesis §6.4).
     this.appendEntries([{ term: 0, index: 0, type: 'normal', data: EMPTY }]);
@@ -183,6 +211,8 @@ export class Raft {
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) this.step({ type: 'MsgCheckQuorum', from: this.id, to: this.id, term: 0 });
+      // A transfer that did not finish within an election timeout is given up.
+      if (this.role === 'leader' && this.leadTransferee !== NONE) this.abortLeaderTransfer('timed out');
     }
     if (this.role !== 'leader') return;
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
@@ -205,6 +235,7 @@ export class Raft {
   private campaign(kind: CampaignKind): void {
     let type: 'MsgRequestPreVote' | 'MsgRequestVote';
     let term: Term;
+    const transfer = kind === 'transfer';
     if (kind === 'preElection') {
       this.becomePreCandidate();
       type = 'MsgRequestPreVote';
@@ -223,7 +254,7 @@ export class Raft {
     const index = this.raftLog.lastIndex();
     const logTerm = this.raftLog.lastTerm();
     for (const to of this.voters.voters) {
-      if (to !== this.id) this.send({ type, to, term, index, logTerm });
+      if (to !== this.id) this.send({ type, to, term, index, logTerm, ...(transfer ? { transfer: true } : {}) });
     }
   }
 
@@ -264,6 +295,9 @@ export class Raft {
       case 'MsgHup':
         this.hup();
         return;
+      case 'MsgTimeoutNow':
+        this.handleTimeoutNow(m.from);
+        return;
       case 'MsgRequestVote':
       case 'MsgRequestPreVote':
         this.handleVoteRequest(m);
@@ -294,7 +328,8 @@ export class Raft {
     if (m.type === 'MsgRequestVote' || m.type === 'MsgRequestPreVote') {
       // CheckQuorum's lease: while we hear from a live leader, a vote request is most
       // likely from a node that was cut off; ignoring it keeps the leader in place.
-      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
+      // A transfer's election is the leader's own wish, so the lease does not hold it off.
+      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick && m.transfer !== true;
       if (inLease) {
         this.logger.debug('ignoring vote request within lease', { id: this.id, from: m.from, term: m.term });
         return false;
@@ -323,8 +358,21 @@ export class Raft {
   /** Appends a proposal to the leader's log and replicates it. */
   propose(entries: ReadonlyArray<Pick<Entry, 'type' | 'data'>>): { index: Index; term: Term } {
     if (this.role !== 'leader') throw new ProposalDroppedError(this.lead);
+    // While handing over leadership, take nothing new: the transferee must catch up.
+    if (this.leadTransferee !== NONE) throw new ProposalDroppedError(this.lead);
     if (entries.length === 0) throw new RangeError('propose: no entries');
+    const changes = entries.filter((e) => e.type === 'confChange').length;
+    if (changes > 0) {
+      if (changes > 1) throw new ConfChangePendingError('one conf change per proposal');
+      if (this.pendingConfIndex > this.raftLog.applied) {
+        throw new ConfChangePendingError(`a conf change at index ${this.pendingConfIndex} is not applied yet (applied ${this.raftLog.applied})`);
+      }
+    }
+    const first = this.raftLog.lastIndex() + 1;
     this.appendEntries(entries.map((e) => ({ term: 0, index: 0, type: e.type, data: e.data })));
+    entries.forEach((e, i) => {
+      if (e.type === 'confChange') this.pendingConfIndex = first + i;
+    });
     this.bcastAppend();
     return { index: this.raftLog.lastIndex(), term: this.term };
   }
@@ -372,9 +420,84 @@ export class Raft {
       case 'MsgHeartbeatResponse':
         this.handleHeartbeatResponse(m);
         return;
+      case 'MsgTransferLeader':
+        this.handleTransferLeader(m);
+        return;
       default:
         return; // votes of our own term we no longer need, stale responses
     }
+  }
+
+  // ---- leader transfer (thesis §3.10) --------------------------------------------
+
+  private handleTransferLeader(m: MsgTransferLeader): void {
+    const to = m.transferee;
+    if (to === this.id) return; // already leading
+    if (!this.voters.voters.includes(to)) {
+      this.logger.warn('ignoring a leader transfer to a node that is not a voter', { id: this.id, transferee: to });
+      return;
+    }
+    if (this.leadTransferee === to) return; // under way
+    if (this.leadTransferee !== NONE) this.abortLeaderTransfer(`superseded by a transfer to ${to}`);
+    this.leadTransferee = to;
+    this.electionElapsed = 0; // the transfer has one election timeout to finish
+    this.logger.info('transferring leadership', { id: this.id, term: this.term, transferee: to });
+    const pr = this.prs.get(to)!;
+    if (pr.match === this.raftLog.lastIndex()) this.sendTimeoutNow(to);
+    else this.sendAppend(to);
+  }
+
+  private sendTimeoutNow(to: NodeId): void {
+    this.send({ type: 'MsgTimeoutNow', to });
+  }
+
+  private abortLeaderTransfer(why: string): void {
+    this.logger.info('leader transfer given up', { id: this.id, transferee: this.leadTransferee, why });
+    this.leadTransferee = NONE;
+  }
+
+  /** The leader asks us to campaign at once: we are up to date, so we should win. */
+  private handleTimeoutNow(from: NodeId): void {
+    if (this.role === 'leader' || !this.promotable()) {
+      this.logger.debug('ignoring MsgTimeoutNow', { id: this.id, from, role: this.role });
+      return;
+    }
+    this.logger.info('campaigning on the leader\'s request', { id: this.id, term: this.term, from });
+    this.campaign('transfer');
+  }
+
+  // ---- membership ----------------------------------------------------------------
+
+  /**
+   * Applies a committed conf change: the configuration in force changes now. Throws
+   * ConfChangeError, changing nothing, if it does not apply to the current configuration.
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    const next = nextConfState(this.confState(), cc);
+    this.voters = new MajorityConfig(next.voters, this.cfg.faults.minorityQuorum);
+    this.learners = new Set(next.learners);
+    const last = this.raftLog.lastIndex();
+    for (const id of [...next.voters, ...(next.learners ?? [])]) {
+      if (this.prs.has(id)) continue;
+      const pr = new Progress(last + 1, this.cfg.maxInflightMsgs);
+      // A new member counts as heard from, so CheckQuorum gives it a timeout to answer.
+      pr.recentActive = true;
+      this.prs.set(id, pr);
+    }
+    for (const id of [...this.prs.keys()]) if (!isMember(next, id)) this.prs.delete(id);
+    this.logger.info('configuration changed', { id: this.id, change: cc, voters: next.voters, learners: next.learners });
+    if (this.role !== 'leader') return next;
+    if (!next.voters.includes(this.id)) {
+      // Removed (or never a voter): a leader that is not a voter must not go on leading.
+      this.logger.info('stepping down: no longer a voter', { id: this.id, term: this.term });
+      this.becomeFollower(this.term, NONE);
+      return next;
+    }
+    if (this.leadTransferee !== NONE && !next.voters.includes(this.leadTransferee)) this.abortLeaderTransfer('transferee removed');
+    // A smaller quorum may commit more; new members need the log.
+    if (this.maybeCommit()) this.bcastAppend();
+    else for (const id of this.peers()) if (this.prs.get(id)!.match === 0) this.sendAppend(id);
+    return next;
   }
 
   private checkQuorumActive(): void {
@@ -426,6 +549,7 @@ export class Raft {
     }
     // Stream whatever else the window allows.
     while (this.maybeSendAppend(m.from, false)) { /* keep sending */ }
+    if (m.from === this.leadTransferee && pr.match === this.raftLog.lastIndex()) this.sendTimeoutNow(m.from);
   }
 
   private handleHeartbeatResponse(m: MsgHeartbeatResponse): void {
@@ -554,12 +678,11 @@ export class Raft {
   }
 
   private bcastAppend(): void {
-    for (const id of this.voters.voters) if (id !== this.id) this.sendAppend(id);
+    for (const id of this.peers()) this.sendAppend(id);
   }
 
   private bcastHeartbeat(context: Uint8Array): void {
-    for (const id of this.voters.voters) {
-      if (id === this.id) continue;
+    for (const id of this.peers()) {
       const pr = this.prs.get(id);
       // Never tell a follower to commit past what it is known to hold.
       const commit = Math.min(pr?.match ?? 0, this.raftLog.committed);
@@ -633,6 +756,13 @@ export class Raft {
       case 'MsgReadIndexResponse':
         this.readStates.push({ index: m.index, context: m.context });
         return;
+      case 'MsgTransferLeader':
+        if (this.lead === NONE) {
+          this.logger.debug('no leader; dropping leader transfer', { id: this.id });
+          return;
+        }
+        this.send({ type: 'MsgTransferLeader', to: this.lead, transferee: m.transferee });
+        return;
       default:
         return;
     }
@@ -676,7 +806,7 @@ export class Raft {
   private restore(s: Snapshot): boolean {
     const { index, term, confState } = s.metadata;
     if (index <= this.raftLog.committed) return false;
-    if (!confState.voters.includes(this.id)) {
+    if (!isMember(confState, this.id)) {
       this.logger.warn('ignoring a snapshot whose configuration does not include us', { id: this.id, index, voters: confState.voters });
       return false;
     }
@@ -686,6 +816,7 @@ export class Raft {
     }
     this.raftLog.restore(s);
     this.voters = new MajorityConfig(confState.voters, this.cfg.faults.minorityQuorum);
+    this.learners = new Set(confState.learners ?? []);
     return true;
   }
 

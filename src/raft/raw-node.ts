@@ -9,7 +9,8 @@
 import type { Config } from './config.js';
 import { resolveConfig } from './config.js';
 import { Raft } from './raft.js';
-import type { HardState, Index, Message, NodeId, Ready, SoftState, StateRole, Term } from './types.js';
+import type { ConfState, HardState, Index, Message, NodeId, Ready, SoftState, StateRole, Term } from './types.js';
+import type { ConfChange } from './conf-change.js';
 import { hardStateEqual, isEmptyHardState, isLocalMessage } from './types.js';
 
 export interface Status {
@@ -56,6 +57,44 @@ export class RawNode {
    */
   propose(data: Uint8Array): { index: Index; term: Term } {
     return this.raft.propose([{ type: 'normal', data }]);
+  }
+
+  /**
+   * Proposes a membership change; `data` is the application's encoding of it (the core's
+   * own is encodeConfChange). Throws ConfChangePendingError while another change is
+   * proposed and not yet applied, ProposalDroppedError if this node does not lead.
+   */
+  proposeConfChange(data: Uint8Array): { index: Index; term: Term } {
+    return this.raft.propose([{ type: 'confChange', data }]);
+  }
+
+  /**
+   * Call when applying a committed conf change entry, in log order with the others: the
+   * configuration in force changes now. Throws ConfChangeError (changing nothing) if the
+   * change does not apply to the current configuration; every replica sees the same, so
+   * the application treats that entry as a no-op.
+   */
+  applyConfChange(cc: ConfChange): ConfState {
+    return this.raft.applyConfChange(cc);
+  }
+
+  /** The configuration in force (voters and learners). */
+  confState(): ConfState {
+    return this.raft.confState();
+  }
+
+  /**
+   * Asks the leader (through this node, which forwards it) to hand leadership to
+   * `transferee`: it stops taking proposals, brings the transferee up to date and tells it
+   * to campaign; it gives up after an election timeout.
+   */
+  transferLeader(transferee: NodeId): void {
+    this.raft.step({ type: 'MsgTransferLeader', from: this.raft.id, to: this.raft.id, term: 0, transferee });
+  }
+
+  /** The node this leader is handing leadership to (0: none). */
+  leadTransferee(): NodeId {
+    return this.raft.transferee();
   }
 
   /** Several proposals in one append round; returns the index of the first one. */

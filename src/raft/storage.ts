@@ -64,7 +64,7 @@ export class MemoryStorage implements Storage {
 
   constructor(voters: readonly number[] = [], snapshotIndex: Index = 0, snapshotTerm: Term = 0) {
     this.snap = {
-      metadata: { index: snapshotIndex, term: snapshotTerm, confState: { voters: [...voters] } },
+      metadata: { index: snapshotIndex, term: snapshotTerm, confState: { voters: [...voters], learners: [] } },
       data: new Uint8Array(0),
     };
     this.ents = [{ index: snapshotIndex, term: snapshotTerm, type: 'normal', data: new Uint8Array(0) }];
@@ -126,7 +126,7 @@ export class MemoryStorage implements Storage {
     if (index <= this.snap.metadata.index) return this.snap;
     if (index > this.lastIndex()) throw new UnavailableError(index);
     if (index < this.offset) throw new CompactedError(index);
-    this.snap = { metadata: { index, term: this.term(index), confState: { voters: [...confState.voters] } }, data };
+    this.snap = { metadata: { index, term: this.term(index), confState: { voters: [...confState.voters], learners: [...(confState.learners ?? [])] } }, data };
     return this.snap;
   }
 

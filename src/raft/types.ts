@@ -29,6 +29,8 @@ export interface HardState {
 
 export interface ConfState {
   readonly voters: readonly NodeId[];
+  /** Members that receive the log but neither vote nor count toward any quorum. */
+  readonly learners?: readonly NodeId[];
 }
 
 export interface SnapshotMetadata {
@@ -92,6 +94,8 @@ export interface MsgRequestVote extends MessageBase {
   /** The candidate's last log index and term, for the up-to-date check (§5.4.1). */
   readonly index: Index;
   readonly logTerm: Term;
+  /** The leader asked for this election (leader transfer): voters that still hear it vote anyway. */
+  readonly transfer?: boolean;
 }
 export interface MsgRequestVoteResponse extends MessageBase {
   readonly type: 'MsgRequestVoteResponse' | 'MsgRequestPreVoteResponse';
@@ -120,6 +124,13 @@ export interface MsgSnapshot extends MessageBase {
   readonly type: 'MsgSnapshot';
   readonly snapshot: Snapshot;
 }
+/** Asks the leader (forwarded to it by followers) to hand leadership to `transferee`. */
+export interface MsgTransferLeader extends MessageBase {
+  readonly type: 'MsgTransferLeader';
+  readonly transferee: NodeId;
+}
+/** The leader tells its up-to-date transferee to campaign now (thesis §3.10). */
+export interface MsgTimeoutNow extends MessageBase { readonly type: 'MsgTimeoutNow' }
 
 export type Message =
   | MsgHup
@@ -134,7 +145,9 @@ export type Message =
   | MsgHeartbeatResponse
   | MsgReadIndex
   | MsgReadIndexResponse
-  | MsgSnapshot;
+  | MsgSnapshot
+  | MsgTransferLeader
+  | MsgTimeoutNow;
 
 export type MessageType = Message['type'];
 

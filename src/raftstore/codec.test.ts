@@ -43,7 +43,7 @@ function samples(scale: 'typical' | 'zero' | 'big'): Record<MessageType, Message
     MsgPropose: { type: 'MsgPropose', ...base, entries: ents },
     MsgAppend: { type: 'MsgAppend', ...base, index: n(10), logTerm: n(4), commit: n(9), entries: ents },
     MsgAppendResponse: { type: 'MsgAppendResponse', ...base, index: n(13), reject: scale !== 'zero', rejectHint: n(8), logTerm: n(3) },
-    MsgRequestVote: { type: 'MsgRequestVote', ...base, index: n(13), logTerm: n(5) },
+    MsgRequestVote: { type: 'MsgRequestVote', ...base, index: n(13), logTerm: n(5), ...(scale === 'typical' ? { transfer: true } : {}) },
     MsgRequestVoteResponse: { type: 'MsgRequestVoteResponse', ...base, reject: scale !== 'zero' },
     MsgRequestPreVote: { type: 'MsgRequestPreVote', ...base, index: n(14), logTerm: n(6) },
     MsgRequestPreVoteResponse: { type: 'MsgRequestPreVoteResponse', ...base, reject: scale === 'typical' },
@@ -53,8 +53,13 @@ function samples(scale: 'typical' | 'zero' | 'big'): Record<MessageType, Message
     MsgReadIndexResponse: { type: 'MsgReadIndexResponse', ...base, index: n(13), context: ctx },
     MsgSnapshot: {
       type: 'MsgSnapshot', ...base,
-      snapshot: { metadata: { index: n(20), term: n(6), confState: { voters: scale === 'zero' ? [] : [n(1), n(2), n(3)] } }, data: ctx },
+      snapshot: {
+        metadata: { index: n(20), term: n(6), confState: { voters: scale === 'zero' ? [] : [n(1), n(2), n(3)], learners: scale === 'zero' ? [] : [n(4)] } },
+        data: ctx,
+      },
     },
+    MsgTransferLeader: { type: 'MsgTransferLeader', ...base, transferee: n(3) },
+    MsgTimeoutNow: { type: 'MsgTimeoutNow', ...base },
   };
 }
 
@@ -62,7 +67,7 @@ const ALL_TYPES = Object.keys(samples('typical')) as MessageType[];
 
 t.test('the samples cover every message type of eraftpb', async (t) => {
   // Every enum value of eraftpb.MessageType that the core uses must have a sample.
-  t.equal(ALL_TYPES.length, 15);
+  t.equal(ALL_TYPES.length, 17);
   const enumNames = Object.keys(eraftpb.MessageType).filter((k) => Number.isNaN(Number(k)));
   for (const name of ALL_TYPES) t.ok(enumNames.includes(name), `${name} is an eraftpb.MessageType`);
 });

@@ -23,6 +23,8 @@ const MSG_TYPES: Record<MessageType, eraftpb.MessageType> = {
   MsgReadIndex: eraftpb.MessageType.MsgReadIndex,
   MsgReadIndexResponse: eraftpb.MessageType.MsgReadIndexResponse,
   MsgSnapshot: eraftpb.MessageType.MsgSnapshot,
+  MsgTransferLeader: eraftpb.MessageType.MsgTransferLeader,
+  MsgTimeoutNow: eraftpb.MessageType.MsgTimeoutNow,
 };
 
 const MSG_TYPE_NAMES = new Map<number, MessageType>(
@@ -66,7 +68,7 @@ export function hardStateFromProto(p: eraftpb.IHardState | null | undefined): Ha
 function snapshotToProto(s: Snapshot): eraftpb.ISnapshot {
   return {
     data: s.data,
-    metadata: { index: s.metadata.index, term: s.metadata.term, conf_state: { voters: [...s.metadata.confState.voters] } },
+    metadata: { index: s.metadata.index, term: s.metadata.term, conf_state: { voters: [...s.metadata.confState.voters], learners: [...(s.metadata.confState.learners ?? [])] } },
   };
 }
 
@@ -77,7 +79,7 @@ function snapshotFromProto(p: eraftpb.ISnapshot | null | undefined): Snapshot {
     metadata: {
       index: Number(md?.index ?? 0),
       term: Number(md?.term ?? 0),
-      confState: { voters: (md?.conf_state?.voters ?? []).map(Number) },
+      confState: { voters: (md?.conf_state?.voters ?? []).map(Number), learners: (md?.conf_state?.learners ?? []).map(Number) },
     },
   };
 }
@@ -98,7 +100,7 @@ export function messageToProto(m: Message): eraftpb.IMessage {
       Object.assign(p, { index: m.index, reject: m.reject, reject_hint: m.rejectHint, log_term: m.logTerm });
       break;
     case 'MsgRequestVote': case 'MsgRequestPreVote':
-      Object.assign(p, { index: m.index, log_term: m.logTerm });
+      Object.assign(p, { index: m.index, log_term: m.logTerm, ...(m.transfer ? { transfer: true } : {}) });
       break;
     case 'MsgRequestVoteResponse': case 'MsgRequestPreVoteResponse':
       p.reject = m.reject;
@@ -114,6 +116,11 @@ export function messageToProto(m: Message): eraftpb.IMessage {
       break;
     case 'MsgSnapshot':
       p.snapshot = snapshotToProto(m.snapshot);
+      break;
+    case 'MsgTransferLeader':
+      p.transferee = m.transferee;
+      break;
+    case 'MsgTimeoutNow':
       break;
     default: {
       const never: never = m;
@@ -140,7 +147,7 @@ export function messageFromProto(p: eraftpb.IMessage): Message {
     case 'MsgAppendResponse':
       return { type, ...base, index, logTerm, reject: Boolean(p.reject), rejectHint: Number(p.reject_hint ?? 0) };
     case 'MsgRequestVote': case 'MsgRequestPreVote':
-      return { type, ...base, index, logTerm };
+      return { type, ...base, index, logTerm, ...(p.transfer ? { transfer: true } : {}) };
     case 'MsgRequestVoteResponse': case 'MsgRequestPreVoteResponse':
       return { type, ...base, reject: Boolean(p.reject) };
     case 'MsgHeartbeat':
@@ -151,6 +158,10 @@ export function messageFromProto(p: eraftpb.IMessage): Message {
       return { type, ...base, index, context };
     case 'MsgSnapshot':
       return { type, ...base, snapshot: snapshotFromProto(p.snapshot) };
+    case 'MsgTransferLeader':
+      return { type, ...base, transferee: Number(p.transferee ?? 0) };
+    case 'MsgTimeoutNow':
+      return { type, ...base };
     default: {
       const never: never = type;
       throw new TypeError(`unknown message type ${String(never)}`);

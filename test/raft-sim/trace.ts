@@ -72,9 +72,12 @@ export function formatMessage(m: Message): string {
       return `${head} ents ${m.entries.length}`;
     case 'MsgSnapshot':
       return `${head} snap ${m.snapshot.metadata.index}/t${m.snapshot.metadata.term}`;
+    case 'MsgTransferLeader':
+      return `${head} to ${m.transferee}`;
     case 'MsgHup':
     case 'MsgBeat':
     case 'MsgCheckQuorum':
+    case 'MsgTimeoutNow':
       return head;
     default: {
       const never: never = m;

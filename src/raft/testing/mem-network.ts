@@ -8,7 +8,8 @@
 import type { Config } from '../config.js';
 import { MemoryStorage } from '../storage.js';
 import { RawNode } from '../raw-node.js';
-import type { Entry, Message, NodeId, ReadState, Ready, Snapshot, Term } from '../types.js';
+import type { ConfState, Entry, Message, NodeId, ReadState, Ready, Snapshot, Term } from '../types.js';
+import { ConfChangeError, decodeConfChange } from '../conf-change.js';
 import { seededRng } from '../rng.js';
 
 // ---- one node, driven by hand ----------------------------------------------------
@@ -77,6 +78,10 @@ export class MemNetwork {
   readonly readStates = new Map<NodeId, ReadState[]>();
   /** Snapshots each node installed from a leader, in order. */
   readonly installed = new Map<NodeId, Snapshot[]>();
+  /** Per node, the configurations it applied (index where each took effect), oldest first. */
+  readonly confHistory = new Map<NodeId, Array<{ index: number; confState: ConfState }>>();
+  /** Every node of the network, including ones added later (addNode). */
+  readonly ids: NodeId[];
   queue: Message[] = [];
   /** Pairs (from→to) whose messages are dropped. */
   private cut = new Set<string>();
@@ -86,6 +91,7 @@ export class MemNetwork {
   private readyObservers: ReadyObserver[] = [];
 
   constructor(private readonly opts: MemNetworkOptions) {
+    this.ids = [...opts.ids];
     for (const id of opts.ids) {
       this.storages.set(id, opts.storage ? opts.storage(id, opts.ids) : new MemoryStorage(opts.ids, 5, 5));
       this.start(id);
@@ -102,6 +108,24 @@ export class MemNetwork {
     this.applied.set(id, []);
     this.readStates.set(id, []);
     if (!this.installed.has(id)) this.installed.set(id, []);
+    const snap = this.storages.get(id)!.storedSnapshot.metadata;
+    this.confHistory.set(id, [{ index: snap.index, confState: snap.confState }]);
+  }
+
+  /**
+   * Starts a brand-new node with empty storage: a member of nothing until a conf change
+   * adds it and the leader's log or snapshot reaches it.
+   */
+  addNode(id: NodeId): void {
+    if (this.storages.has(id)) throw new Error(`addNode: node ${id} exists`);
+    this.ids.push(id);
+    this.storages.set(id, new MemoryStorage());
+    this.start(id);
+  }
+
+  /** The configuration node `id` applied last. */
+  confState(id: NodeId): ConfState {
+    return this.node(id).confState();
   }
 
   node(id: NodeId): RawNode {
@@ -120,12 +144,21 @@ export class MemNetwork {
         if (rd.snapshot) {
           st.applySnapshot(rd.snapshot);
           this.installed.get(id)!.push(rd.snapshot);
+          this.confHistory.get(id)!.push({ index: rd.snapshot.metadata.index, confState: rd.snapshot.metadata.confState });
         }
         st.append(rd.entries);
         if (rd.hardState) st.setHardState(rd.hardState);
         for (const see of this.readyObservers) see(id, rd, st);
         this.queue.push(...rd.messages);
         this.applied.get(id)!.push(...rd.committedEntries);
+        for (const e of rd.committedEntries) {
+          if (e.type !== 'confChange') continue;
+          try {
+            this.confHistory.get(id)!.push({ index: e.index, confState: n.applyConfChange(decodeConfChange(e.data)) });
+          } catch (err) {
+            if (!(err instanceof ConfChangeError)) throw err; // a change that does not apply is a no-op
+          }
+        }
         this.readStates.get(id)!.push(...rd.readStates);
         n.advance(rd);
       }
@@ -163,7 +196,9 @@ export class MemNetwork {
     const st = this.storages.get(id)!;
     const applied = this.node(id).status().applied;
     if (index > applied) throw new Error(`compact: ${index} is beyond node ${id}'s applied index ${applied}`);
-    st.createSnapshot(index, { voters: this.opts.ids }, new TextEncoder().encode(`state of ${id} at ${index}`));
+    const history = this.confHistory.get(id)!;
+    const cs = [...history].reverse().find((h) => h.index <= index)!.confState;
+    st.createSnapshot(index, cs, new TextEncoder().encode(`state of ${id} at ${index}`));
     st.compact(index);
   }
 
@@ -230,7 +265,7 @@ export class MemNetwork {
   }
 
   isolate(id: NodeId): void {
-    for (const other of this.opts.ids) {
+    for (const other of this.ids) {
       if (other === id) continue;
       this.cut.add(`${id}>${other}`);
       this.cut.add(`${other}>${id}`);

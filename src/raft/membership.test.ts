@@ -1,0 +1,180 @@
+// Membership changes in the Raft core (thesis §4.1, §4.2.1): one change at a time as a
+// log entry that takes effect when applied; learners that get the log but never vote or
+// count toward commit, ReadIndex or CheckQuorum; a removed leader steps down; a node
+// that is not a voter never campaigns.
+
+import t from 'tap';
+import { ConfChangeError, ConfChangePendingError, decodeConfChange, encodeConfChange, nextConfState } from './conf-change.js';
+import type { ConfChange } from './conf-change.js';
+import type { NodeId } from './types.js';
+import { groupLedBy1, MemNetwork } from './testing/mem-network.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const cc = (type: ConfChange['type'], nodeId: NodeId): Uint8Array => encodeConfChange({ type, nodeId });
+
+/** Proposes a conf change on `leader`, lets it commit and apply everywhere reachable. */
+function change(net: MemNetwork, leader: NodeId, type: ConfChange['type'], nodeId: NodeId): void {
+  net.node(leader).proposeConfChange(cc(type, nodeId));
+  net.stabilize();
+  // Followers learn the commit index on the next round.
+  net.tick(leader);
+  net.stabilize();
+}
+
+function write(net: MemNetwork, leader: NodeId, s: string): number {
+  const at = net.node(leader).propose(enc(s));
+  net.stabilize();
+  return at.index;
+}
+
+t.test('the rules of one change', async (t) => {
+  const cs = { voters: [1, 2, 3], learners: [4] };
+  t.same(nextConfState(cs, { type: 'addLearner', nodeId: 5 }), { voters: [1, 2, 3], learners: [4, 5] });
+  t.same(nextConfState(cs, { type: 'addVoter', nodeId: 4 }), { voters: [1, 2, 3, 4], learners: [] }, 'promotion');
+  t.same(nextConfState(cs, { type: 'addVoter', nodeId: 6 }), { voters: [1, 2, 3, 6], learners: [4] });
+  t.same(nextConfState(cs, { type: 'removeNode', nodeId: 2 }), { voters: [1, 3], learners: [4] });
+  t.same(nextConfState(cs, { type: 'removeNode', nodeId: 4 }), { voters: [1, 2, 3], learners: [] });
+  t.throws(() => nextConfState(cs, { type: 'addVoter', nodeId: 1 }), ConfChangeError, 'already a voter');
+  t.throws(() => nextConfState(cs, { type: 'addLearner', nodeId: 1 }), /demoting a voter is not supported/);
+  t.throws(() => nextConfState(cs, { type: 'addLearner', nodeId: 4 }), /already a learner/);
+  t.throws(() => nextConfState(cs, { type: 'removeNode', nodeId: 9 }), /not a member/);
+  t.throws(() => nextConfState({ voters: [1] }, { type: 'removeNode', nodeId: 1 }), /last voter/);
+  t.same(decodeConfChange(encodeConfChange({ type: 'removeNode', nodeId: 2 ** 40 })), { type: 'removeNode', nodeId: 2 ** 40 });
+  t.throws(() => decodeConfChange(new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0, 1])), TypeError);
+  t.throws(() => decodeConfChange(new Uint8Array(3)), TypeError);
+  t.throws(() => encodeConfChange({ type: 'addVoter', nodeId: 0 }), RangeError);
+});
+
+t.test('a learner gets the log but neither counts toward commit nor campaigns', async (t) => {
+  const net = groupLedBy1({ preVote: true, checkQuorum: true });
+  net.addNode(4);
+  net.compact(1, net.node(1).status().applied); // a new node catches up by snapshot
+  change(net, 1, 'addLearner', 4);
+  t.same(net.confState(1), { voters: [1, 2, 3], learners: [4] });
+  net.compact(1, net.node(1).status().applied);
+  write(net, 1, 'x');
+  net.tick(1);
+  net.stabilize();
+  t.equal(net.node(4).status().lastIndex, net.node(1).status().lastIndex, 'the learner holds the whole log');
+  t.same(net.confState(4), { voters: [1, 2, 3], learners: [4] }, 'and knows it is a learner');
+
+  // Two voters cut off: the leader and the learner alone are no quorum.
+  net.isolate(2);
+  net.isolate(3);
+  const idx = write(net, 1, 'needs a voter');
+  t.ok(net.node(4).status().lastIndex >= idx, 'the learner acknowledged it');
+  t.ok(net.node(1).status().commit < idx, 'not committed on the learner\'s acknowledgement');
+  net.heal();
+  net.tick(1);
+  net.stabilize();
+  t.ok(net.node(1).status().commit >= idx, 'committed once a voter answers');
+
+  // A learner never campaigns, whatever its timer says.
+  net.isolate(1);
+  net.tick(4, 100);
+  net.stabilize();
+  t.equal(net.node(4).status().role, 'follower', 'the learner stays a follower');
+  t.equal(net.node(4).status().term, net.node(2).status().term, 'and bumps no term');
+});
+
+t.test('promoting a learner makes it count', async (t) => {
+  const net = groupLedBy1();
+  net.addNode(4);
+  change(net, 1, 'addLearner', 4);
+  net.compact(1, net.node(1).status().applied);
+  net.tick(1);
+  net.stabilize();
+  change(net, 1, 'addVoter', 4);
+  t.same(net.confState(1), { voters: [1, 2, 3, 4], learners: [] });
+  // Four voters: a quorum is three. With 2 and 3 cut off, 1 and 4 cannot commit.
+  net.isolate(2);
+  net.isolate(3);
+  const idx = write(net, 1, 'two of four');
+  t.ok(net.node(1).status().commit < idx, 'two of four voters do not commit');
+  net.heal();
+  net.isolate(3);
+  const idx2 = write(net, 1, 'three of four');
+  t.ok(net.node(1).status().commit >= idx2, 'three of four (1, 2, 4) do');
+});
+
+t.test('one change at a time: another is refused until the first is applied', async (t) => {
+  const net = groupLedBy1();
+  net.addNode(4);
+  net.addNode(5);
+  net.isolate(2);
+  net.isolate(3); // the change cannot commit
+  net.node(1).proposeConfChange(cc('addLearner', 4));
+  net.stabilize();
+  t.throws(() => net.node(1).proposeConfChange(cc('addLearner', 5)), ConfChangePendingError, 'refused while the first is pending');
+  t.doesNotThrow(() => net.node(1).propose(enc('ordinary writes still go')), 'ordinary proposals are not held up');
+  net.heal();
+  net.tick(1);
+  net.stabilize();
+  t.same(net.confState(1).learners, [4], 'the first applied');
+  t.doesNotThrow(() => net.node(1).proposeConfChange(cc('addLearner', 5)), 'and now the next is taken');
+});
+
+t.test('a new leader takes no change until everything in its log is applied', async (t) => {
+  const net = groupLedBy1({ preVote: false, checkQuorum: false });
+  net.addNode(5);
+  net.addNode(4);
+  // The change reaches node 2's log but does not commit before node 1 is cut off.
+  net.cutOneWay(1, 3);
+  net.drop((m) => m.type === 'MsgAppendResponse' && m.to === 1);
+  net.node(1).proposeConfChange(cc('addLearner', 4));
+  net.stabilize();
+  net.heal();
+  net.isolate(1);
+  net.drop((m) => m.type === 'MsgAppend' && m.from === 2); // node 2 wins, but commits nothing yet
+  net.node(2).campaign();
+  net.stabilize();
+  t.equal(net.node(2).status().role, 'leader', 'node 2 leads (node 1 is cut off)');
+  t.throws(() => net.node(2).proposeConfChange(cc('addLearner', 5)), ConfChangePendingError,
+    'its log may hold an unapplied change (it does): no new change yet');
+  net.heal();
+  net.isolate(1);
+  net.tick(2);
+  net.stabilize();
+  t.ok(net.confState(2).learners?.includes(4), 'node 2 applied the old leader\'s change once its no-op committed');
+  t.doesNotThrow(() => net.node(2).proposeConfChange(cc('addLearner', 5)), 'then it takes a new one');
+});
+
+t.test('removing a follower shrinks the quorum', async (t) => {
+  const net = groupLedBy1();
+  change(net, 1, 'removeNode', 3);
+  t.same(net.confState(1), { voters: [1, 2], learners: [] });
+  net.isolate(3);
+  const idx = write(net, 1, 'two of two');
+  t.ok(net.node(1).status().commit >= idx, 'commits with 1 and 2');
+  net.isolate(2);
+  const idx2 = write(net, 1, 'one of two');
+  t.ok(net.node(1).status().commit < idx2, 'but not with 1 alone');
+});
+
+t.test('a removed leader steps down once the change applies, and never campaigns again', async (t) => {
+  const net = groupLedBy1({ preVote: true, checkQuorum: true });
+  change(net, 1, 'removeNode', 1);
+  t.equal(net.node(1).status().role, 'follower', 'node 1 stepped down');
+  t.same(net.confState(1).voters, [2, 3]);
+  // Nodes 2 and 3 elect a leader among themselves.
+  for (let i = 0; i < 50 && net.leader() === undefined; i++) {
+    net.tickAll();
+    net.stabilize();
+  }
+  const lead = net.leader();
+  t.ok(lead === 2 || lead === 3, `node ${lead} leads the new configuration`);
+  const term = net.node(lead!).status().term;
+  net.isolate(lead!);
+  net.tick(1, 200);
+  net.stabilize();
+  t.not(net.node(1).status().role, 'candidate', 'the removed node never campaigns');
+  t.equal(net.node(1).status().term <= term, true, 'nor raises its term');
+  net.heal();
+  t.ok(net.node(lead!).status().commit > 0);
+});
+
+t.test('a conf change that does not apply is refused by applyConfChange and changes nothing', async (t) => {
+  const net = groupLedBy1();
+  t.throws(() => net.node(1).applyConfChange({ type: 'removeNode', nodeId: 9 }), ConfChangeError);
+  t.same(net.confState(1), { voters: [1, 2, 3], learners: [] });
+});
