@@ -36,6 +36,15 @@ export interface FaultInjection {
   readonly resendOnStaleAck?: boolean;
   /** Resend an unanswered append on every heartbeat answer (ReadIndex rounds included), not once per heartbeat interval. */
   readonly unpacedHeartbeatResends?: boolean;
+  /** Take a new conf change while another is still pending (proposed, not applied). */
+  readonly concurrentConfChanges?: boolean;
+  /** Count learners' acknowledgements toward the commit quorum, as if they were voters. */
+  readonly learnersCountInQuorum?: boolean;
+  /**
+   * A leader that applies its own removal steps down at once instead of handing over: a
+   * voter that missed the commit may then wait for ever for a vote the old leader refuses.
+   */
+  readonly removedLeaderStepsDownAtOnce?: boolean;
 }
 
 export interface Config {

@@ -211,8 +211,10 @@ export class Raft {
     if (this.electionElapsed >= this.cfg.electionTick) {
       this.electionElapsed = 0;
       if (this.cfg.checkQuorum) this.step({ type: 'MsgCheckQuorum', from: this.id, to: this.id, term: 0 });
-      // A transfer that did not finish within an election timeout is given up.
+      // A transfer that did not finish within an election timeout is given up (a leader
+      // that is no longer a voter tries again, perhaps with another voter).
       if (this.role === 'leader' && this.leadTransferee !== NONE) this.abortLeaderTransfer('timed out');
+      if (this.role === 'leader' && !this.voters.voters.includes(this.id)) this.handOffLeadership();
     }
     if (this.role !== 'leader') return;
     if (this.heartbeatElapsed >= this.cfg.heartbeatTick) {
@@ -364,7 +366,7 @@ export class Raft {
     const changes = entries.filter((e) => e.type === 'confChange').length;
     if (changes > 0) {
       if (changes > 1) throw new ConfChangePendingError('one conf change per proposal');
-      if (this.pendingConfIndex > this.raftLog.applied) {
+      if (this.pendingConfIndex > this.raftLog.applied && this.cfg.faults.concurrentConfChanges !== true) {
         throw new ConfChangePendingError(`a conf change at index ${this.pendingConfIndex} is not applied yet (applied ${this.raftLog.applied})`);
       }
     }
@@ -386,7 +388,9 @@ export class Raft {
   }
 
   private maybeCommit(): boolean {
-    const mci = this.voters.committedIndex((id) => this.prs.get(id)?.match);
+    const counted = this.cfg.faults.learnersCountInQuorum === true && this.learners.size > 0
+      ? new MajorityConfig([...this.voters.voters, ...this.learners]) : this.voters;
+    const mci = counted.committedIndex((id) => this.prs.get(id)?.match);
     let committed: boolean;
     if (this.cfg.faults.commitPreviousTermByCount === true) {
       committed = mci > this.raftLog.committed && mci <= this.raftLog.lastIndex();
@@ -447,6 +451,23 @@ export class Raft {
     else this.sendAppend(to);
   }
 
+  /** A leader that is no longer a voter transfers leadership to the voter furthest along. */
+  private handOffLeadership(): void {
+    if (this.leadTransferee !== NONE) return;
+    let best: NodeId = NONE;
+    let bestMatch = -1;
+    for (const id of this.voters.voters) {
+      const m = this.prs.get(id)?.match ?? 0;
+      if (m > bestMatch) {
+        best = id;
+        bestMatch = m;
+      }
+    }
+    if (best === NONE) return;
+    this.logger.info('no longer a voter; handing leadership over', { id: this.id, term: this.term, to: best });
+    this.handleTransferLeader({ type: 'MsgTransferLeader', from: this.id, to: this.id, term: 0, transferee: best });
+  }
+
   private sendTimeoutNow(to: NodeId): void {
     this.send({ type: 'MsgTimeoutNow', to });
   }
@@ -487,13 +508,21 @@ export class Raft {
     for (const id of [...this.prs.keys()]) if (!isMember(next, id)) this.prs.delete(id);
     this.logger.info('configuration changed', { id: this.id, change: cc, voters: next.voters, learners: next.learners });
     if (this.role !== 'leader') return next;
+    if (this.leadTransferee !== NONE && !next.voters.includes(this.leadTransferee)) this.abortLeaderTransfer('transferee removed');
     if (!next.voters.includes(this.id)) {
-      // Removed (or never a voter): a leader that is not a voter must not go on leading.
-      this.logger.info('stepping down: no longer a voter', { id: this.id, term: this.term });
-      this.becomeFollower(this.term, NONE);
+      // Removed. Stepping down at once could leave the group without a leader for good: a
+      // voter that has not heard that the change committed still counts us, and our log
+      // (with entries it lacks) makes us refuse it our vote. So we go on leading, take no
+      // proposals, and hand over to the most up-to-date voter, which learns the commit
+      // index from us first; the transfer's election then deposes us.
+      if (this.cfg.faults.removedLeaderStepsDownAtOnce === true) {
+        this.becomeFollower(this.term, NONE);
+        return next;
+      }
+      this.handOffLeadership();
+      if (this.maybeCommit()) this.bcastAppend();
       return next;
     }
-    if (this.leadTransferee !== NONE && !next.voters.includes(this.leadTransferee)) this.abortLeaderTransfer('transferee removed');
     // A smaller quorum may commit more; new members need the log.
     if (this.maybeCommit()) this.bcastAppend();
     else for (const id of this.peers()) if (this.prs.get(id)!.match === 0) this.sendAppend(id);
@@ -576,6 +605,13 @@ export class Raft {
   }
 
   private handleReadIndex(m: MsgReadIndex): void {
+    if (!this.voters.voters.includes(this.id)) {
+      // A removed leader, handing over: another leader may already be serving writes in a
+      // newer term, and no quorum of the new configuration answers for us. Dropped; the
+      // client asks again (and finds the new leader).
+      this.logger.debug('not a voter; dropping read index', { id: this.id });
+      return;
+    }
     if (this.voters.quorum() <= 1) {
       this.respondToRead(m.from, this.raftLog.committed, m.context);
       return;

@@ -11,9 +11,16 @@
 // replaces the state machine when the Ready is applied. The sender of a MsgSnapshot hears
 // whether it arrived (reportSnapshot), as from a real transport; a restarted node's state
 // machine starts from its storage's snapshot.
+//
+// Membership: nodes beyond the initial voters start empty, members of nothing, until a
+// conf change adds them and a snapshot reaches them. Applying a conf change records the
+// node's new configuration and a snapshot at that point (so a newcomer gets one that
+// names it); compaction snapshots carry the configuration in force at their index.
 
-import type { Entry, FaultInjection, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
-import { MemoryStorage, ProposalDroppedError, RawNode, seededRng } from '../../src/raft/index.js';
+import type { ConfChange, ConfState, Entry, FaultInjection, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
+import {
+  ConfChangeError, ConfChangePendingError, decodeConfChange, encodeConfChange, isMember, MemoryStorage, ProposalDroppedError, RawNode, seededRng,
+} from '../../src/raft/index.js';
 import { SimViolation } from './invariants.js';
 import type { SafetyChecker } from './invariants.js';
 import { SnapshotRegistry } from './snapshots.js';
@@ -39,7 +46,9 @@ export interface NodeSetup {
 }
 
 export interface ClusterOptions {
+  /** Every node; those not in initialVoters start empty. */
   readonly ids: readonly NodeId[];
+  readonly initialVoters: readonly NodeId[];
   /** Seeds each node's own RNG (per node and per life), so election timeouts vary. */
   readonly seed: number;
   readonly setup: NodeSetup;
@@ -81,6 +90,16 @@ export class SimCluster {
   readStates = 0;
   compactions = 0;
   snapshotsInstalled = 0;
+  confChanges = 0;
+  transfers = 0;
+  /** Per node, the configurations its current life went through (index where each took effect). */
+  readonly confHistory = new Map<NodeId, Array<{ index: number; confState: ConfState }>>();
+  /** Conf changes each leader proposed in each term (index), for the one-at-a-time check. */
+  private readonly confProposals = new Map<string, number[]>();
+  /** Per node: a conf change applied in the Ready being handled, to compact to once it is advanced. */
+  private readonly compactAfterReady = new Map<NodeId, number>();
+  /** Per (leader, term): the commit index already checked against the voters in force. */
+  private readonly commitChecked = new Map<string, number>();
   readonly snapshots = new SnapshotRegistry();
   private readonly nodes = new Map<NodeId, RawNode>();
   private readonly lives = new Map<NodeId, number>();
@@ -90,7 +109,8 @@ export class SimCluster {
   constructor(private readonly opts: ClusterOptions) {
     this.ids = opts.ids;
     for (const id of opts.ids) {
-      this.storages.set(id, new MemoryStorage(opts.ids, INIT_INDEX, INIT_TERM));
+      const voter = opts.initialVoters.includes(id);
+      this.storages.set(id, voter ? new MemoryStorage(opts.initialVoters, INIT_INDEX, INIT_TERM) : new MemoryStorage());
       this.lives.set(id, 0);
       this.start(id);
     }
@@ -106,6 +126,8 @@ export class SimCluster {
       rng: seededRng(mixSeed(this.opts.seed, id, life)),
     }));
     this.nodes.set(id, node);
+    const snap = this.storages.get(id)!.storedSnapshot.metadata;
+    this.confHistory.set(id, [{ index: snap.index, confState: snap.confState }]);
     // The state machine comes back from the snapshot; the log after it is applied again.
     this.applied.set(id, this.snapshots.contentOf(this.storages.get(id)!.storedSnapshot).slice());
     this.opts.checker.onRestart(id, this.storages.get(id)!);
@@ -185,12 +207,69 @@ export class SimCluster {
     const st = this.storages.get(id)!;
     if (!n || index <= st.firstIndex() - 1 || index > n.status().applied) return;
     const sm = this.applied.get(id)!;
-    const data = this.snapshots.register(sm.filter((e) => e.index <= index));
-    st.createSnapshot(index, { voters: this.ids }, data);
+    st.createSnapshot(index, this.confAt(id, index), this.snapshots.register(sm.filter((e) => e.index <= index)));
     st.compact(index);
     st.snapshotUnavailable = busy;
     this.compactions++;
     this.opts.trace.record({ k: 'note', text: `n${id} compacts to ${index}${busy ? ' (snapshot busy)' : ''}` });
+  }
+
+  /** The configuration node `id` had in force at `index` (of what its life applied). */
+  confAt(id: NodeId, index: number): ConfState {
+    const h = this.confHistory.get(id)!;
+    for (let i = h.length - 1; i >= 0; i--) if (h[i]!.index <= index) return h[i]!.confState;
+    throw new SimViolation('simulator error', `n${id} has no configuration at ${index}`);
+  }
+
+  /** The configuration a live node has in force, or its last one if it is down. */
+  confOf(id: NodeId): ConfState {
+    const n = this.nodes.get(id);
+    if (n) return n.confState();
+    const h = this.confHistory.get(id)!;
+    return h[h.length - 1]!.confState;
+  }
+
+  /**
+   * Proposes a membership change on `leader`. The check that a leader takes one only when
+   * every conf change in its log is applied: the durable log above its applied index, and
+   * the changes it proposed this term (which may not be durable yet).
+   */
+  proposeConfChange(leader: NodeId, cc: ConfChange): void {
+    const n = this.nodes.get(leader);
+    if (!n) return;
+    const { applied, term, lastIndex } = n.status();
+    const st = this.storages.get(leader)!;
+    const lo = Math.max(applied + 1, st.firstIndex());
+    const pendingDurable = lo <= st.lastIndex() ? st.entries(lo, st.lastIndex() + 1).filter((e) => e.type === 'confChange').map((e) => e.index) : [];
+    const k = `${leader}:${term}`;
+    const pendingOwn = (this.confProposals.get(k) ?? []).filter((i) => i > applied && i <= lastIndex);
+    const r = this.guard(leader, () => {
+      try {
+        return n.proposeConfChange(encodeConfChange(cc));
+      } catch (e) {
+        if (e instanceof ProposalDroppedError || e instanceof ConfChangePendingError) return undefined;
+        throw e;
+      }
+    });
+    this.opts.trace.record({ k: 'note', text: `n${leader} proposes ${cc.type} ${cc.nodeId}: ${r ? `at ${r.index}` : 'refused'}` });
+    if (!r) return;
+    const pending = [...new Set([...pendingDurable, ...pendingOwn])].filter((i) => i < r.index);
+    if (pending.length > 0) {
+      throw new SimViolation('membership',
+        `leader n${leader} of t${term} appended conf change ${cc.type} ${cc.nodeId} at ${r.index} while the one at ${pending.join(', ')} was not applied (applied ${applied})`);
+    }
+    this.confProposals.set(k, [...(this.confProposals.get(k) ?? []), r.index]);
+    this.confChanges++;
+    this.observe(leader);
+  }
+
+  transferLeader(leader: NodeId, to: NodeId): void {
+    const n = this.nodes.get(leader);
+    if (!n) return;
+    this.opts.trace.record({ k: 'note', text: `n${leader} asked to transfer leadership to n${to}` });
+    this.guard(leader, () => n.transferLeader(to));
+    this.transfers++;
+    this.observe(leader);
   }
 
   /** Every storage answers snapshot() again. */
@@ -229,6 +308,14 @@ export class SimCluster {
 
   // ---- crash and restart -------------------------------------------------------
 
+  /** Members per the configuration of the live leader of the newest term (undefined: no leader). */
+  currentMembers(): NodeId[] | undefined {
+    const newest = this.leaders().reduce<LeaderView | undefined>((a, l) => (!a || l.term > a.term ? l : a), undefined);
+    if (!newest) return undefined;
+    const cs = this.nodes.get(newest.id)!.confState();
+    return this.ids.filter((id) => isMember(cs, id));
+  }
+
   /**
    * Kills a node: its RawNode, unpersisted entries, unsent messages and state machine
    * are gone. With `midReady`, it dies after persisting a pending Ready, before sending.
@@ -246,6 +333,7 @@ export class SimCluster {
     this.nodes.delete(id);
     this.applied.delete(id);
     this.seen.delete(id);
+    this.compactAfterReady.delete(id);
     this.crashes++;
   }
 
@@ -279,6 +367,11 @@ export class SimCluster {
         this.opts.checker.onReadState(id, rs);
       }
       this.guard(id, () => n.advance(rd));
+      const at = this.compactAfterReady.get(id);
+      if (at !== undefined) {
+        this.compactAfterReady.delete(id);
+        this.compact(id, at, false);
+      }
     }
   }
 
@@ -304,6 +397,7 @@ export class SimCluster {
 
   /** The snapshot replaces the state machine (the Ready's apply stage). */
   private installSnapshot(id: NodeId, s: Snapshot): void {
+    this.confHistory.get(id)!.push({ index: s.metadata.index, confState: s.metadata.confState });
     const content = this.snapshots.contentOf(s);
     const term = this.nodes.get(id)!.status().term;
     this.opts.checker.onSnapshotApply(id, s, content, term);
@@ -318,8 +412,35 @@ export class SimCluster {
     for (const e of ents) {
       this.opts.checker.onApply(id, e, term);
       sm.push(e);
+      if (e.type === 'confChange') this.applyConfChange(id, e, sm);
     }
     this.opts.trace.record({ k: 'apply', node: id, first: ents[0]!.index, last: ents[ents.length - 1]!.index });
+  }
+
+  /**
+   * The configuration changes now (a change that does not apply is a no-op on every node
+   * alike). A snapshot at this point records it, so a node it adds can be sent one.
+   */
+  private applyConfChange(id: NodeId, e: Entry, sm: readonly Entry[]): void {
+    const n = this.nodes.get(id)!;
+    let cs: ConfState;
+    try {
+      cs = n.applyConfChange(decodeConfChange(e.data));
+    } catch (err) {
+      if (err instanceof ConfChangeError) {
+        this.opts.trace.record({ k: 'note', text: `n${id} skips conf change at ${e.index}: ${err.message}` });
+        return;
+      }
+      this.guard(id, () => { throw err; });
+      return;
+    }
+    this.confHistory.get(id)!.push({ index: e.index, confState: cs });
+    // Compacted to here once this Ready is advanced: the new configuration is then in the
+    // stored snapshot, which a restart starts from and a newcomer can be sent.
+    this.compactAfterReady.set(id, e.index);
+    void sm;
+    this.opts.trace.record({ k: 'note', text: `n${id} applies conf change at ${e.index}: voters ${cs.voters.join(',')} learners ${(cs.learners ?? []).join(',')}` });
+    this.observe(id);
   }
 
   // ---- observation ------------------------------------------------------------
@@ -335,6 +456,31 @@ export class SimCluster {
     }
     this.seen.set(id, { role, term });
     this.opts.checker.onRole(id, role, term);
+    this.checkMembership(id, n);
+  }
+
+  /**
+   * Only a voter of its own configuration campaigns or leads; a leader's commit index is
+   * held by a majority of the voters in force (by its own account of their logs).
+   */
+  private checkMembership(id: NodeId, n: RawNode): void {
+    const { role, term, commit } = n.status();
+    if (role === 'follower') return;
+    const cs = n.confState();
+    // A removed leader leads on only to hand over (leader transfer) to a voter.
+    if (!cs.voters.includes(id) && !(role === 'leader' && n.leadTransferee() !== 0)) {
+      throw new SimViolation('membership', `n${id} is ${role} in t${term} but not a voter of its configuration (voters ${cs.voters.join(',')})`);
+    }
+    if (role !== 'leader') return;
+    const k = `${id}:${term}`;
+    const checked = this.commitChecked.get(k);
+    this.commitChecked.set(k, commit);
+    if (checked === undefined || commit <= checked) return;
+    const holding = cs.voters.filter((v) => (n.progress(v)?.match ?? 0) >= commit);
+    if (holding.length < Math.floor(cs.voters.length / 2) + 1) {
+      throw new SimViolation('membership',
+        `leader n${id} of t${term} committed ${commit}, held by voters {${holding.join(',')}} of {${cs.voters.join(',')}}: no majority (learners ${(cs.learners ?? []).join(',') || 'none'})`);
+    }
   }
 
   /** Live leaders (more than one only while a deposed leader has not heard yet). */

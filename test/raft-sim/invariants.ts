@@ -16,12 +16,17 @@
 //                        point, and installing it discards no committed entry;
 //   message rate         on a healed, reliable network, messages stop flowing between two
 //                        ticks unless they make progress: no exchange loops without changing
-//                        any node's log, commit, term or the leader's view of a follower.
+//                        any node's log, commit, term or the leader's view of a follower;
+//   membership           (seeds with conf changes, checked in cluster.ts) only a voter of its
+//                        own configuration campaigns or leads; a leader appends a conf change
+//                        only when every conf change in its log is applied; every commit index
+//                        a leader reaches is held by a majority of the voters in force.
 //
 // "Committed" is learned two ways: a node durably records commit >= i (its log up to i is
 // then committed), or an entry of term t is durably held by a quorum of nodes that each
 // accepted it while in term t (the paper's definition, which holds even if no leader
-// noticed). Each committed entry carries a `bound`: leaders of any term above it must
+// noticed). The second needs a fixed set of voters, so seeds that change membership use
+// the first only. Each committed entry carries a `bound`: leaders of any term above it must
 // hold the entry. The set of committed indexes is always contiguous from the first index.
 
 import type { Entry, HardState, Index, MemoryStorage, NodeId, ReadState, Snapshot, StateRole, Term } from '../../src/raft/index.js';
@@ -37,6 +42,7 @@ export type Invariant =
   | 'hard state'
   | 'snapshot'
   | 'message rate'
+  | 'membership'
   | 'core exception'
   | 'liveness'
   | 'simulator error';
@@ -84,7 +90,8 @@ const key = (index: Index, term: Term): string => `${index}/${term}`;
 const fmt = (index: Index, term: Term, data: string): string => `${index}/t${term} ${JSON.stringify(data)}`;
 
 export class SafetyChecker {
-  private readonly quorum: number;
+  /** Replicas that prove an entry committed; undefined when membership changes (see above). */
+  private readonly quorum: number | undefined;
   private readonly leaderOfTerm = new Map<Term, NodeId>();
   private readonly entries = new Map<string, EntryInfo>();
   private readonly committed = new Map<Index, Committed>();
@@ -107,8 +114,8 @@ export class SafetyChecker {
   private readonly reads = new Map<string, PendingRead>();
   private readonly served = new Set<string>();
 
-  constructor(ids: readonly NodeId[], private readonly firstIndex: Index) {
-    this.quorum = Math.floor(ids.length / 2) + 1;
+  constructor(ids: readonly NodeId[], private readonly firstIndex: Index, fixedVoters = true) {
+    this.quorum = fixedVoters ? Math.floor(ids.length / 2) + 1 : undefined;
     this.maxCommitted = firstIndex - 1;
     this.maxKnownCommitted = firstIndex - 1;
     for (const id of ids) {
@@ -183,7 +190,7 @@ export class SafetyChecker {
       }
       if (term === e.term) {
         info.replicas.add(id);
-        if (info.replicas.size >= this.quorum) {
+        if (this.quorum !== undefined && info.replicas.size >= this.quorum) {
           this.reveal(id, st, e.index, e.term, `${e.index}/t${e.term} held by a quorum {${[...info.replicas].join(',')}}`);
         }
       }
@@ -270,7 +277,8 @@ export class SafetyChecker {
     }
     c.appliedBy ??= id;
     if (e.index > this.maxKnownCommitted) this.maxKnownCommitted = e.index;
-    if (data.length > 0) this.checkPayload(id, e, data);
+    // Conf changes repeat (the same node may be added twice); their bytes are not unique.
+    if (data.length > 0 && e.type !== 'confChange') this.checkPayload(id, e, data);
   }
 
   private checkPayload(id: NodeId, e: Entry, data: string): void {
@@ -333,7 +341,9 @@ export class SafetyChecker {
 
   /** A node restarted: its new life applies again from the start of the log. */
   onRestart(id: NodeId, st: MemoryStorage): void {
-    this.applyCursor.set(id, st.firstIndex() - 1);
+    // A node added later starts empty: its first state machine comes from a snapshot.
+    this.applyCursor.set(id, Math.max(this.firstIndex - 1, st.firstIndex() - 1));
+    if (!this.verified.has(id)) this.verified.set(id, this.firstIndex - 1);
   }
 
   onProposed(data: string, index: Index, term: Term): void {

@@ -4,7 +4,7 @@
 // phases keep a majority up) — so different seeds stress different things. Then each
 // step picks one concrete action from what the current state allows.
 
-import type { FaultInjection, NodeId, Rng } from '../../src/raft/index.js';
+import type { ConfChange, ConfState, FaultInjection, NodeId, Rng } from '../../src/raft/index.js';
 import type { NodeSetup } from './cluster.js';
 import type { LinkFaults } from './network.js';
 
@@ -25,7 +25,11 @@ export type Action =
   | { readonly kind: 'crash'; readonly node: NodeId; readonly midReady: boolean }
   | { readonly kind: 'restart'; readonly node: NodeId }
   /** Snapshot and compact node's log at a random applied point; `busy`: its snapshot() then says "unavailable". */
-  | { readonly kind: 'compact'; readonly node: NodeId; readonly fraction: number; readonly busy: boolean };
+  | { readonly kind: 'compact'; readonly node: NodeId; readonly fraction: number; readonly busy: boolean }
+  /** A leader proposes a membership change (add a learner, promote, add a voter, remove). */
+  | { readonly kind: 'confChange'; readonly leader: NodeId; readonly change: ConfChange }
+  /** A leader is asked to hand leadership to another voter. */
+  | { readonly kind: 'transfer'; readonly leader: NodeId; readonly to: NodeId };
 
 type Kind = 'tickAll' | 'tickOne' | Exclude<Action['kind'], 'tick'>;
 
@@ -36,7 +40,7 @@ type Kind = 'tickAll' | 'tickOne' | Exclude<Action['kind'], 'tick'>;
  */
 const BASE_WEIGHTS: Readonly<Record<Kind, number>> = {
   tickAll: 6, tickOne: 10, deliver: 50, drop: 2, duplicate: 2, propose: 8, readIndex: 5,
-  campaign: 0.3, partition: 0.4, heal: 1, crash: 0.4, restart: 1, compact: 1,
+  campaign: 0.3, partition: 0.4, heal: 1, crash: 0.4, restart: 1, compact: 1, confChange: 0.6, transfer: 0.3,
 };
 const FAULTS: readonly Kind[] = ['campaign', 'partition', 'heal', 'crash', 'restart'];
 
@@ -47,7 +51,12 @@ export interface Segment {
 
 /** Everything a seed decides before its first step. */
 export interface Plan {
+  /** Every node of the run: the initial voters, then the spares a conf change may add. */
   readonly ids: readonly NodeId[];
+  /** The voters the group is bootstrapped with. */
+  readonly initialVoters: readonly NodeId[];
+  /** Whether membership may change (then `ids` has two spares beyond the initial voters). */
+  readonly membership: boolean;
   readonly setup: NodeSetup;
   readonly link: LinkFaults;
   readonly weights: Readonly<Record<Kind, number>>;
@@ -97,10 +106,17 @@ export function makePlan(rng: Rng, o: PlanOverrides = {}): Plan {
   }
   // Some seeds never compact (the plain log paths), others compact all the time.
   weights.compact *= pick(rng, [0, 0.3, 1, 4]);
+  // Some seeds keep their voters for the whole run; the others add, promote and remove
+  // members (two spare nodes wait to be added) and transfer leadership.
+  const membershipRate = pick(rng, [0, 0, 0.5, 1, 3]);
+  weights.confChange *= membershipRate;
+  weights.transfer *= membershipRate > 0 ? pick(rng, [0.5, 1, 3]) : 0;
   const drawnSteps = n <= 3 ? rng.intBetween(2500, 4000) : rng.intBetween(1500, 2500);
   const steps = o.steps ?? drawnSteps;
+  const membership = membershipRate > 0;
   return {
-    ids, setup, link, weights, readyRate: pick(rng, [1, 0.8, 0.5]), leaderCrashRate: pick(rng, [0, 0.05, 0.2, 0.5]),
+    ids: membership ? [...ids, n + 1, n + 2] : ids, initialVoters: ids, membership,
+    setup, link, weights, readyRate: pick(rng, [1, 0.8, 0.5]), leaderCrashRate: pick(rng, [0, 0.05, 0.2, 0.5]),
     segments: makeSegments(rng, steps),
   };
 }
@@ -132,6 +148,8 @@ export interface ScheduleView {
   readonly mode: Mode;
   /** Live nodes that think they lead; faults favour them, as leader loss is what matters. */
   readonly leaders: readonly NodeId[];
+  /** A live node's configuration in force. */
+  readonly confOf: (id: NodeId) => ConfState;
 }
 
 /** Picks the next action by weight among those the state allows. */
@@ -146,6 +164,7 @@ export function pickAction(rng: Rng, plan: Plan, v: ScheduleView): Action {
     ['partition', w.partition], ['heal', v.partitioned ? w.heal : 0],
     ['crash', canCrash ? w.crash : 0], ['restart', v.down.length > 0 ? w.restart : 0],
     ['compact', anyUp ? w.compact : 0],
+    ['confChange', v.leaders.length > 0 ? w.confChange : 0], ['transfer', v.leaders.length > 0 ? w.transfer : 0],
   ];
   let total = 0;
   for (const [, x] of allowed) total += x;
@@ -173,6 +192,17 @@ function concrete(rng: Rng, kind: Kind, v: ScheduleView): Action {
       return v.leaders.length > 0 && rng.next() < 0.5 ? { kind, isolate: pick(rng, v.leaders) } : { kind };
     case 'restart': return { kind: 'restart', node: pick(rng, v.down) };
     case 'compact': return { kind: 'compact', node: pick(rng, v.up), fraction: rng.next(), busy: rng.next() < 0.2 };
+    case 'confChange': {
+      const leader = pick(rng, v.leaders);
+      return { kind, leader, change: randomChange(rng, v.ids, v.confOf(leader)) };
+    }
+    case 'transfer': {
+      const leader = pick(rng, v.leaders);
+      const others = v.confOf(leader).voters.filter((id) => id !== leader);
+      // Now and then a target that cannot take it (a learner, a stranger, itself): ignored.
+      const to = others.length > 0 && rng.next() < 0.85 ? pick(rng, others) : pick(rng, v.ids);
+      return { kind, leader, to };
+    }
     case 'drop':
     case 'duplicate':
     case 'propose':
@@ -191,4 +221,24 @@ function concrete(rng: Rng, kind: Kind, v: ScheduleView): Action {
  */
 function pickFavouringLeaders(rng: Rng, v: ScheduleView): NodeId {
   return v.leaders.length > 0 && rng.next() < 0.5 ? pick(rng, v.leaders) : pick(rng, v.up);
+}
+
+/**
+ * A change to `cs`: a non-member usually joins as a learner (sometimes straight as a
+ * voter), a learner is promoted or removed, a voter is removed (never the last one).
+ */
+function randomChange(rng: Rng, ids: readonly NodeId[], cs: ConfState): ConfChange {
+  const learners = cs.learners ?? [];
+  const options: ConfChange[] = [];
+  for (const id of ids) {
+    if (cs.voters.includes(id)) {
+      if (cs.voters.length > 1) options.push({ type: 'removeNode', nodeId: id });
+    } else if (learners.includes(id)) {
+      options.push({ type: 'addVoter', nodeId: id }, { type: 'addVoter', nodeId: id }, { type: 'removeNode', nodeId: id });
+    } else {
+      options.push({ type: 'addLearner', nodeId: id }, { type: 'addLearner', nodeId: id }, { type: 'addLearner', nodeId: id });
+      options.push({ type: 'addVoter', nodeId: id });
+    }
+  }
+  return pick(rng, options);
 }

@@ -10,7 +10,7 @@ import type { FaultInjection } from '../../src/raft/index.js';
 
 const FAULT_NAMES = [
   'minorityQuorum', 'skipLogUpToDateCheck', 'commitPreviousTermByCount', 'restoreOverMatchingLog', 'resendOnStaleAck',
-  'unpacedProbes',
+  'unpacedProbes', 'concurrentConfChanges', 'learnersCountInQuorum', 'removedLeaderStepsDownAtOnce',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 /**

@@ -48,7 +48,7 @@ if (sel.single !== undefined) {
     const started = Date.now();
     const total: Record<keyof SimStats, number> = {
       steps: 0, committed: 0, leaderTerms: 0, crashes: 0, proposals: 0, readStates: 0, livenessTicks: 0,
-      compactions: 0, snapshotsInstalled: 0,
+      compactions: 0, snapshotsInstalled: 0, confChanges: 0, transfers: 0,
     };
     let failures = 0;
     for (let seed = sel.start; seed <= last; seed++) {
@@ -80,5 +80,6 @@ if (sel.single === undefined) {
 function formatStats(s: SimStats): string {
   return `${s.steps} steps, ${s.committed} entries committed, ${s.leaderTerms} leader terms, ${s.crashes} crashes, ` +
     `${s.proposals} proposals accepted, ${s.readStates} reads served, ${s.compactions} compactions, ` +
-    `${s.snapshotsInstalled} snapshots installed, ${s.livenessTicks} ticks to recover`;
+    `${s.snapshotsInstalled} snapshots installed, ${s.confChanges} conf changes and ${s.transfers} leader transfers proposed, ` +
+    `${s.livenessTicks} ticks to recover`;
 }

@@ -43,6 +43,8 @@ export interface SimStats {
   readonly livenessTicks: number;
   readonly compactions: number;
   readonly snapshotsInstalled: number;
+  readonly confChanges: number;
+  readonly transfers: number;
 }
 
 export interface SimResult {
@@ -82,9 +84,9 @@ class Run {
     this.plan = makePlan(this.rng, opts);
     this.trace = new Trace({ capacity: opts.traceLines ?? 60, ...(opts.sink ? { sink: opts.sink } : {}) });
     this.net = new SimNetwork({ rng: this.rng, trace: this.trace });
-    this.checker = new SafetyChecker(this.plan.ids, INIT_INDEX + 1);
+    this.checker = new SafetyChecker(this.plan.ids, INIT_INDEX + 1, !this.plan.membership);
     this.cluster = new SimCluster({
-      ids: this.plan.ids, seed: opts.seed, setup: this.plan.setup, net: this.net, trace: this.trace, checker: this.checker,
+      ids: this.plan.ids, initialVoters: this.plan.initialVoters, seed: opts.seed, setup: this.plan.setup, net: this.net, trace: this.trace, checker: this.checker,
       crashPoint: (id, rd) => this.leaderCrashHazard(id, rd),
     });
     this.net.onLost = (m) => this.cluster.onLost(m);
@@ -129,7 +131,7 @@ class Run {
     const c = this.cluster;
     return pickAction(this.rng, this.plan, {
       ids: c.ids, up: c.upIds(), down: c.downIds(), partitioned: this.net.partition !== undefined, mode,
-      leaders: c.leaders().map((l) => l.id),
+      leaders: c.leaders().map((l) => l.id), confOf: (id) => c.confOf(id),
     });
   }
 
@@ -171,6 +173,8 @@ class Run {
         c.compact(a.node, first + Math.floor(a.fraction * (applied - first + 1)), a.busy);
         return;
       }
+      case 'confChange': c.proposeConfChange(a.leader, a.change); return;
+      case 'transfer': c.transferLeader(a.leader, a.to); return;
       default: {
         const never: never = a;
         throw new Error(`unknown action ${JSON.stringify(never)}`);
@@ -229,6 +233,7 @@ class Run {
     for (let tick = 1; tick <= limit; tick++) {
       this.nextStep();
       this.livenessTicks = tick;
+      this.keepOnlyMembersUp();
       this.trace.record({ k: 'tick', node: 'all' });
       c.tickAll();
       this.flush();
@@ -238,7 +243,7 @@ class Run {
         if (proposed.some((p) => this.appliedEverywhere(p.data))) reads = new Map();
       }
       if (reads) {
-        const pending = c.ids.filter((id) => !this.checker.wasServed(reads!.get(id) ?? ''));
+        const pending = this.members().filter((id) => !this.checker.wasServed(reads!.get(id) ?? ''));
         if (pending.length === 0) return;
         for (const id of pending) {
           if (!reads.has(id) || tick % e === 0) this.readAgain(id, reads);
@@ -246,6 +251,29 @@ class Run {
       }
     }
     throw new SimViolation('liveness', this.livenessFailure(limit, proposed.map((p) => p.data), reads));
+  }
+
+  /**
+   * With membership changes, the nodes the liveness check is about: the members of the
+   * newest leader's configuration (all nodes before there is a leader, or without changes).
+   */
+  private members(): number[] {
+    const c = this.cluster;
+    return (this.plan.membership ? c.currentMembers() : undefined) ?? [...c.ids];
+  }
+
+  /**
+   * A removed node is shut down, as an operator (or the store) does: left running, one
+   * that never heard of its removal keeps campaigning and, without PreVote and
+   * CheckQuorum, disrupts the group (thesis §4.2.3). A member that is down is started.
+   */
+  private keepOnlyMembersUp(): void {
+    if (!this.plan.membership) return;
+    const c = this.cluster;
+    const members = c.currentMembers();
+    if (!members) return;
+    for (const id of c.upIds()) if (!members.includes(id)) c.crash(id, false);
+    for (const id of c.downIds()) if (members.includes(id)) c.restart(id);
   }
 
   /** Proposes once per leader term, on the leader of the newest term. */
@@ -266,7 +294,7 @@ class Run {
   }
 
   private appliedEverywhere(data: string): boolean {
-    return this.cluster.ids.every((id) => this.hasApplied(id, data));
+    return this.members().every((id) => this.hasApplied(id, data));
   }
 
   private hasApplied(id: number, data: string): boolean {
@@ -280,10 +308,10 @@ class Run {
     if (leaders.length === 0) return `${head}, no leader emerged`;
     const lead = `leader ${leaders.map((l) => `n${l.id} t${l.term}`).join(', ')}`;
     if (reads) {
-      const unread = c.ids.filter((id) => !this.checker.wasServed(reads.get(id) ?? ''));
+      const unread = this.members().filter((id) => !this.checker.wasServed(reads.get(id) ?? ''));
       return `${head}, ${lead}, a proposal committed, but ReadIndex got no answer on ${unread.map((id) => `n${id}`).join(', ')}`;
     }
-    const got = proposed.map((d) => `${d} applied on {${c.ids.filter((id) => this.hasApplied(id, d)).join(',')}}`);
+    const got = proposed.map((d) => `${d} applied on {${c.ids.filter((id) => this.hasApplied(id, d)).join(',')}} of members {${this.members().join(',')}}`);
     return `${head}, ${lead} but no proposal was applied on every node (${got.length > 0 ? got.join('; ') : 'none was accepted'})`;
   }
 
@@ -292,6 +320,7 @@ class Run {
       steps: this.step, committed: this.checker.maxCommitted - INIT_INDEX, leaderTerms: this.checker.leaderTerms,
       crashes: this.cluster.crashes, proposals: this.cluster.proposals, readStates: this.cluster.readStates,
       compactions: this.cluster.compactions, snapshotsInstalled: this.cluster.snapshotsInstalled,
+      confChanges: this.cluster.confChanges, transfers: this.cluster.transfers,
       livenessTicks: this.livenessTicks,
     };
   }
@@ -301,7 +330,8 @@ class Run {
 export function describePlan(p: Plan): string {
   const s = p.setup;
   const faults = Object.entries(s.faults).filter(([, on]) => on).map(([k]) => k);
-  return `${p.ids.length} nodes, electionTick ${s.electionTick}, heartbeatTick ${s.heartbeatTick}, ` +
+  const members = p.membership ? ` (voters ${p.initialVoters.length} + 2 spares, conf change weight ${p.weights.confChange.toFixed(2)}, transfer ${p.weights.transfer.toFixed(2)})` : '';
+  return `${p.ids.length} nodes${members}, electionTick ${s.electionTick}, heartbeatTick ${s.heartbeatTick}, ` +
     `preVote ${s.preVote ? 'on' : 'off'}, checkQuorum ${s.checkQuorum ? 'on' : 'off'}, maxSizePerMsg ${s.maxSizePerMsg}, ` +
     `maxInflightMsgs ${s.maxInflightMsgs}, link drop ${p.link.dropRate} dup ${p.link.dupRate} delay ≤${p.link.maxDelay}, ` +
     `ready rate ${p.readyRate}, leader crash rate ${p.leaderCrashRate}, phases ${p.segments.map((g) => `${g.mode}:${g.steps}`).join(' ')}` +
