@@ -103,6 +103,8 @@ t.test('every invalid field is named', async (t) => {
     'raft.ticks: unknown field (expected one of tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms)');
   rejects(t, `data_dir: d\n${stores}raft: {compact_log_threshold: 0}\n`, 'raft.compact_log_threshold: expected a positive integer, got 0');
   rejects(t, `data_dir: d\n${stores}raft: {client_session_ttl_ms: 4000}\n`, 'raft.max_clock_skew_ms: must be less than raft.client_session_ttl_ms (4000), got 5000');
+  rejects(t, `data_dir: d\n${stores}raft: {client_session_ttl_ms: 12000}\n`,
+    'raft.client_session_ttl_ms: must exceed raft.max_clock_skew_ms (5000) by at least 10000 ms (a client\'s retry budget), got 12000');
   rejects(t, `data_dir: d\n${stores}max_key_bytes: 0\n`, 'max_key_bytes: expected a positive integer, got 0');
   rejects(t, `data_dir: d\n${stores}max_value_bytes: big\n`, 'max_value_bytes: expected a positive integer, got "big"');
 });

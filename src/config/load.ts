@@ -19,6 +19,8 @@ export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
 const STORE_FIELDS = ['id', 'addr'];
+const MIN_SESSION_WINDOW_MS = 10_000;
+
 const RAFT_FIELDS = [
   'tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold', 'compact_log_max_bytes', 'client_session_ttl_ms', 'max_clock_skew_ms',
 ];
@@ -142,6 +144,11 @@ function parseRaft(value: unknown, fail: Fail): RaftSettings {
   const maxClockSkewMs = optionalPositiveInt(r.max_clock_skew_ms, 'raft.max_clock_skew_ms', DEFAULT_RAFT.maxClockSkewMs, fail);
   if (maxClockSkewMs >= clientSessionTtlMs) {
     fail('raft.max_clock_skew_ms', `must be less than raft.client_session_ttl_ms (${clientSessionTtlMs}), got ${maxClockSkewMs}`);
+  }
+  // A new client's write is refused once it was first sent more than TTL - skew ago: that
+  // must outlast a client's whole retry budget (the CLI's is 10 s).
+  if (clientSessionTtlMs - maxClockSkewMs < MIN_SESSION_WINDOW_MS) {
+    fail('raft.client_session_ttl_ms', `must exceed raft.max_clock_skew_ms (${maxClockSkewMs}) by at least ${MIN_SESSION_WINDOW_MS} ms (a client's retry budget), got ${clientSessionTtlMs}`);
   }
   return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold, compactLogMaxBytes, clientSessionTtlMs, maxClockSkewMs };
 }

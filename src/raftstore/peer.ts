@@ -173,10 +173,13 @@ export class Peer {
       if (p.id === this.meta.id) continue;
       const match = this.node.progress(p.id)?.match ?? 0;
       const c = this.catchingUp.get(p.id);
-      if (c && (match >= c.index || this.ticks - c.sinceTick > CATCH_UP_TICKS * this.o.electionTick)) this.catchingUp.delete(p.id);
-      else if (c && !this.o.bugs.compactPastSnapshotTarget) {
-        // It is installing (or about to install) a snapshot at c.index: keep what follows.
-        hold = Math.min(hold, c.index);
+      // Caught up once within a threshold of our applied index; given up on after a deadline.
+      if (c && ((match >= c.index && appliedIndex - match <= threshold) || this.ticks - c.sinceTick > CATCH_UP_TICKS * this.o.electionTick)) {
+        this.catchingUp.delete(p.id);
+      } else if (c && !this.o.bugs.compactPastSnapshotTarget) {
+        // Installing (or about to install) a snapshot at c.index, or replaying the log
+        // after it: keep what it still needs.
+        hold = Math.min(hold, Math.max(c.index, match));
         continue;
       }
       slowest = Math.min(slowest, match);
@@ -205,7 +208,8 @@ export class Peer {
     if (this.node.status().role !== 'leader') return;
     const now = this.o.wallClock();
     const ttl = this.o.sessionTtlMs;
-    if (now - this.lastExpiryProposalMs < ttl / 4) return;
+    // (A clock that stepped back counts as time passed, or expiry would stop until it caught up.)
+    if (now >= this.lastExpiryProposalMs && now - this.lastExpiryProposalMs < ttl / 4) return;
     const idleBeforeMs = Math.max(0, Math.floor(now - ttl));
     if (this.o.sessions.oldestUseMs() >= idleBeforeMs) return;
     try {
@@ -441,7 +445,8 @@ export class Peer {
     this.o.logger.info('sending snapshot', { to: env.toPeer.storeId, index, term });
     this.catchingUp.set(m.to, { index, sinceTick: this.ticks });
     this.o.snapshots.send(env, file, (status) => {
-      if (status === 'failure') this.catchingUp.delete(m.to);
+      // Only if no newer snapshot went to it meanwhile.
+      if (status === 'failure' && this.catchingUp.get(m.to)?.index === index) this.catchingUp.delete(m.to);
       report(status);
     });
   }
