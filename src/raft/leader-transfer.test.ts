@@ -4,7 +4,6 @@
 // finish within an election timeout is given up.
 
 import t from 'tap';
-import { encodeConfChange } from './conf-change.js';
 import type { Message } from './types.js';
 import { groupLedBy1 } from './testing/mem-network.js';
 
@@ -72,7 +71,7 @@ t.test('a request through a follower is forwarded; a learner, a stranger or the 
   t.equal(net.node(2).status().role, 'leader', 'forwarded by node 3 to the leader, which handed over to node 2');
 
   net.addNode(4);
-  net.node(2).proposeConfChange(encodeConfChange({ type: 'addLearner', nodeId: 4 }));
+  net.node(2).proposeConfChange({ type: 'addLearner', nodeId: 4 });
   net.stabilize();
   net.tick(2);
   net.stabilize();
@@ -99,7 +98,7 @@ t.test('a new transfer supersedes one under way; removing the transferee gives i
   const net2 = groupLedBy1({ preVote: true, checkQuorum: true });
   net2.isolate(2);
   net2.isolate(3);
-  net2.node(1).proposeConfChange(encodeConfChange({ type: 'removeNode', nodeId: 3 }));
+  net2.node(1).proposeConfChange({ type: 'removeNode', nodeId: 3 });
   net2.stabilize();
   net2.node(1).transferLeader(3);
   t.equal(net2.node(1).leadTransferee(), 3);

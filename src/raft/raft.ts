@@ -23,7 +23,7 @@ import type {
   MsgHeartbeatResponse, MsgReadIndex, MsgRequestVote, MsgSnapshot, MsgTransferLeader, NodeId, ReadState, Snapshot, SoftState, StateRole, Term,
 } from './types.js';
 import type { ConfChange } from './conf-change.js';
-import { ConfChangePendingError, isMember, nextConfState } from './conf-change.js';
+import { ConfChangeError, ConfChangePendingError, isMember, nextConfState } from './conf-change.js';
 import { isEmptyHardState, NONE } from './types.js';
 
 /** A message as built by this node: `from` is filled in, `term` defaults to ours. */
@@ -379,6 +379,21 @@ export class Raft {
     return { index: this.raftLog.lastIndex(), term: this.term };
   }
 
+  /**
+   * Proposes a membership change, checked against the configuration it will apply to (the
+   * current one: no other change is pending). A leader never proposes its own removal:
+   * it transfers leadership first, and the new leader removes it. (A removal that leaves
+   * the group waiting on a vote only the removed node could give is avoided that way.)
+   */
+  proposeConfChange(cc: ConfChange, data: Uint8Array): { index: Index; term: Term } {
+    if (this.role !== 'leader') throw new ProposalDroppedError(this.lead);
+    if (cc.type === 'removeNode' && cc.nodeId === this.id && this.cfg.faults.removedLeaderStepsDownAtOnce !== true) {
+      throw new ConfChangeError(`node ${this.id} leads: transfer leadership before removing it`);
+    }
+    nextConfState(this.confState(), cc); // throws ConfChangeError if it cannot apply
+    return this.propose([{ type: 'confChange', data }]);
+  }
+
   private appendEntries(ents: Entry[]): void {
     let index = this.raftLog.lastIndex();
     const stamped = ents.map((e) => ({ ...e, term: this.term, index: ++index }));
@@ -507,6 +522,11 @@ export class Raft {
     }
     for (const id of [...this.prs.keys()]) if (!isMember(next, id)) this.prs.delete(id);
     this.logger.info('configuration changed', { id: this.id, change: cc, voters: next.voters, learners: next.learners });
+    if ((this.role === 'candidate' || this.role === 'preCandidate') && !next.voters.includes(this.id)) {
+      // Campaigning (say on a leader's MsgTimeoutNow sent before our removal) as a non-voter.
+      this.becomeFollower(this.term, NONE);
+      return next;
+    }
     if (this.role !== 'leader') return next;
     if (this.leadTransferee !== NONE && !next.voters.includes(this.leadTransferee)) this.abortLeaderTransfer('transferee removed');
     if (!next.voters.includes(this.id)) {

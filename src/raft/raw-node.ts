@@ -11,6 +11,7 @@ import { resolveConfig } from './config.js';
 import { Raft } from './raft.js';
 import type { ConfState, HardState, Index, Message, NodeId, Ready, SoftState, StateRole, Term } from './types.js';
 import type { ConfChange } from './conf-change.js';
+import { encodeConfChange } from './conf-change.js';
 import { hardStateEqual, isEmptyHardState, isLocalMessage } from './types.js';
 
 export interface Status {
@@ -60,12 +61,14 @@ export class RawNode {
   }
 
   /**
-   * Proposes a membership change; `data` is the application's encoding of it (the core's
-   * own is encodeConfChange). Throws ConfChangePendingError while another change is
-   * proposed and not yet applied, ProposalDroppedError if this node does not lead.
+   * Proposes membership change `cc`; `data` is the entry's payload, the application's
+   * encoding of it (by default the core's own, encodeConfChange), decoded again when the
+   * entry applies. Throws ConfChangePendingError while another change is proposed and not
+   * yet applied, ConfChangeError if it cannot apply to the configuration (or removes this
+   * leader: transfer leadership first), ProposalDroppedError if this node does not lead.
    */
-  proposeConfChange(data: Uint8Array): { index: Index; term: Term } {
-    return this.raft.propose([{ type: 'confChange', data }]);
+  proposeConfChange(cc: ConfChange, data: Uint8Array = encodeConfChange(cc)): { index: Index; term: Term } {
+    return this.raft.proposeConfChange(cc, data);
   }
 
   /**

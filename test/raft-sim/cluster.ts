@@ -19,7 +19,7 @@
 
 import type { ConfChange, ConfState, Entry, FaultInjection, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
 import {
-  ConfChangeError, ConfChangePendingError, decodeConfChange, encodeConfChange, isMember, MemoryStorage, ProposalDroppedError, RawNode, seededRng,
+  ConfChangeError, decodeConfChange, isMember, MemoryStorage, ProposalDroppedError, RawNode, seededRng,
 } from '../../src/raft/index.js';
 import { SimViolation } from './invariants.js';
 import type { SafetyChecker } from './invariants.js';
@@ -245,9 +245,9 @@ export class SimCluster {
     const pendingOwn = (this.confProposals.get(k) ?? []).filter((i) => i > applied && i <= lastIndex);
     const r = this.guard(leader, () => {
       try {
-        return n.proposeConfChange(encodeConfChange(cc));
+        return n.proposeConfChange(cc);
       } catch (e) {
-        if (e instanceof ProposalDroppedError || e instanceof ConfChangePendingError) return undefined;
+        if (e instanceof ProposalDroppedError || e instanceof ConfChangeError) return undefined;
         throw e;
       }
     });
