@@ -294,6 +294,8 @@ export class SimCluster {
       this.opts.checker.onProposed(data, r.index, r.term);
       this.opts.trace.record({ k: 'propose', node: id, data, index: r.index, term: r.term });
     }
+    // A single voter commits its proposal at once: check it under the configuration in force now.
+    this.observe(id);
     return r;
   }
 
