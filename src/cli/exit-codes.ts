@@ -50,6 +50,7 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   CLUSTER_NOT_READY: ExitCode.timeout,
   NO_LEADER: ExitCode.timeout,
   FAULT_NOT_APPLIED: ExitCode.timeout,
+  TRANSFER_NOT_DONE: ExitCode.timeout,
 };
 
 /** Maps anything a command threw to an exit code and at most one line of text. */

@@ -13,6 +13,7 @@ import type { CliIo } from './io.js';
 import { registerPut } from './put.js';
 import { registerScan } from './scan.js';
 import { registerStore } from './store.js';
+import { registerTransferLeader } from './transfer-leader.js';
 
 export const DEFAULT_CONFIG_PATH = './config/cluster.yaml';
 
@@ -51,6 +52,7 @@ export function buildProgram({ io, version }: ProgramOptions): Command {
   program.commandsGroup('Cluster:');
   registerCluster(program, io);
   registerStore(program, io);
+  registerTransferLeader(program, io);
   program.commandsGroup('Keys:');
   registerPut(program, io);
   registerGet(program, io);

@@ -1,4 +1,4 @@
-// AdminClient: a store's admin API (status, fault control, identity) for the
+// AdminClient: a store's admin API (status, fault control, identity, leader transfer) for the
 // orchestrator, `tinykv chaos`, and stores asking each other before they bootstrap.
 //
 // Fault semantics, per store that receives the request (filters apply to that store's
@@ -11,6 +11,8 @@
 import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
 import { AdminService } from '../rpc/services.js';
+import { regionErrorFromProto } from '../rpc/region-errors.js';
+import { InvalidArgumentError } from './errors.js';
 
 export interface StoreStatusInfo {
   readonly storeId: number;
@@ -83,6 +85,16 @@ export class AdminClient {
   async identity(askingStoreId: number, opts: { timeoutMs?: number } = {}): Promise<IdentityInfo> {
     const r: kvrpcpb.IIdentityResponse = await this.unary(AdminService.identity, { asking_store_id: askingStoreId }, opts.timeoutMs ?? 1000);
     return { ready: Boolean(r.ready), clusterId: r.cluster_id ?? '', heardTerm: Number(r.heard_term ?? 0) };
+  }
+
+  /**
+   * Asks this store (which must lead) to hand leadership to `toStoreId`. Rejects with the
+   * region error (NotLeaderError with the leader hint) or the refusal it answered with.
+   */
+  async transferLeader(toStoreId: number, opts: { timeoutMs?: number } = {}): Promise<void> {
+    const r: kvrpcpb.ITransferLeaderResponse = await this.unary(AdminService.transferLeader, { to_store_id: toStoreId }, opts.timeoutMs ?? 1000);
+    if (r.region_error) throw regionErrorFromProto(r.region_error);
+    if (r.error) throw new InvalidArgumentError(r.error);
   }
 
   async fault(spec: FaultSpec, opts: { timeoutMs?: number } = {}): Promise<void> {

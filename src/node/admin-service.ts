@@ -7,6 +7,8 @@ import type { Store } from '../raftstore/store.js';
 import type { FaultState } from '../raftstore/transport.js';
 import { NO_FAULTS } from '../raftstore/transport.js';
 import type { AdminHandlers } from '../rpc/services.js';
+import { regionErrorToProto } from '../rpc/region-errors.js';
+import { InvalidRequestError, RegionError, StoreStoppedError } from '../raftstore/errors.js';
 import type { PeerIdentity } from './identity.js';
 
 export interface AdminDeps {
@@ -79,6 +81,22 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
     },
     status(_call, cb) {
       void statusResponse(d).then((r) => cb(null, r), (e: Error) => cb({ code: 13, details: e.message }));
+    },
+    transferLeader(call, cb) {
+      const store = d.store();
+      const to = Number(call.request.to_store_id ?? 0) as StoreId;
+      if (!store) {
+        cb(null, { region_error: regionErrorToProto(new StoreStoppedError(d.storeId)) });
+        return;
+      }
+      try {
+        store.transferLeader(to);
+        cb(null, {});
+      } catch (e) {
+        if (e instanceof RegionError) cb(null, { region_error: regionErrorToProto(e) });
+        else if (e instanceof InvalidRequestError) cb(null, { error: e.message });
+        else cb({ code: 13, details: (e as Error).message });
+      }
     },
     fault(call, cb) {
       const r = call.request;

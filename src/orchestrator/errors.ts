@@ -81,6 +81,13 @@ export class StoreBusyError extends OrchestratorError {
   }
 }
 
+/** A leader transfer did not complete before the deadline. */
+export class TransferNotDoneError extends OrchestratorError {
+  constructor(message: string) {
+    super('TRANSFER_NOT_DONE', message);
+  }
+}
+
 /** A network fault reached none of the stores it was meant for. */
 export class FaultNotAppliedError extends OrchestratorError {
   constructor(message: string) {

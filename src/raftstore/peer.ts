@@ -496,6 +496,18 @@ export class Peer {
     this.reads.failAll(reason);
   }
 
+  /**
+   * Asks Raft to hand leadership to `to` (leader transfer). Proposals are refused (as
+   * NotLeader, naming this peer) until it completes or is given up after an election timeout.
+   */
+  transferLeader(to: PeerMeta): void {
+    if (this.stopped) throw new StoreStoppedError(this.meta.storeId);
+    if (this.node.status().role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
+    this.o.logger.info('transferring leadership', { to: to.storeId, peer: to.id });
+    this.node.transferLeader(to.id);
+    this.schedule();
+  }
+
   /** The Ready loop's state, for stuck-cluster reports. */
   describeLoop(): string {
     const st = this.node.status();

@@ -301,6 +301,18 @@ export class Store {
     return n;
   }
 
+  /**
+   * Leader transfer of region 1 to the peer on `toStore`: NotLeaderError (with the leader
+   * hint) unless this store leads, InvalidRequestError if no peer of the region is there.
+   */
+  transferLeader(toStore: StoreId): void {
+    const peer = this.peers.get(1 as RegionId);
+    if (!peer || this.state !== 'running') throw new StoreStoppedError(this.o.storeId);
+    const to = peer.region.peers.find((p) => p.storeId === toStore);
+    if (!to) throw new InvalidRequestError(`store ${toStore} has no peer in region ${peer.region.id}`);
+    peer.transferLeader(to); // to itself: a no-op for a leader (Raft ignores it)
+  }
+
   /** Diagnostics for tests: each leading peer's view of its followers. */
   describeProgress(): string {
     return [...this.peers.values()].map((p) => `${p.describeLoop()}; ${p.describeProgress()}`).join('; ');

@@ -44,6 +44,8 @@ export const AdminService = {
   status: method<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>('/tinykvpb.Admin/Status', c(kvrpcpb.StatusRequest), c(kvrpcpb.StatusResponse)),
   fault: method<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>('/tinykvpb.Admin/Fault', c(kvrpcpb.FaultRequest), c(kvrpcpb.FaultResponse)),
   identity: method<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>('/tinykvpb.Admin/Identity', c(kvrpcpb.IdentityRequest), c(kvrpcpb.IdentityResponse)),
+  transferLeader: method<kvrpcpb.ITransferLeaderRequest, kvrpcpb.ITransferLeaderResponse>(
+    '/tinykvpb.Admin/TransferLeader', c(kvrpcpb.TransferLeaderRequest), c(kvrpcpb.TransferLeaderResponse)),
 } as const;
 
 export type TinyKvHandlers = {
@@ -62,4 +64,5 @@ export type AdminHandlers = {
   status: grpc.handleUnaryCall<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>;
   fault: grpc.handleUnaryCall<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>;
   identity: grpc.handleUnaryCall<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>;
+  transferLeader: grpc.handleUnaryCall<kvrpcpb.ITransferLeaderRequest, kvrpcpb.ITransferLeaderResponse>;
 };
