@@ -93,7 +93,10 @@ export function prng(seed: number): () => number {
 }
 
 export class Cluster {
+  /** Every store this cluster runs or ran: the initial ones, then those added (addStore). */
   readonly ids: StoreId[];
+  /** Stores added after the start: they join (never bootstrap) on an empty directory. */
+  private readonly joined = new Set<StoreId>();
   readonly network: MemoryNetwork;
   readonly clock = new ManualClock();
   readonly random: () => number;
@@ -162,6 +165,7 @@ export class Cluster {
       ...(this.o.sessionTtlMs !== undefined ? { sessionTtlMs: this.o.sessionTtlMs } : {}),
       ...(this.o.maxClockSkewMs !== undefined ? { maxClockSkewMs: this.o.maxClockSkewMs } : {}),
       ...(this.o.snapshotInstallDelayMs ? { beforeInstall: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotInstallDelayMs)) } : {}),
+      ...(this.joined.has(id) ? { join: true } : {}),
     });
     await store.start();
     this.stores.set(id, store);
@@ -240,6 +244,17 @@ export class Cluster {
   }
   // Stops in progress, so a concurrent stopStore/startStore of the same id waits for the engines to close.
   private readonly stopping = new Map<StoreId, Promise<void>>();
+
+  /**
+   * Starts a new, empty store that joins the running cluster: it has no peer until a
+   * membership change adds it (Store.changePeer on the leader) and the leader contacts it.
+   */
+  async addStore(id: StoreId): Promise<void> {
+    if (this.ids.includes(id)) throw new Error(`store ${id} exists`);
+    this.ids.push(id);
+    this.joined.add(id);
+    await this.startStore(id);
+  }
 
   /** Stops a store as a crash would leave it: engines closed, memory state gone. */
   async stopStore(id: StoreId): Promise<void> {

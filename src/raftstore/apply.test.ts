@@ -12,12 +12,12 @@ import { raft_serverpb } from '../gen/proto.js';
 import type { Entry } from '../raft/index.js';
 import { applyEntries } from './apply.js';
 import type { ClientSession, WriteOp } from './command.js';
-import { encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
+import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
 import type { RegionEpoch } from './envelope.js';
-import { EpochNotMatchError, SessionExpiredError } from './errors.js';
+import { ChangePeerRefusedError, EpochNotMatchError, SessionExpiredError } from './errors.js';
 import type { StoreId } from './ids.js';
 import type { ApplyState } from './peer-storage.js';
-import { initialRegion } from './region.js';
+import { initialRegion, regionFromProto } from './region.js';
 import { SessionTable } from './session-table.js';
 
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
@@ -195,24 +195,24 @@ t.test("the leader's empty no-op only advances the applied index", async (t) => 
   t.same((await kv.scan({ start: keys.dataKey('default', Buffer.alloc(0)), end: keys.dataKeyEnd('default') })), [], 'no data written');
 });
 
-t.test('an epoch mismatch yields EpochNotMatchError and changes no data', async (t) => {
+t.test('a write stamped with another version yields EpochNotMatchError and changes no data; conf_ver does not matter', async (t) => {
   const stale = { confVer: REGION.epoch.confVer, version: REGION.epoch.version + 1 };
-  const staleConf = { confVer: REGION.epoch.confVer + 1, version: REGION.epoch.version };
+  const otherConf = { confVer: REGION.epoch.confVer + 1, version: REGION.epoch.version };
   const kv = await openMemoryEngine();
   const out = await applyOnEngine(kv, [
     cmd(6, 6, [put('a', 'bad')], { epoch: stale, session: { clientId: 5, sequence: 1, sentAtMs: 0 } }),
-    cmd(7, 6, [put('b', 'bad')], { epoch: staleConf }),
+    cmd(7, 6, [put('b', 'fine')], { epoch: otherConf }),
     cmd(8, 6, [put('c', 'good')]),
   ]);
   t.equal(out.results.length, 3);
-  for (const r of out.results.slice(0, 2)) {
-    t.ok(r.error instanceof EpochNotMatchError, `entry ${r.index}: EpochNotMatchError`);
-    t.equal(r.error?.code, 'EPOCH_NOT_MATCH');
-    t.same((r.error as EpochNotMatchError).current, REGION.epoch, 'the error carries the current epoch');
-  }
+  const r = out.results[0]!;
+  t.ok(r.error instanceof EpochNotMatchError, 'entry 6: EpochNotMatchError');
+  t.equal(r.error?.code, 'EPOCH_NOT_MATCH');
+  t.same((r.error as EpochNotMatchError).current, REGION.epoch, 'the error carries the current epoch');
+  t.equal(out.results[1]!.error, undefined, 'a membership change (conf_ver) does not make a write stale');
   t.equal(out.results[2]!.error, undefined, 'the matching entry succeeds');
   t.equal(await userValue(kv, 'a'), undefined, 'nothing written for the stale version');
-  t.equal(await userValue(kv, 'b'), undefined, 'nothing written for the stale conf_ver');
+  t.equal(await userValue(kv, 'b'), 'fine');
   t.equal(await userValue(kv, 'c'), 'good');
   t.equal(out.sessions.changed, false, 'a refused write does not record its session');
   t.equal(out.applyState.appliedIndex, 8, 'refused entries still count as applied');
@@ -302,4 +302,34 @@ t.test('expiry is decided by the log alone: replicas with the same log write the
   t.ok(outA.sessionsExpired > 0, `${outA.sessionsExpired} rows expired`);
   t.same(outA.results.map((r) => r.error?.code), outB.results.map((r) => r.error?.code));
   t.same(await contents(a), await contents(b2), 'identical kvdb contents');
+});
+
+function changePeer(index: number, term: number, change: 'addVoter' | 'addLearner' | 'removeNode', peer: { id: number; storeId: number }, epoch = REGION.epoch): Entry {
+  return {
+    index, term, type: 'confChange',
+    data: encodeChangePeerCommand({ regionId: REGION.id, change, peer: peer as never }, epoch),
+  };
+}
+
+t.test('ChangePeer: the region (peers, conf_ver) changes in the same batch; stale or invalid changes are no-ops', async (t) => {
+  const kv = await openMemoryEngine();
+  const out = await applyOnEngine(kv, [
+    changePeer(6, 6, 'addLearner', { id: 2004, storeId: 4 }),
+    cmd(7, 6, [put('k', 'v')]),
+    // Proposed under the old conf_ver (1), applied after the first change: stale.
+    changePeer(8, 6, 'removeNode', { id: 2, storeId: 2 }),
+    // A valid next change, stamped with conf_ver 2.
+    changePeer(9, 6, 'addVoter', { id: 2004, storeId: 4 }, { confVer: 2, version: 1 }),
+    // Not a member: refused.
+    changePeer(10, 6, 'removeNode', { id: 77, storeId: 7 }, { confVer: 3, version: 1 }),
+  ]);
+  t.same(out.confChanges.map((c) => [c.index, c.change.type, c.change.nodeId, c.region.epoch.confVer]),
+    [[6, 'addLearner', 2004, 2], [9, 'addVoter', 2004, 3]], 'two changes applied, in order');
+  t.ok(out.results[2]!.error instanceof EpochNotMatchError, 'the stale one: EpochNotMatch');
+  t.ok(out.results[4]!.error instanceof ChangePeerRefusedError, 'the invalid one: refused');
+  t.same(out.region.peers.map((p) => [p.id, p.storeId, p.learner === true]), [[1, 1, false], [2, 2, false], [3, 3, false], [2004, 4, false]]);
+  const raw = await kv.get(keys.regionStateKey(REGION.id));
+  const stored = regionFromProto(raft_serverpb.RegionLocalState.decode(raw!).region!);
+  t.same(stored, out.region, 'RegionLocalState is written with the batch');
+  t.equal(await userValue(kv, 'k'), 'v', 'a write between the changes applies (conf_ver does not make it stale)');
 });

@@ -9,7 +9,12 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Entry, Index, Term } from '../raft/index.js';
 import { decodeCommand } from './command.js';
-import { EpochNotMatchError, RegionError, SessionExpiredError } from './errors.js';
+import { ChangePeerRefusedError, EpochNotMatchError, RegionError, SessionExpiredError } from './errors.js';
+import { raft_serverpb } from '../gen/proto.js';
+import type { ConfChange } from '../raft/index.js';
+import { ConfChangeError, nextConfState } from '../raft/index.js';
+import type { ChangePeerCommand } from './command.js';
+import { confStateOf, regionToProto } from './region.js';
 import type { ApplyState } from './peer-storage.js';
 import { encodeApplyState } from './peer-storage.js';
 import type { RegionMeta } from './region.js';
@@ -23,6 +28,14 @@ export interface AppliedEntry {
   readonly error?: RegionError;
 }
 
+/** A membership change applied in this batch, for the peer to hand to Raft (in order). */
+export interface AppliedConfChange {
+  readonly index: Index;
+  readonly change: ConfChange;
+  /** The region after it (conf_ver one higher). */
+  readonly region: RegionMeta;
+}
+
 export interface ApplyOutcome {
   readonly batch: WriteBatch;
   readonly applyState: ApplyState;
@@ -31,6 +44,9 @@ export interface ApplyOutcome {
   readonly sessions: SessionChanges;
   /** Rows dropped by ExpireSessions commands in this batch. */
   readonly sessionsExpired: number;
+  /** Membership changes, in log order; the region after the last one is `region`. */
+  readonly confChanges: AppliedConfChange[];
+  readonly region: RegionMeta;
   /**
    * Whether a CompactLog moved the truncated index. The batch must then be synced before
    * the raft log entries it drops are deleted from raftdb.
@@ -43,8 +59,10 @@ export interface ApplyOutcome {
  * `sessions` is the region's session table; it is not modified (see ApplyOutcome.sessions).
  */
 export function applyEntries(
-  entries: readonly Entry[], region: RegionMeta, applyState: ApplyState, sessions: SessionTable,
+  entries: readonly Entry[], regionBefore: RegionMeta, applyState: ApplyState, sessions: SessionTable,
 ): ApplyOutcome {
+  let region = regionBefore;
+  const confChanges: AppliedConfChange[] = [];
   const batch = new WriteBatch();
   const results: AppliedEntry[] = [];
   const changed = new SessionChanges(sessions);
@@ -66,8 +84,27 @@ export function applyEntries(
       expired += changed.expire(decoded.idleBeforeMs, decoded.rejectBeforeMs).length;
       continue;
     }
+    if (decoded.kind === 'changePeer') {
+      if (e.type !== 'confChange') throw new Error(`apply: a ChangePeer command in a normal entry at ${e.index}`);
+      const r = applyChangePeer(decoded, region);
+      if (r instanceof RegionError) {
+        // Every replica refuses it alike (stale epoch, or it does not apply): a no-op.
+        results.push({ index: e.index, term: e.term, error: r });
+        continue;
+      }
+      region = r.region;
+      confChanges.push({ index: e.index, change: r.change, region });
+      batch.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({
+        state: raft_serverpb.PeerState.Normal, region: regionToProto(region),
+      }).finish());
+      results.push({ index: e.index, term: e.term });
+      continue;
+    }
+    if (e.type === 'confChange') throw new Error(`apply: conf change entry ${e.index} does not hold a ChangePeer command`);
     const cmd = decoded;
-    if (cmd.epoch.version !== region.epoch.version || cmd.epoch.confVer !== region.epoch.confVer) {
+    // Data commands depend on the key range only (version); a membership change (conf_ver)
+    // does not make them stale.
+    if (cmd.epoch.version !== region.epoch.version) {
       results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(region.id, region.epoch) });
       continue;
     }
@@ -97,5 +134,28 @@ export function applyEntries(
   batch.put(keys.applyStateKey(region.id), encodeApplyState(next));
   return {
     batch, applyState: next, results, sessions: changed, sessionsExpired: expired, compacted: truncated.index !== applyState.truncatedIndex,
+    confChanges, region,
   };
+}
+
+/**
+ * The region after a ChangePeer, or why it does not apply: proposed under another conf_ver
+ * (EpochNotMatch), or not a valid change of the current members.
+ */
+function applyChangePeer(cmd: ChangePeerCommand, region: RegionMeta): { region: RegionMeta; change: ConfChange } | RegionError {
+  if (cmd.regionId !== region.id) return new EpochNotMatchError(region.id, region.epoch);
+  const stamped = (cmd as { epoch?: { confVer: number } }).epoch;
+  if (stamped && stamped.confVer !== region.epoch.confVer) return new EpochNotMatchError(region.id, region.epoch);
+  const change: ConfChange = { type: cmd.change, nodeId: cmd.peer.id };
+  try {
+    nextConfState(confStateOf(region), change);
+  } catch (e) {
+    if (e instanceof ConfChangeError) return new ChangePeerRefusedError(region.id, e.message);
+    throw e;
+  }
+  const others = region.peers.filter((p) => p.id !== cmd.peer.id);
+  const peers = cmd.change === 'removeNode' ? others
+    : [...others, { id: cmd.peer.id, storeId: cmd.peer.storeId, ...(cmd.change === 'addLearner' ? { learner: true } : {}) }];
+  peers.sort((a, b) => a.id - b.id);
+  return { region: { ...region, peers, epoch: { confVer: region.epoch.confVer + 1, version: region.epoch.version } }, change };
 }

@@ -2,8 +2,9 @@
 // (raft_cmdpb.RaftCmdRequest on disk), the admin CompactLog command, and the read
 // operations served by ReadIndex.
 
-import { raft_cmdpb } from '../gen/proto.js';
-import type { RegionEpoch } from './envelope.js';
+import { eraftpb, raft_cmdpb } from '../gen/proto.js';
+import type { PeerMeta, RegionEpoch } from './envelope.js';
+import type { PeerId, StoreId } from './ids.js';
 import type { Index, Term } from '../raft/index.js';
 import type { RegionId } from './ids.js';
 
@@ -129,8 +130,33 @@ export function encodeExpireSessionsCommand(regionId: RegionId, cmd: ExpireSessi
   }).finish();
 }
 
+/** A membership change of the region (a conf change entry's payload). */
+export interface ChangePeerCommand {
+  readonly regionId: RegionId;
+  readonly change: 'addVoter' | 'addLearner' | 'removeNode';
+  readonly peer: PeerMeta;
+}
+
+const CHANGE_TYPES = {
+  addVoter: eraftpb.ConfChangeType.AddNode,
+  addLearner: eraftpb.ConfChangeType.AddLearnerNode,
+  removeNode: eraftpb.ConfChangeType.RemoveNode,
+} as const;
+
+/** Stamped with the epoch it was proposed under: it applies only if conf_ver is still that. */
+export function encodeChangePeerCommand(cmd: ChangePeerCommand, epoch: RegionEpoch): Uint8Array {
+  return raft_cmdpb.RaftCmdRequest.encode({
+    header: { region_id: cmd.regionId, region_epoch: { conf_ver: epoch.confVer, version: epoch.version } },
+    admin_request: {
+      cmd_type: raft_cmdpb.AdminCmdType.ChangePeer,
+      change_peer: { change_type: CHANGE_TYPES[cmd.change], peer: { id: cmd.peer.id, store_id: cmd.peer.storeId } },
+    },
+  }).finish();
+}
+
 export type DecodedCommand =
   | ({ readonly kind: 'write' } & DecodedWrite)
+  | ({ readonly kind: 'changePeer'; readonly epoch: RegionEpoch } & ChangePeerCommand)
   | ({ readonly kind: 'compactLog' } & CompactLogCommand)
   | ({ readonly kind: 'expireSessions' } & ExpireSessionsCommand);
 
@@ -143,6 +169,18 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
       return {
         kind: 'compactLog', regionId: Number(req.header?.region_id ?? 0),
         index: Number(admin.compact_log.compact_index ?? 0), term: Number(admin.compact_log.compact_term ?? 0),
+      };
+    }
+    if (admin.cmd_type === raft_cmdpb.AdminCmdType.ChangePeer && admin.change_peer?.peer) {
+      const t = admin.change_peer.change_type ?? eraftpb.ConfChangeType.AddNode;
+      const change = t === eraftpb.ConfChangeType.AddNode ? 'addVoter' : t === eraftpb.ConfChangeType.AddLearnerNode ? 'addLearner'
+        : t === eraftpb.ConfChangeType.RemoveNode ? 'removeNode' : undefined;
+      if (!change) throw new TypeError(`unsupported conf change type ${String(t)} in a log entry`);
+      const p = admin.change_peer.peer;
+      return {
+        kind: 'changePeer', regionId: Number(req.header?.region_id ?? 0), change,
+        peer: { id: Number(p.id ?? 0) as PeerId, storeId: Number(p.store_id ?? 0) as StoreId },
+        epoch: { confVer: Number(req.header?.region_epoch?.conf_ver ?? 0), version: Number(req.header?.region_epoch?.version ?? 0) },
       };
     }
     if (admin.cmd_type === raft_cmdpb.AdminCmdType.ExpireSessions && admin.expire_sessions) {

@@ -14,6 +14,7 @@ export function envelopeToProto(e: RaftEnvelope): raft_serverpb.IRaftMessage {
     to_peer: { id: e.toPeer.id, store_id: e.toPeer.storeId },
     region_epoch: { conf_ver: e.regionEpoch.confVer, version: e.regionEpoch.version },
     message: messageToProto(e.message),
+    ...(e.tombstone ? { is_tombstone: true } : {}),
   };
 }
 
@@ -25,6 +26,7 @@ export function envelopeFromProto(p: raft_serverpb.IRaftMessage): RaftEnvelope {
     toPeer: { id: Number(p.to_peer?.id ?? 0) as PeerId, storeId: Number(p.to_peer?.store_id ?? 0) as StoreId },
     regionEpoch: { confVer: Number(p.region_epoch?.conf_ver ?? 0), version: Number(p.region_epoch?.version ?? 0) },
     message: messageFromProto(p.message),
+    ...(p.is_tombstone ? { tombstone: true } : {}),
   };
 }
 

@@ -7,6 +7,8 @@ import type { PeerId, RegionId, StoreId } from './ids.js';
 export interface PeerMeta {
   readonly id: PeerId;
   readonly storeId: StoreId;
+  /** Gets the log, neither votes nor counts toward quorums (absent: a voter). */
+  readonly learner?: boolean;
 }
 
 export interface RegionEpoch {
@@ -20,4 +22,9 @@ export interface RaftEnvelope {
   readonly toPeer: PeerMeta;
   readonly regionEpoch: RegionEpoch;
   readonly message: Message;
+  /**
+   * A notice, not a Raft message (`message` is not stepped): the sender's region, at
+   * `regionEpoch`, no longer has `toPeer` — it was removed and should destroy itself.
+   */
+  readonly tombstone?: boolean;
 }

@@ -80,6 +80,14 @@ export class SessionExpiredError extends RegionError {
   }
 }
 
+/** A membership change that does not apply to the region's current peers (refused alike everywhere). */
+export class ChangePeerRefusedError extends RegionError {
+  readonly code = 'CHANGE_PEER_REFUSED';
+  constructor(readonly regionId: RegionId, readonly reason: string) {
+    super(`region ${regionId}: membership change refused: ${reason}`);
+  }
+}
+
 /** Request validation: a client mistake, never retried. */
 export class InvalidRequestError extends Error {
   override readonly name = 'InvalidRequestError';

@@ -20,7 +20,8 @@ import { raft_serverpb } from '../gen/proto.js';
 import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
 import type { Logger } from '../raft/index.js';
 import { CompactedError, limitSize, silentLogger, SnapshotTemporarilyUnavailableError, UnavailableError } from '../raft/index.js';
-import { decodeDescriptor, descriptorFromProto } from './snapshot-data.js';
+import { decodeDescriptor, descriptorFromProto, regionStateRanges } from './snapshot-data.js';
+import type { PeerMeta } from './envelope.js';
 import { generateSnapshot } from './snapshot-generate.js';
 import type { GeneratedSnapshot } from './snapshot-generate.js';
 import { beginInstall, finishInstall } from './snapshot-install.js';
@@ -29,7 +30,7 @@ import type { SnapshotManager } from './snapshot-manager.js';
 import { receivedName } from './snapshot-files.js';
 import { decodeEntry, encodeEntry, hardStateFromProto, hardStateToProto } from './codec.js';
 import type { RegionMeta } from './region.js';
-import { regionFromProto, regionToProto } from './region.js';
+import { confStateOf, regionFromProto, regionToProto } from './region.js';
 import type { StoreId } from './ids.js';
 
 /** TinyKV's starting point: a bootstrapped region's log begins after (5, 5). */
@@ -82,6 +83,54 @@ export async function bootstrapRegion(engines: Engines, region: RegionMeta): Pro
   // region without raft state, which would refuse to start for ever.
   await engines.raft.write(raftWb, { sync: true });
   await engines.kv.write(kvWb, { sync: true });
+}
+
+/**
+ * The state of a peer created on this store by a message from a region's leader (a store
+ * being added): no log, applied 0, and a region that names only this peer (as a learner,
+ * so it never campaigns) at epoch 0, so that any snapshot of the region is newer. Written
+ * (synced) before the peer handles anything, so that the votes it may give are durable.
+ */
+export async function writeUninitializedRegion(engines: Engines, regionId: number, self: PeerMeta): Promise<void> {
+  const region: RegionMeta = {
+    id: regionId, startKey: new Uint8Array(0), endKey: new Uint8Array(0), epoch: { confVer: 0, version: 0 },
+    peers: [{ id: self.id, storeId: self.storeId, learner: true }],
+  };
+  const kvWb = new WriteBatch();
+  kvWb.put(keys.applyStateKey(regionId), encodeApplyState({ appliedIndex: 0, truncatedIndex: 0, truncatedTerm: 0 }));
+  kvWb.put(keys.regionStateKey(regionId), raft_serverpb.RegionLocalState.encode({ state: raft_serverpb.PeerState.Normal, region: regionToProto(region) }).finish());
+  const raftWb = new WriteBatch();
+  raftWb.put(keys.raftStateKey(regionId), raft_serverpb.RaftLocalState.encode({ hard_state: { term: 0, vote: 0, commit: 0 }, last_index: 0, last_term: 0 }).finish());
+  await engines.kv.write(kvWb, { sync: true });
+  await engines.raft.write(raftWb, { sync: true });
+}
+
+/**
+ * A removed peer's remains: RegionLocalState Tombstone (with the region it was removed
+ * from, so messages of that epoch or older never recreate it) first, synced; then its
+ * data, client sessions and apply state in kvdb, and its raft state and log in raftdb.
+ */
+export async function destroyRegion(engines: Engines, region: RegionMeta): Promise<void> {
+  const tomb = new WriteBatch();
+  tomb.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({ state: raft_serverpb.PeerState.Tombstone, region: regionToProto(region) }).finish());
+  await engines.kv.write(tomb, { sync: true });
+  const kv = new WriteBatch();
+  for (const [start, end] of regionStateRanges(region)) kv.deleteRange(start, end);
+  kv.delete(keys.applyStateKey(region.id));
+  await engines.kv.write(kv, { sync: true });
+  const raft = new WriteBatch();
+  const [ls, le] = keys.raftLogRange(region.id);
+  raft.deleteRange(ls, le);
+  raft.delete(keys.raftStateKey(region.id));
+  await engines.raft.write(raft, { sync: true });
+}
+
+/** The region a tombstone on this store records, if the region was removed from here. */
+export async function readTombstone(engines: Engines, regionId: number): Promise<RegionMeta | undefined> {
+  const raw = await engines.kv.get(keys.regionStateKey(regionId));
+  if (!raw) return undefined;
+  const st = raft_serverpb.RegionLocalState.decode(raw);
+  return st.state === raft_serverpb.PeerState.Tombstone && st.region ? regionFromProto(st.region) : undefined;
 }
 
 /** Whether raftdb holds exactly what bootstrapRegion writes first, and nothing has happened since. */
@@ -177,7 +226,7 @@ export class PeerStorage implements Storage {
   // ---- raft Storage ---------------------------------------------------------------
 
   initialState(): InitialState {
-    const confState: ConfState = { voters: this.region.peers.map((p) => p.id) };
+    const confState: ConfState = confStateOf(this.region);
     return { hardState: this.hardState, confState };
   }
 
@@ -206,7 +255,10 @@ export class PeerStorage implements Storage {
 
   snapshot(): Snapshot {
     const g = this.generated;
-    if (g && g.snapshot.metadata.index >= this.applyState.truncatedIndex) return g.snapshot;
+    // A snapshot from before a membership change would not name a peer just added.
+    if (g && g.snapshot.metadata.index >= this.applyState.truncatedIndex && sameConf(g.snapshot.metadata.confState, confStateOf(this.region))) {
+      return g.snapshot;
+    }
     this.startGeneration();
     throw new SnapshotTemporarilyUnavailableError();
   }
@@ -438,4 +490,9 @@ function checkConsistency(
   }
   if (applyState.appliedIndex < applyState.truncatedIndex) fail(`applied index ${applyState.appliedIndex} is below the truncated index`);
   if (hardState.term < lastTerm) fail(`hard state term ${hardState.term} is below the last log term ${lastTerm}`);
+}
+
+function sameConf(a: ConfState, b: ConfState): boolean {
+  const same = (x: readonly number[] = [], y: readonly number[] = []) => x.length === y.length && [...x].sort().every((v, i) => v === [...y].sort()[i]);
+  return same(a.voters, b.voters) && same(a.learners, b.learners);
 }

@@ -22,12 +22,16 @@ import type { MsgSnapshot } from '../raft/index.js';
 import type { SnapshotManager } from './snapshot-manager.js';
 import { decodeDescriptor } from './snapshot-data.js';
 import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
-import { encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
+import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
+import type { ChangePeerCommand } from './command.js';
+import { ConfChangeError } from '../raft/index.js';
+import type { RegionMeta } from './region.js';
 import type { PeerMeta, RaftEnvelope } from './envelope.js';
 import {
-  EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError, StaleCommandError, StoreStoppedError,
+  ChangePeerRefusedError, EpochNotMatchError, InvalidRequestError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError,
+  StaleCommandError, StoreStoppedError,
 } from './errors.js';
-import type { PeerId } from './ids.js';
+import type { PeerId, StoreId } from './ids.js';
 import type { PeerStorage } from './peer-storage.js';
 import { encodeApplyState } from './peer-storage.js';
 import { SessionTable } from './session-table.js';
@@ -57,6 +61,11 @@ export interface PeerOptions {
   readonly maxClockSkewMs: number;
   /** Called when the peer hits an error it cannot continue from (e.g. a failed write). */
   readonly onFatal: (err: Error) => void;
+  /**
+   * Called once this peer has applied its own removal from the region (and stopped): the
+   * store destroys its data and leaves a tombstone. `region` is the region after removal.
+   */
+  readonly onRemoved?: (region: RegionMeta) => void;
   /** Tests only: deliberate bugs (see deliberate-bugs.ts). */
   readonly bugs: DeliberateBugs;
   /** Applied entries kept above the truncated index before the leader compacts the log. */
@@ -77,7 +86,7 @@ export interface PeerOptions {
 const CATCH_UP_TICKS = 30;
 
 export class Peer {
-  readonly meta: PeerMeta;
+  meta: PeerMeta;
   private readonly node: RawNode;
   private readonly proposals = new ProposalQueue<void>();
   private readonly reads: ReadQueue;
@@ -97,6 +106,10 @@ export class Peer {
   private compactPending: { at: number; term: number } | undefined;
   /** The term of the last Ready handled; a change means pending ReadIndex requests were dropped. */
   private lastTerm = 0;
+  /** Peers that sent this peer a message (the region may not name them yet: see sendMessages). */
+  private readonly heardFrom = new Map<number, PeerMeta>();
+  /** Set when this peer applied its own removal; it is destroyed once it no longer leads. */
+  private pendingRemoval: RegionMeta | undefined;
   /** When this peer, as leader, last proposed ExpireSessions (wall clock). */
   private lastExpiryProposalMs = -Infinity;
 
@@ -144,6 +157,10 @@ export class Peer {
     if (this.stopped) return;
     this.ticks++;
     this.node.tick();
+    if (this.pendingRemoval && this.node.status().role !== 'leader' && !this.loopRunning) {
+      this.destroyed(this.pendingRemoval);
+      return;
+    }
     if (++this.ticksSinceCompactCheck >= this.o.electionTick) {
       this.ticksSinceCompactCheck = 0;
       this.maybeProposeCompaction();
@@ -223,6 +240,7 @@ export class Peer {
   onRaftMessage(env: RaftEnvelope): void {
     if (this.stopped) return;
     if (env.toPeer.id !== this.meta.id) return;
+    if (!this.heardFrom.has(env.fromPeer.id)) this.heardFrom.set(env.fromPeer.id, env.fromPeer);
     if (env.message.type === 'MsgSnapshot' && !this.acceptableSnapshot(env.message)) return;
     try {
       this.node.step(env.message);
@@ -283,6 +301,42 @@ export class Peer {
     return done;
   }
 
+  /**
+   * Proposes a membership change of the peer on `storeId`: add it as a learner or a voter
+   * (a new peer id), promote its learner, or remove it. Resolves with the region once the
+   * change is applied here; ChangePeerRefusedError if it cannot apply (another change
+   * pending, removing this leader: transfer first, a store already a member…).
+   */
+  async proposeChangePeer(change: ChangePeerCommand['change'], storeId: StoreId): Promise<RegionMeta> {
+    const region = this.region;
+    if (this.node.status().role !== 'leader') throw new NotLeaderError(region.id, this.leaderMeta());
+    const existing = region.peers.find((p) => p.storeId === storeId);
+    let peer: PeerMeta;
+    if (change === 'removeNode') {
+      if (!existing) throw new InvalidRequestError(`store ${storeId} has no peer in region ${region.id}`);
+      peer = existing;
+    } else if (existing) {
+      if (change === 'addVoter' && existing.learner) peer = existing;
+      else throw new InvalidRequestError(`store ${storeId} already has ${existing.learner ? 'a learner' : 'a voter'} (peer ${existing.id}) in region ${region.id}`);
+    } else {
+      // Never an id used before in this region: conf_ver only grows.
+      peer = { id: ((region.epoch.confVer + 1) * 1000 + storeId) as PeerId, storeId };
+    }
+    let at: { index: number; term: number };
+    try {
+      at = this.node.proposeConfChange({ type: change, nodeId: peer.id }, encodeChangePeerCommand({ regionId: region.id, change, peer }, region.epoch));
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) throw new NotLeaderError(region.id, this.leaderMeta());
+      if (e instanceof ConfChangeError) throw new ChangePeerRefusedError(region.id, e.message);
+      throw e;
+    }
+    this.o.logger.info('proposed a membership change', { change, store: storeId, peer: peer.id, index: at.index });
+    const done = new Promise<void>((resolve, reject) => this.proposals.push({ index: at.index, term: at.term, resolve, reject }));
+    this.schedule();
+    await done;
+    return this.region;
+  }
+
   /** A linearizable read through ReadIndex; only the leader serves reads. */
   read(header: RequestHeader, op: ReadOp): Promise<ReadResult> {
     this.checkHeader(header, op.kind === 'get' ? [op.key] : []);
@@ -335,6 +389,7 @@ export class Peer {
 
   private async handleReady(rd: Ready): Promise<void> {
     const storage = this.o.storage;
+    let removed: RegionMeta | undefined;
     this.phase = 'ready';
     if (rd.snapshot) {
       this.phase = `installing snapshot ${rd.snapshot.metadata.index}`;
@@ -387,6 +442,17 @@ export class Peer {
         if (this.stopped) return;
       }
       out.sessions.commit();
+      // Membership: Raft's configuration changes with each applied change, in log order.
+      for (const c of out.confChanges) this.node.applyConfChange(c.change);
+      if (out.confChanges.length > 0) {
+        storage.region = out.region;
+        const self = out.region.peers.find((p) => p.id === this.meta.id);
+        this.o.logger.info('region membership changed', {
+          confVer: out.region.epoch.confVer, peers: out.region.peers.map((p) => `${p.id}@${p.storeId}${p.learner ? ' (learner)' : ''}`),
+        });
+        if (!self) removed = out.region;
+        else if (self.learner !== this.meta.learner) this.meta = self;
+      }
       if (out.sessionsExpired > 0) this.o.logger.info('expired idle client sessions', { dropped: out.sessionsExpired, left: this.o.sessions.rows.size });
       for (const r of out.results) {
         const p = this.proposals.take(r.index, r.term);
@@ -397,6 +463,12 @@ export class Peer {
     }
     this.node.advance(rd);
     this.phase = 'idle';
+    if (removed) this.pendingRemoval = removed;
+    // A removed leader first hands leadership over (Raft does it), then goes.
+    if (this.pendingRemoval && this.node.status().role !== 'leader') {
+      this.destroyed(this.pendingRemoval);
+      return;
+    }
     void this.serveReads();
   }
 
@@ -421,7 +493,9 @@ export class Peer {
   /** Only once the Ready's entries and hard state are durable: a message is a promise. */
   private sendMessages(rd: Ready): void {
     for (const m of rd.messages) {
-      const to = this.region.peers.find((p) => p.id === m.to);
+      // A peer not yet initialized knows no other peer from its region: it answers the
+      // peers that wrote to it.
+      const to = this.region.peers.find((p) => p.id === m.to) ?? this.heardFrom.get(m.to);
       if (!to) continue;
       const env: RaftEnvelope = { regionId: this.region.id, fromPeer: this.meta, toPeer: to, regionEpoch: this.region.epoch, message: m };
       if (m.type === 'MsgSnapshot') this.sendSnapshot(env, m);
@@ -479,6 +553,26 @@ export class Peer {
     } catch (e) {
       r.reject(e as Error);
     }
+  }
+
+  /**
+   * A member of a newer configuration says this peer is not in it: it was removed and
+   * missed the commit. It stops and is destroyed (after any Ready in flight).
+   */
+  removedElsewhere(region: RegionMeta): void {
+    if (this.stopped || this.pendingRemoval) return;
+    this.pendingRemoval = region;
+    if (!this.loopRunning) this.destroyed(region);
+  }
+
+  /** This peer applied its own removal: it stops for good and the store destroys it. */
+  private destroyed(region: RegionMeta): void {
+    this.stopped = true;
+    this.o.logger.info('removed from the region; destroying this peer', { region: region.id, confVer: region.epoch.confVer });
+    const reason = new RegionNotFoundError(region.id);
+    this.proposals.failAll(reason);
+    this.reads.failAll(reason);
+    this.o.onRemoved?.(region);
   }
 
   /** Dies at once (Store.kill): nothing more happens; what is pending fails. */

@@ -23,7 +23,7 @@ export function regionToProto(r: RegionMeta): metapb.IRegion {
     start_key: r.startKey,
     end_key: r.endKey,
     region_epoch: { conf_ver: r.epoch.confVer, version: r.epoch.version },
-    peers: r.peers.map((p) => ({ id: p.id, store_id: p.storeId })),
+    peers: r.peers.map((p) => ({ id: p.id, store_id: p.storeId, ...(p.learner ? { is_learner: true } : {}) })),
   };
 }
 
@@ -33,7 +33,9 @@ export function regionFromProto(p: metapb.IRegion): RegionMeta {
     startKey: p.start_key ?? EMPTY,
     endKey: p.end_key ?? EMPTY,
     epoch: { confVer: Number(p.region_epoch?.conf_ver ?? 0), version: Number(p.region_epoch?.version ?? 0) },
-    peers: (p.peers ?? []).map((x) => ({ id: Number(x.id ?? 0) as PeerId, storeId: Number(x.store_id ?? 0) as StoreId })),
+    peers: (p.peers ?? []).map((x) => ({
+      id: Number(x.id ?? 0) as PeerId, storeId: Number(x.store_id ?? 0) as StoreId, ...(x.is_learner ? { learner: true } : {}),
+    })),
   };
 }
 
@@ -58,4 +60,9 @@ export function initialRegion(storeIds: readonly StoreId[]): RegionMeta {
     epoch: { confVer: 1, version: 1 },
     peers: storeIds.map((s) => ({ id: s as number as PeerId, storeId: s })),
   };
+}
+
+/** The Raft configuration a region's peers make. */
+export function confStateOf(r: RegionMeta): { voters: PeerId[]; learners: PeerId[] } {
+  return { voters: r.peers.filter((p) => !p.learner).map((p) => p.id), learners: r.peers.filter((p) => p.learner).map((p) => p.id) };
 }

@@ -9,7 +9,7 @@ import { iterateRange } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Index, Snapshot, Term } from '../raft/index.js';
-import { regionFromProto } from './region.js';
+import { confStateOf, regionFromProto } from './region.js';
 import { encodeDescriptor, regionStateRanges } from './snapshot-data.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { generatedName } from './snapshot-files.js';
@@ -59,7 +59,7 @@ export async function generateSnapshot(o: GenerateOptions): Promise<GeneratedSna
     const { size, checksum } = await writer.finish();
     const data = encodeDescriptor({ region, fileSize: size, checksum, pairCount: enc.count });
     return {
-      snapshot: { metadata: { index, term, confState: { voters: region.peers.map((p) => p.id) } }, data },
+      snapshot: { metadata: { index, term, confState: confStateOf(region) }, data },
       fileName,
     };
   } finally {

@@ -16,7 +16,8 @@ import { InvalidRequestError, RegionNotFoundError, StoreStoppedError } from './e
 import type { RegionId, StoreId } from './ids.js';
 import { Peer } from './peer.js';
 import type { Engines } from './peer-storage.js';
-import { bootstrapRegion, PeerStorage } from './peer-storage.js';
+import { bootstrapRegion, destroyRegion, PeerStorage, readTombstone, writeUninitializedRegion } from './peer-storage.js';
+import type { RegionMeta } from './region.js';
 import { SessionTable } from './session-table.js';
 import { compareBytes, initialRegion } from './region.js';
 import type { Transport } from './transport.js';
@@ -60,6 +61,11 @@ export interface StoreOptions {
   readonly crashHook?: CrashHook;
   /** Tests only: awaited before each snapshot install, to make installs slow. */
   readonly beforeInstall?: () => Promise<void>;
+  /**
+   * A store being added to a running cluster: on an empty data directory it does not
+   * bootstrap region 1; its peer is created when the region's leader first contacts it.
+   */
+  readonly join?: boolean;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -138,20 +144,43 @@ export class Store {
 
   private async load(): Promise<void> {
     const region = initialRegion(this.o.clusterStoreIds);
-    let storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id, this.snapshots, this.logger);
-    if (!storage) {
-      this.logger.info('bootstrapping region', { regionId: region.id, stores: this.o.clusterStoreIds });
-      await bootstrapRegion(this.o.engines, region);
+    const tomb = await readTombstone(this.o.engines, region.id);
+    let storage: PeerStorage | undefined;
+    if (tomb) {
+      this.tombstones.set(region.id, tomb);
+      this.logger.info('region was removed from this store', { regionId: region.id, confVer: tomb.epoch.confVer });
+    } else {
       storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id, this.snapshots, this.logger);
+      if (!storage && !this.o.join) {
+        this.logger.info('bootstrapping region', { regionId: region.id, stores: this.o.clusterStoreIds });
+        await bootstrapRegion(this.o.engines, region);
+        storage = await PeerStorage.load(this.o.engines, this.o.storeId, region.id, this.snapshots, this.logger);
+      }
+      if (!storage) this.logger.info('joining: waiting for the region\'s leader to add this store', { regionId: region.id });
     }
     // Any install a crash interrupted is finished by now: every other snapshot file is a leftover.
     await this.snapshots.cleanup(new Set());
     for (const [k, v] of await this.o.engines.kv.scan({ start: keys.peerTermRange()[0], end: keys.peerTermRange()[1] })) {
       this.heardTerms.set(keys.decodePeerTermKey(k) as StoreId, keys.readU64be(v));
     }
-    const self = storage!.region.peers.find((p) => p.storeId === this.o.storeId);
+    if (storage) await this.startPeer(storage);
+    this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
+      for (const p of this.peers.values()) p.onTick();
+    });
+    this.state = 'running';
+  }
+
+  /** Regions removed from this store: messages of their epoch or older never recreate them. */
+  private readonly tombstones = new Map<RegionId, RegionMeta>();
+  /** Peers being created (by a leader's first message), so messages meanwhile do not create twice. */
+  private readonly creating = new Set<RegionId>();
+
+  private async startPeer(storage: PeerStorage): Promise<void> {
+    const region = storage.region;
+    const self = region.peers.find((p) => p.storeId === this.o.storeId);
     if (!self) throw new Error(`store ${this.o.storeId} has no peer in region ${region.id}`);
-    const peer = new Peer({
+    const peer: Peer = new Peer({
+      onRemoved: (r) => void this.destroyPeer(peer, r),
       peer: self, storage: storage!, kv: this.o.engines.kv, transport: this.o.transport,
       logger: this.logger, electionTick: this.o.electionTick, heartbeatTick: this.o.heartbeatTick,
       seed: this.o.seed ?? (this.o.storeId * 7919 + Date.now()) >>> 0,
@@ -168,10 +197,64 @@ export class Store {
       snapshots: this.snapshots,
     });
     this.peers.set(region.id, peer);
-    this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
-      for (const p of this.peers.values()) p.onTick();
-    });
-    this.state = 'running';
+  }
+
+  /**
+   * A message for a region this store has no peer of: a leader contacting a store that is
+   * being added. The peer is created empty (writeUninitializedRegion) and catches up by
+   * snapshot. Not for a region removed from here at that epoch or later (a late message).
+   */
+  private async maybeCreatePeer(env: RaftEnvelope): Promise<void> {
+    const regionId = env.regionId;
+    const m = env.message;
+    if (env.toPeer.storeId !== this.o.storeId || this.creating.has(regionId)) return;
+    if (m.type !== 'MsgAppend' && m.type !== 'MsgHeartbeat' && m.type !== 'MsgSnapshot') return;
+    const tomb = this.tombstones.get(regionId);
+    if (tomb && env.regionEpoch.confVer <= tomb.epoch.confVer) {
+      this.logger.debug('dropping a message for a removed region', { regionId, from: env.fromPeer.storeId, confVer: env.regionEpoch.confVer });
+      return;
+    }
+    this.creating.add(regionId);
+    try {
+      this.logger.info('creating a peer on the leader\'s request', { regionId, peer: env.toPeer.id, from: env.fromPeer.storeId });
+      await writeUninitializedRegion(this.o.engines, regionId, env.toPeer);
+      if (this.state !== 'running') return;
+      const storage = await PeerStorage.load(this.o.engines, this.o.storeId, regionId, this.snapshots, this.logger);
+      if (!storage || this.state !== 'running') return;
+      this.tombstones.delete(regionId);
+      await this.startPeer(storage);
+      this.peers.get(regionId)!.onRaftMessage(env);
+    } catch (e) {
+      this.fatal(e as Error);
+    } finally {
+      this.creating.delete(regionId);
+    }
+  }
+
+  /** The peer applied its removal: destroy its data, leave a tombstone (destroyRegion). */
+  private async destroyPeer(peer: Peer, region: RegionMeta): Promise<void> {
+    if (this.peers.get(region.id) !== peer) return;
+    this.peers.delete(region.id);
+    this.tombstones.set(region.id, region);
+    try {
+      await destroyRegion(this.o.engines, region);
+      this.logger.info('peer destroyed; region tombstoned', { regionId: region.id, confVer: region.epoch.confVer });
+    } catch (e) {
+      if (this.state === 'running') this.fatal(e as Error);
+    }
+  }
+
+  /**
+   * A membership change of region 1, through its leader here: see Peer.proposeChangePeer.
+   * Resolves with the region once applied on this store.
+   */
+  async changePeer(change: 'addVoter' | 'addLearner' | 'removeNode', storeId: StoreId): Promise<RegionMeta> {
+    return this.peerFor(1 as RegionId).proposeChangePeer(change, storeId);
+  }
+
+  /** Region 1 as this store has it (undefined: no peer here). */
+  region(): RegionMeta | undefined {
+    return this.peers.get(1 as RegionId)?.region;
   }
 
 
@@ -195,7 +278,34 @@ export class Store {
       this.recordHeardTerm(from, term, env);
       return;
     }
-    this.peers.get(env.regionId)?.onRaftMessage(env);
+    const peer = this.peers.get(env.regionId);
+    if (env.tombstone) {
+      this.onTombstoneNotice(peer, env);
+      return;
+    }
+    if (!peer) {
+      void this.maybeCreatePeer(env);
+      return;
+    }
+    const region = peer.region;
+    if (!region.peers.some((p) => p.id === env.fromPeer.id) && env.regionEpoch.confVer < region.epoch.confVer && region.epoch.confVer > 0) {
+      // From a peer removed at an earlier conf_ver that never heard of it (it missed the
+      // commit): tell it, so it destroys itself instead of campaigning for ever.
+      this.o.transport.send({
+        regionId: region.id, fromPeer: peer.meta, toPeer: env.fromPeer, regionEpoch: region.epoch, tombstone: true,
+        // Our own term: the receiver records it as heard from us (identity checks).
+        message: { type: 'MsgHeartbeatResponse', from: peer.meta.id, to: env.fromPeer.id, term: Math.max(1, peer.status().term), context: new Uint8Array(0) },
+      });
+      return;
+    }
+    peer.onRaftMessage(env);
+  }
+
+  /** Another store's region, newer than ours, does not have our peer: it was removed. */
+  private onTombstoneNotice(peer: Peer | undefined, env: RaftEnvelope): void {
+    if (!peer || peer.meta.id !== env.toPeer.id || env.regionEpoch.confVer <= peer.region.epoch.confVer) return;
+    this.logger.info('told by a newer member that this peer was removed', { regionId: env.regionId, by: env.fromPeer.storeId, confVer: env.regionEpoch.confVer });
+    peer.removedElsewhere({ ...peer.region, epoch: env.regionEpoch, peers: peer.region.peers.filter((p) => p.id !== peer.meta.id) });
   }
 
   private recordHeardTerm(from: StoreId, term: number, first: RaftEnvelope): void {
