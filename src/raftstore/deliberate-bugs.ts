@@ -29,6 +29,8 @@ export interface DeliberateBugs {
    * catches up by log: it chases one snapshot after another.
    */
   readonly compactPastSnapshotTarget?: boolean;
+  /** Let any message recreate a removed region's peer, whatever its tombstone says. */
+  readonly ignoreTombstones?: boolean;
   /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */
   readonly readBeforeApplied?: boolean;
 }

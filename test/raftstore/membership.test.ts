@@ -12,7 +12,8 @@ import { HistoryRecorder } from '../../src/checker/history.js';
 import * as keys from '../../src/engine/keys.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { ChangePeerRefusedError } from '../../src/raftstore/errors.js';
-import type { StoreId } from '../../src/raftstore/ids.js';
+import type { PeerId, StoreId } from '../../src/raftstore/ids.js';
+import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { eventually } from './eventually.js';
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -73,10 +74,19 @@ async function membersAgree(t: Test, cluster: Cluster, members: StoreId[]): Prom
   for (const id of members.slice(1)) t.same(await dataOf(cluster, id), first, `store ${id} holds the same data as store ${members[0]}`);
 }
 
-t.test('grow 3 → 4 (learner, catch-up by snapshot, promotion) and shrink back, under load', async (t) => {
+t.test('grow 3 → 4 (learner, catch-up by snapshot, promotion) and shrink back, under load', (t) => growAndShrink(t, {}));
+
+t.test('ignoreTombstones (a planted bug): a late message recreates the removed peer', async (t) => {
+  const recreated = await growAndShrink(t, { ignoreTombstones: true }, true);
+  t.ok(recreated, 'the check below caught it: a late message brought the removed peer back');
+});
+
+async function growAndShrink(t: Test, bugs: DeliberateBugs, expectRecreated = false): Promise<boolean> {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
   t.comment(`seed ${seed} (replay with SEED=${seed})`);
-  const cluster = await Cluster.start({ stores: 3, seed, tickMs: 10, electionTick: 10, heartbeatTick: 2, compactLogThreshold: 30, powerLoss: true });
+  const cluster = await Cluster.start({
+    stores: 3, seed, tickMs: 10, electionTick: 10, heartbeatTick: 2, compactLogThreshold: 30, powerLoss: true, deliberateBugs: bugs,
+  });
   t.teardown(() => cluster.close());
   const leader = await cluster.waitForLeader();
   const load = startLoad(cluster);
@@ -124,9 +134,21 @@ t.test('grow 3 → 4 (learner, catch-up by snapshot, promotion) and shrink back,
   const result = checkHistory(load.rec.history());
   t.ok(result.ok, result.ok ? `history of ${result.ops} ops is linearizable` : result.explanation);
 
-  // A restart of the removed store does not bring its peer back.
+  // A restart of the removed store does not bring its peer back, nor does a late message
+  // from before its removal (as a slow network could still deliver).
   await cluster.stopStore(gone);
   await cluster.startStore(gone);
+  const lead5 = await cluster.waitForLeader();
+  const from = cluster.store(lead5)!.region()!.peers.find((p) => p.storeId === lead5)!;
+  // Cut off, so that only the tombstone can keep the peer away (a recreated one would
+  // otherwise be told by the others that it was removed, and go again).
+  cluster.network.isolate(gone);
+  cluster.store(gone)!.onRaftMessage({
+    regionId: 1, fromPeer: from, toPeer: { id: gone as number as PeerId, storeId: gone }, regionEpoch: { confVer: shrunk.epoch.confVer - 1, version: 1 },
+    message: { type: 'MsgHeartbeat', from: from.id, to: gone, term: cluster.store(lead5)!.status()[0]!.term, commit: 0, context: new Uint8Array(0) },
+  });
   await sleep(300);
-  t.equal(cluster.store(gone)!.status().length, 0, 'the removed store stays without a peer after a restart (tombstone)');
-});
+  const recreated = cluster.store(gone)!.status().length > 0;
+  if (!expectRecreated) t.notOk(recreated, 'the removed store stays without a peer after a restart and a late message (tombstone)');
+  return recreated;
+}
