@@ -40,6 +40,8 @@ export interface FaultInjection {
   readonly concurrentConfChanges?: boolean;
   /** Count learners' acknowledgements toward the commit quorum, as if they were voters. */
   readonly learnersCountInQuorum?: boolean;
+  /** A leader transfer's election is held off by CheckQuorum's lease like any other. */
+  readonly transferHeldOffByLease?: boolean;
   /**
    * A leader that applies its own removal steps down at once instead of handing over: a
    * voter that missed the commit may then wait for ever for a vote the old leader refuses.

@@ -26,6 +26,13 @@ t.test('to an up-to-date follower: it leads the next term at once', async (t) =>
   t.equal(net.node(3).status().lastIndex, net.node(2).status().lastIndex, 'and replicates');
 });
 
+t.test('transferHeldOffByLease (a planted bug): with CheckQuorum on, the transfer never wins', async (t) => {
+  const net = groupLedBy1({ preVote: true, checkQuorum: true, config: { faults: { transferHeldOffByLease: true } } });
+  net.node(1).transferLeader(2);
+  net.stabilize();
+  t.not(net.node(2).status().role, 'leader', 'the voters in the lease ignore the transferee');
+});
+
 t.test('to a follower that lags: the leader brings it up to date first, taking no proposals meanwhile', async (t) => {
   const net = groupLedBy1({ preVote: true, checkQuorum: true });
   net.isolate(3);

@@ -331,7 +331,8 @@ export class Raft {
       // CheckQuorum's lease: while we hear from a live leader, a vote request is most
       // likely from a node that was cut off; ignoring it keeps the leader in place.
       // A transfer's election is the leader's own wish, so the lease does not hold it off.
-      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick && m.transfer !== true;
+      const bypass = m.transfer === true && this.cfg.faults.transferHeldOffByLease !== true;
+      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick && !bypass;
       if (inLease) {
         this.logger.debug('ignoring vote request within lease', { id: this.id, from: m.from, term: m.term });
         return false;
@@ -803,25 +804,26 @@ export class Raft {
         this.handleSnapshot(m);
         return;
       case 'MsgReadIndex':
-        if (this.lead === NONE) {
-          this.logger.debug('no leader; dropping read index', { id: this.id });
-          return;
-        }
-        this.send({ type: 'MsgReadIndex', to: this.lead, context: m.context });
+        this.forwardToLeader('read index', (to) => ({ type: 'MsgReadIndex', to, context: m.context }));
         return;
       case 'MsgReadIndexResponse':
         this.readStates.push({ index: m.index, context: m.context });
         return;
       case 'MsgTransferLeader':
-        if (this.lead === NONE) {
-          this.logger.debug('no leader; dropping leader transfer', { id: this.id });
-          return;
-        }
-        this.send({ type: 'MsgTransferLeader', to: this.lead, transferee: m.transferee });
+        this.forwardToLeader('leader transfer', (to) => ({ type: 'MsgTransferLeader', to, transferee: m.transferee }));
         return;
       default:
         return;
     }
+  }
+
+  /** A follower passes a request on to the leader it knows; without one it is dropped (the caller retries). */
+  private forwardToLeader(what: string, build: (lead: NodeId) => Outgoing): void {
+    if (this.lead === NONE) {
+      this.logger.debug(`no leader; dropping ${what}`, { id: this.id });
+      return;
+    }
+    this.send(build(this.lead));
   }
 
   private handleAppend(m: MsgAppend): void {

@@ -20,6 +20,7 @@ import { encodeApplyState } from './peer-storage.js';
 import type { RegionMeta } from './region.js';
 import { SessionChanges } from './session-table.js';
 import type { SessionTable } from './session-table.js';
+import type { DeliberateBugs } from './deliberate-bugs.js';
 
 export interface AppliedEntry {
   readonly index: Index;
@@ -60,6 +61,7 @@ export interface ApplyOutcome {
  */
 export function applyEntries(
   entries: readonly Entry[], regionBefore: RegionMeta, applyState: ApplyState, sessions: SessionTable,
+  bugs: Pick<DeliberateBugs, 'applyExpiredSessionWrites'> = {},
 ): ApplyOutcome {
   let region = regionBefore;
   const confChanges: AppliedConfChange[] = [];
@@ -116,7 +118,7 @@ export function applyEntries(
         results.push({ index: e.index, term: e.term });
         continue;
       }
-      if (!row && sentAtMs < changed.rejectBeforeMs) {
+      if (!row && sentAtMs < changed.rejectBeforeMs && !bugs.applyExpiredSessionWrites) {
         // No row, and old enough to retry a write applied under a row since dropped.
         results.push({ index: e.index, term: e.term, error: new SessionExpiredError(clientId, sequence) });
         continue;

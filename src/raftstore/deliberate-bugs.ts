@@ -29,6 +29,8 @@ export interface DeliberateBugs {
    * catches up by log: it chases one snapshot after another.
    */
   readonly compactPastSnapshotTarget?: boolean;
+  /** Apply a write whose session expired even if it was first sent before the refusal mark (it may be a retry). */
+  readonly applyExpiredSessionWrites?: boolean;
   /** Let any message recreate a removed region's peer, whatever its tombstone says. */
   readonly ignoreTombstones?: boolean;
   /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */

@@ -423,7 +423,7 @@ export class Peer {
     for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
     if (this.o.bugs.readBeforeApplied) void this.serveReads();
     if (rd.committedEntries.length > 0) {
-      const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions);
+      const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions, this.o.bugs);
       if (this.o.bugs.applyStateInSeparateBatch) {
         const ahead = new WriteBatch();
         ahead.put(keys.applyStateKey(this.region.id), encodeApplyState(out.applyState));

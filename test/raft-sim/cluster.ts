@@ -414,16 +414,17 @@ export class SimCluster {
     for (const e of ents) {
       this.opts.checker.onApply(id, e, term);
       sm.push(e);
-      if (e.type === 'confChange') this.applyConfChange(id, e, sm);
+      if (e.type === 'confChange') this.applyConfChange(id, e);
     }
     this.opts.trace.record({ k: 'apply', node: id, first: ents[0]!.index, last: ents[ents.length - 1]!.index });
   }
 
   /**
    * The configuration changes now (a change that does not apply is a no-op on every node
-   * alike). A snapshot at this point records it, so a node it adds can be sent one.
+   * alike). Compacting to this point once the Ready is advanced records it in the stored
+   * snapshot, so a node it adds can be sent one.
    */
-  private applyConfChange(id: NodeId, e: Entry, sm: readonly Entry[]): void {
+  private applyConfChange(id: NodeId, e: Entry): void {
     const n = this.nodes.get(id)!;
     let cs: ConfState;
     try {
@@ -440,7 +441,6 @@ export class SimCluster {
     // Compacted to here once this Ready is advanced: the new configuration is then in the
     // stored snapshot, which a restart starts from and a newcomer can be sent.
     this.compactAfterReady.set(id, e.index);
-    void sm;
     this.opts.trace.record({ k: 'note', text: `n${id} applies conf change at ${e.index}: voters ${cs.voters.join(',')} learners ${(cs.learners ?? []).join(',')}` });
     this.observe(id);
   }

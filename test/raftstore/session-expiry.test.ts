@@ -5,6 +5,8 @@
 // test moves, so nothing here waits for real time to pass.
 
 import t from 'tap';
+import type { Test } from 'tap';
+import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { SessionExpiredError } from '../../src/raftstore/errors.js';
 import type { RegionId } from '../../src/raftstore/ids.js';
@@ -14,12 +16,20 @@ const enc = (s: string) => Buffer.from(s, 'utf8');
 const TTL = 10_000;
 const SKEW = 1_000;
 
-t.test('idle sessions expire on every store alike; a late retry is refused, not applied twice', async (t) => {
+t.test('idle sessions expire on every store alike; a late retry is refused, not applied twice', (t) => expireAndRetry(t, {}));
+
+t.test('applyExpiredSessionWrites (a planted bug): the late retry applies a second time', async (t) => {
+  const late = await expireAndRetry(t, { applyExpiredSessionWrites: true }, true);
+  t.equal(late.value, 'first', 'the retry of the first write overwrote the newer value');
+});
+
+async function expireAndRetry(t: Test, bugs: DeliberateBugs, planted = false): Promise<{ value: string }> {
   let now = 1_700_000_000_000;
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
   t.comment(`seed ${seed} (replay with SEED=${seed})`);
   const cluster = await Cluster.start({
     stores: 3, seed, tickMs: 10, electionTick: 10, heartbeatTick: 2, wallClock: () => now, sessionTtlMs: TTL, maxClockSkewMs: SKEW,
+    deliberateBugs: bugs,
   });
   t.teardown(() => cluster.close());
   const sessions = () => cluster.ids.map((id) => cluster.store(id)!.sessionCount());
@@ -51,10 +61,13 @@ t.test('idle sessions expire on every store alike; a late retry is refused, not 
   const lead2 = await cluster.waitForLeader();
   const late = await cluster.store(lead2)!.put(header, enc('dup'), enc('first'), { clientId: 9_999, sequence: 1, sentAtMs: sentAt }).then(
     () => 'applied', (e: Error) => e);
+  const value = Buffer.from((await cluster.client().get(enc('dup')))!).toString();
+  if (planted) return { value };
   t.ok(late instanceof SessionExpiredError, `the late retry is refused (${late instanceof Error ? late.message : late})`);
-  t.equal(Buffer.from((await cluster.client().get(enc('dup')))!).toString(), 'second', 'and did not overwrite the newer value');
+  t.equal(value, 'second', 'and did not overwrite the newer value');
 
   // A new client whose write was just sent is a new session, not refused.
   await cluster.client().put(enc('new'), enc('ok'));
   t.equal(Buffer.from((await cluster.client().get(enc('new')))!).toString(), 'ok');
-});
+  return { value };
+}
