@@ -36,13 +36,35 @@ export interface StoreStatusInfo {
   readonly lastSnapshotInstalled: number;
   readonly heapUsedBytes: number;
   readonly rssBytes: number;
+  /** The region's conf_ver and members as this store has applied them (0 and [] without a peer). */
+  readonly confVer: number;
+  readonly members: readonly MemberInfo[];
+  /** Whether the store runs a peer of the region (false: waiting to be added, or removed). */
+  readonly hasPeer: boolean;
 }
+
+/** A member of the region; `match` is the leader's view (0 when reported by a follower). */
+export interface MemberInfo {
+  readonly peerId: number;
+  readonly storeId: number;
+  readonly learner: boolean;
+  readonly match: number;
+}
+
+export type MembershipChange = 'addLearner' | 'addVoter' | 'remove';
+const CHANGE_CODES: Record<MembershipChange, number> = { addLearner: 0, addVoter: 1, remove: 2 };
+
+const memberFromProto = (m: kvrpcpb.IMember): MemberInfo => ({
+  peerId: Number(m.peer_id ?? 0), storeId: Number(m.store_id ?? 0), learner: Boolean(m.learner), match: Number(m.match ?? 0),
+});
 
 /** A store's answer to the identity question a store on an empty data directory asks. */
 export interface IdentityInfo {
   readonly ready: boolean;
   readonly clusterId: string;
   readonly heardTerm: number;
+  /** The conf_ver of its region state (0: none). */
+  readonly confVer: number;
 }
 
 export interface FaultSpec {
@@ -79,12 +101,25 @@ export class AdminClient {
       snapshotsSending: Number(r.snapshots_sending ?? 0), snapshotsReceiving: Number(r.snapshots_receiving ?? 0),
       lastSnapshotInstalled: Number(r.last_snapshot_installed ?? 0),
       heapUsedBytes: Number(r.heap_used_bytes ?? 0), rssBytes: Number(r.rss_bytes ?? 0),
+      confVer: Number(r.conf_ver ?? 0), members: (r.members ?? []).map(memberFromProto), hasPeer: Boolean(r.has_peer),
     };
+  }
+
+  /**
+   * Asks this store (which must lead) to change the region's membership; resolves with the
+   * region's conf_ver and members once applied on it. Rejects with the region error
+   * (NotLeaderError with the leader hint) or an InvalidArgumentError with the refusal.
+   */
+  async changePeer(change: MembershipChange, storeId: number, opts: { timeoutMs?: number } = {}): Promise<{ confVer: number; members: MemberInfo[] }> {
+    const r: kvrpcpb.IChangePeerResponse = await this.unary(AdminService.changePeer, { change: CHANGE_CODES[change], store_id: storeId }, opts.timeoutMs ?? 10_000);
+    if (r.region_error) throw regionErrorFromProto(r.region_error);
+    if (r.error) throw new InvalidArgumentError(r.error);
+    return { confVer: Number(r.conf_ver ?? 0), members: (r.members ?? []).map(memberFromProto) };
   }
 
   async identity(askingStoreId: number, opts: { timeoutMs?: number } = {}): Promise<IdentityInfo> {
     const r: kvrpcpb.IIdentityResponse = await this.unary(AdminService.identity, { asking_store_id: askingStoreId }, opts.timeoutMs ?? 1000);
-    return { ready: Boolean(r.ready), clusterId: r.cluster_id ?? '', heardTerm: Number(r.heard_term ?? 0) };
+    return { ready: Boolean(r.ready), clusterId: r.cluster_id ?? '', heardTerm: Number(r.heard_term ?? 0), confVer: Number(r.conf_ver ?? 0) };
   }
 
   /**

@@ -36,9 +36,9 @@ t.test('a valid file', async (t) => {
   t.equal(cfg.clusterId, 'tinykv', 'cluster_id defaults');
   t.equal(cfg.dataDir, '/etc/data', 'data_dir resolves against the folder of the file');
   t.same(cfg.stores, [
-    { id: 1, addr: '127.0.0.1:20161', host: '127.0.0.1', port: 20161 },
-    { id: 2, addr: 'localhost:20162', host: 'localhost', port: 20162 },
-    { id: 3, addr: '[::1]:20163', host: '::1', port: 20163 },
+    { id: 1, addr: '127.0.0.1:20161', host: '127.0.0.1', port: 20161, join: false },
+    { id: 2, addr: 'localhost:20162', host: 'localhost', port: 20162, join: false },
+    { id: 3, addr: '[::1]:20163', host: '::1', port: 20163, join: false },
   ]);
   t.same(cfg.raft, { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 });
   t.equal(cfg.maxKeyBytes, 128);
@@ -74,7 +74,7 @@ t.test('every invalid field is named', async (t) => {
   rejects(t, 'data_dir: d\n', 'stores: missing; expected a list of {id, addr}');
   rejects(t, 'data_dir: d\nstores: []\n', 'stores: expected at least one store');
   rejects(t, 'data_dir: d\nstores: {id: 1}\n', 'stores: expected a list of {id, addr}, got a mapping');
-  rejects(t, 'data_dir: d\nstores: [5]\n', 'stores[0]: expected a mapping with id, addr, got number 5');
+  rejects(t, 'data_dir: d\nstores: [5]\n', 'stores[0]: expected a mapping with id, addr, join, removed, got number 5');
   rejects(t, 'data_dir: d\nstores: [{addr: "h:1"}]\n', 'stores[0].id: missing; expected a positive integer');
   rejects(t, 'data_dir: d\nstores: [{id: 0, addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got 0');
   rejects(t, 'data_dir: d\nstores: [{id: 1.5, addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got 1.5');
@@ -89,7 +89,7 @@ t.test('every invalid field is named', async (t) => {
   rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:65536"}]\n',
     'stores[0].addr: port must be from 1 to 65535, got 65536');
   rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", adr: "x"}]\n',
-    'stores[0].adr: unknown field (expected one of id, addr)');
+    'stores[0].adr: unknown field (expected one of id, addr, join, removed)');
   rejects(t, `data_dir: d\n${stores}dataDir: x\n`,
     'dataDir: unknown field (expected one of cluster_id, data_dir, stores, raft, max_key_bytes, max_value_bytes)');
   rejects(t, `data_dir: d\ncluster_id: "a b"\n${stores}`,
@@ -143,4 +143,14 @@ t.test('loading from disk: missing file, directory, symlinks', async (t) => {
   t.equal(viaLink.dataDir, join(dir, 'data'), 'data_dir resolves against the real folder');
   writeFileSync(join(dir, 'bad.yaml'), 'stores: [\n');
   t.throws(() => loadClusterConfig(join(dir, 'bad.yaml')), { code: 'CONFIG', message: new RegExp(`^${join(dir, 'bad.yaml')}: malformed YAML`) });
+});
+
+t.test('membership marks: join and removed', async (t) => {
+  const cfg = parse('data_dir: d\nstores:\n  - {id: 1, addr: "h:1"}\n  - {id: 2, addr: "h:2", removed: true}\n  - {id: 4, addr: "h:4", join: true}\n');
+  t.same(cfg.stores.map((s) => [s.id, s.join]), [[1, false], [4, true]], 'removed stores are not among the stores to run');
+  t.same(cfg.removedStores.map((s) => s.id), [2], 'but their ids and addresses stay reserved');
+  rejects(t, 'data_dir: d\nstores:\n  - {id: 1, addr: "h:1"}\n  - {id: 2, addr: "h:1", removed: true}\n', 'stores[1].addr: h:1 is already used by stores[0]');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", join: "yes"}]\n', 'stores[0].join: expected true or false, got "yes"');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", removed: true}]\n', 'stores: every store is marked removed; expected at least one that runs');
+  rejects(t, 'data_dir: d\nstores: [{id: 1000000, addr: "h:1"}]\n', 'stores[0].id: expected at most 999999, got 1000000');
 });

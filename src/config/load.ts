@@ -7,7 +7,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, type ClusterConfig, type RaftSettings, type StoreConfig } from './types.js';
+import { ConfigError, MAX_STORE_ID, type ClusterConfig, type RaftSettings, type StoreConfig } from './types.js';
 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
 export const DEFAULT_RAFT: RaftSettings = {
@@ -18,7 +18,7 @@ export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
-const STORE_FIELDS = ['id', 'addr'];
+const STORE_FIELDS = ['id', 'addr', 'join', 'removed'];
 const MIN_SESSION_WINDOW_MS = 10_000;
 
 const RAFT_FIELDS = [
@@ -58,7 +58,10 @@ export function parseClusterConfig(text: string, where: { shownAs: string; file:
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(clusterId)) {
     fail('cluster_id', `expected letters, digits, '.', '_' or '-', got ${show(clusterId)}`);
   }
-  const stores = parseStores(top.stores, fail);
+  const all = parseStores(top.stores, fail);
+  const stores = all.filter((s) => !s.removed).map(({ removed: _, ...s }) => s);
+  const removedStores = all.filter((s) => s.removed).map(({ removed: _, ...s }) => s);
+  if (stores.length === 0) fail('stores', 'every store is marked removed; expected at least one that runs');
   const raft = parseRaft(top.raft, fail);
   const maxKeyBytes = optionalPositiveInt(top.max_key_bytes, 'max_key_bytes', DEFAULT_MAX_KEY_BYTES, fail);
   const maxValueBytes = optionalPositiveInt(top.max_value_bytes, 'max_value_bytes', DEFAULT_MAX_VALUE_BYTES, fail);
@@ -67,6 +70,7 @@ export function parseClusterConfig(text: string, where: { shownAs: string; file:
     clusterId,
     dataDir: resolve(dirname(where.file), dataDir),
     stores,
+    removedStores,
     raft,
     maxKeyBytes,
     maxValueBytes,
@@ -92,7 +96,7 @@ function readConfigText(path: string): string {
 
 type Fail = (field: string, message: string) => never;
 
-function parseStores(value: unknown, fail: Fail): StoreConfig[] {
+function parseStores(value: unknown, fail: Fail): (StoreConfig & { removed: boolean })[] {
   if (value === undefined) fail('stores', 'missing; expected a list of {id, addr}');
   if (!Array.isArray(value)) fail('stores', `expected a list of {id, addr}, got ${typeName(value)}`);
   const list = value as unknown[];
@@ -104,6 +108,7 @@ function parseStores(value: unknown, fail: Fail): StoreConfig[] {
     const s = expectObject(raw, at, fail, STORE_FIELDS);
     if (s.id === undefined) fail(`${at}.id`, 'missing; expected a positive integer');
     const id = expectPositiveInt(s.id, `${at}.id`, fail);
+    if (id > MAX_STORE_ID) fail(`${at}.id`, `expected at most ${MAX_STORE_ID}, got ${id}`);
     const seen = ids.get(id);
     if (seen !== undefined) fail(`${at}.id`, `store id ${id} is already used by stores[${seen}]`);
     ids.set(id, i);
@@ -114,7 +119,9 @@ function parseStores(value: unknown, fail: Fail): StoreConfig[] {
     const dup = addrs.get(key);
     if (dup !== undefined) fail(`${at}.addr`, `${addr} is already used by stores[${dup}]`);
     addrs.set(key, i);
-    return { id, addr, host, port };
+    const join = optionalBoolean(s.join, `${at}.join`, fail);
+    const removed = optionalBoolean(s.removed, `${at}.removed`, fail);
+    return { id, addr, host, port, join, removed };
   });
 }
 
@@ -181,6 +188,12 @@ function expectPositiveInt(value: unknown, field: string, fail: Fail): number {
 
 function optionalPositiveInt(value: unknown, field: string, dflt: number, fail: Fail): number {
   return value === undefined ? dflt : expectPositiveInt(value, field, fail);
+}
+
+function optionalBoolean(value: unknown, field: string, fail: Fail): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== 'boolean') fail(field, `expected true or false, got ${show(value)}`);
+  return value as boolean;
 }
 
 function typeName(value: unknown): string {

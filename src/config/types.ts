@@ -7,7 +7,18 @@ export interface StoreConfig {
   readonly addr: string;
   readonly host: string;
   readonly port: number;
+  /**
+   * Added to a running cluster (`tinykv store add`, `store replace`): on an empty data
+   * directory the store waits to be added by the region's leader instead of bootstrapping.
+   */
+  readonly join: boolean;
 }
+
+/**
+ * Store ids are at most this: a peer id carries its store id in its low digits
+ * (src/raftstore/ids.ts).
+ */
+export const MAX_STORE_ID = 999_999;
 
 /** The `raft:` section: timing, and when the log is compacted. */
 export interface RaftSettings {
@@ -31,7 +42,13 @@ export interface ClusterConfig {
   readonly clusterId: string;
   /** Absolute; a relative data_dir resolves against the file's folder. */
   readonly dataDir: string;
+  /** The stores the orchestrator runs (entries marked `removed` are not among them). */
   readonly stores: readonly StoreConfig[];
+  /**
+   * Stores removed from the cluster (`tinykv store remove`): never started, their ids and
+   * addresses stay reserved so that another store cannot take them by mistake.
+   */
+  readonly removedStores: readonly StoreConfig[];
   readonly raft: RaftSettings;
   readonly maxValueBytes: number;
   readonly maxKeyBytes: number;

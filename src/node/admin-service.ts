@@ -3,12 +3,12 @@
 
 import type { kvrpcpb } from '../gen/proto.js';
 import type { StoreId } from '../raftstore/ids.js';
-import type { Store } from '../raftstore/store.js';
+import type { MemberStatus, Store } from '../raftstore/store.js';
 import type { FaultState } from '../raftstore/transport.js';
 import { NO_FAULTS } from '../raftstore/transport.js';
 import type { AdminHandlers } from '../rpc/services.js';
 import { regionErrorToProto } from '../rpc/region-errors.js';
-import { InvalidRequestError, RegionError, StoreStoppedError } from '../raftstore/errors.js';
+import { ChangePeerRefusedError, InvalidRequestError, RegionError, StoreStoppedError } from '../raftstore/errors.js';
 import type { PeerIdentity } from './identity.js';
 
 export interface AdminDeps {
@@ -53,7 +53,8 @@ async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
     store_id: d.storeId,
     pid: process.pid,
     region_id: st?.regionId ?? 0,
-    role: st?.role ?? 'starting',
+    // A running store without a peer is waiting to be added, or was removed.
+    role: st?.role ?? (store ? store.membership() : 'starting'),
     term: st?.term ?? 0,
     leader_id: st?.leaderStoreId ?? 0,
     commit_index: st?.commitIndex ?? 0,
@@ -68,14 +69,23 @@ async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
     last_snapshot_installed: snaps?.lastInstalledIndex ?? 0,
     heap_used_bytes: process.memoryUsage().heapUsed,
     rss_bytes: process.memoryUsage.rss(),
+    conf_ver: st?.confVer ?? 0,
+    members: (st?.members ?? []).map(memberToProto),
+    has_peer: st !== undefined,
   };
 }
+
+function memberToProto(m: MemberStatus): kvrpcpb.IMember {
+  return { peer_id: m.peerId, store_id: m.storeId, learner: m.learner, match: m.match ?? 0 };
+}
+
+const CHANGES: Record<number, 'addLearner' | 'addVoter' | 'removeNode'> = { 0: 'addLearner', 1: 'addVoter', 2: 'removeNode' };
 
 export function adminHandlers(d: AdminDeps): AdminHandlers {
   return {
     identity(call, cb) {
       d.identity(Number(call.request.asking_store_id ?? 0) as StoreId).then(
-        (a) => cb(null, { ready: a.ready, cluster_id: a.clusterId, store_id: d.storeId, heard_term: a.heardTerm }),
+        (a) => cb(null, { ready: a.ready, cluster_id: a.clusterId, store_id: d.storeId, heard_term: a.heardTerm, conf_ver: a.confVer }),
         (e: Error) => cb({ code: 13, details: e.message }),
       );
     },
@@ -97,6 +107,30 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
         else if (e instanceof InvalidRequestError) cb(null, { error: e.message });
         else cb({ code: 13, details: (e as Error).message });
       }
+    },
+    changePeer(call, cb) {
+      const store = d.store();
+      const change = CHANGES[Number(call.request.change ?? 0)];
+      const target = Number(call.request.store_id ?? 0) as StoreId;
+      if (!store) {
+        cb(null, { region_error: regionErrorToProto(new StoreStoppedError(d.storeId)) });
+        return;
+      }
+      if (!change || !(target > 0)) {
+        cb(null, { error: `expected a change and a store id, got ${JSON.stringify(call.request)}` });
+        return;
+      }
+      store.changePeer(change, target).then(
+        (region) => cb(null, {
+          conf_ver: region.epoch.confVer,
+          members: region.peers.map((p) => memberToProto({ peerId: p.id, storeId: p.storeId, learner: Boolean(p.learner), match: undefined })),
+        }),
+        (e: Error) => {
+          if (e instanceof ChangePeerRefusedError || e instanceof InvalidRequestError) cb(null, { error: e.message });
+          else if (e instanceof RegionError) cb(null, { region_error: regionErrorToProto(e) });
+          else cb({ code: 13, details: e.message });
+        },
+      );
     },
     fault(call, cb) {
       const r = call.request;

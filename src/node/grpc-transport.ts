@@ -52,7 +52,8 @@ export class GrpcTransport implements Transport {
 
   constructor(
     private readonly self: StoreId,
-    private readonly addrs: ReadonlyMap<StoreId, string>,
+    /** A store's address; undefined for a store this one does not know (the message is dropped). */
+    private readonly addrOf: (id: StoreId) => string | undefined,
     private readonly logger: Logger,
     private readonly random: () => number = Math.random,
   ) {}
@@ -101,7 +102,7 @@ export class GrpcTransport implements Transport {
   private link(to: StoreId): PeerLink | undefined {
     let link = this.links.get(to);
     if (link) return link;
-    const addr = this.addrs.get(to);
+    const addr = this.addrOf(to);
     if (!addr) return undefined;
     const client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 100,

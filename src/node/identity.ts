@@ -24,14 +24,24 @@
 //   be able to restart while another is down); the remaining gap — an older copy started
 //   while every store that heard its newer terms is unreachable — is stated in the README.
 //
-// The first start writes (cluster id, store id) into kvdb; every later start checks it,
-// so a store never runs on another store's or another cluster's data either.
+// - A store the cluster file marks `join` (added by `tinykv store add`, or wiped and
+//   re-added by `store replace`) never bootstraps. On an empty data directory it also asks
+//   every other store, but being heard of is no reason to refuse: it takes no part until
+//   the region's leader adds it as a new peer. What it must never do is come back as one
+//   of the peers it had before it lost its data. Peer ids are never reused in a region and
+//   grow with conf_ver (src/raftstore/ids.ts), so it records, as min_peer_id, the highest
+//   id that could have been given out by the newest conf_ver any store reports, and refuses
+//   to create any peer at or below it. A late message for its old peer is dropped.
+//
+// The first start writes (cluster id, store id, min_peer_id) into kvdb; every later start
+// checks it, so a store never runs on another store's or another cluster's data either.
 
 import { raft_serverpb } from '../gen/proto.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import type { KvEngine } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Logger } from '../raft/index.js';
+import { highestPeerIdAt } from '../raftstore/ids.js';
 
 export class ForeignDataDirError extends Error {
   readonly code = 'FOREIGN_DATA_DIR';
@@ -50,6 +60,8 @@ export interface PeerIdentity {
   readonly clusterId: string;
   /** The highest term it has recorded hearing from the asking store; 0 = never. */
   readonly heardTerm: number;
+  /** The conf_ver of its region state (also a removed one); 0 = it has none. */
+  readonly confVer: number;
 }
 
 export interface IdentityCheck {
@@ -67,25 +79,32 @@ export interface IdentityCheck {
   readonly logger: Logger;
   /** Regions whose durable term to compare (one region for now). */
   readonly regionIds?: readonly number[];
+  /** The store joins a running cluster (cluster file `join: true`) instead of bootstrapping. */
+  readonly join?: boolean;
+}
+
+/** What the check found out that the store needs to run. */
+export interface IdentityResult {
+  /** Peers with ids at or below this are never created on this store (0: no limit). */
+  readonly minPeerId: number;
 }
 
 const RETRY_MS = 250;
 
 const recovery = (storeId: number): string =>
   `It cannot rejoin as the member it was. To recover without losing data: restore store ${storeId}'s own latest data ` +
-  'directory if you have it; otherwise export the data (tinykv scan) while the other stores serve it, then rebuild the ' +
-  'cluster (tinykv cluster down --purge, cluster up) and write it back. A membership change that replaces the store ' +
-  'in place (tinykv store replace) is planned.';
+  `directory if you have it; otherwise run tinykv store replace --store ${storeId}, which removes its old peer while the ` +
+  'other stores keep serving, and adds it back empty to catch up from them.';
 
 /** Checks (or on a first start, writes) the data directory's identity; throws if the store must not start. */
-export async function checkOrWriteIdentity(o: IdentityCheck): Promise<void> {
+export async function checkOrWriteIdentity(o: IdentityCheck): Promise<IdentityResult> {
   const raw = await o.kv.get(keys.storeIdentKey());
   if (raw === undefined) {
-    await checkFreshStart(o);
+    const minPeerId = await checkFreshStart(o);
     const wb = new WriteBatch();
-    wb.put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: o.clusterId, store_id: o.storeId }).finish());
+    wb.put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: o.clusterId, store_id: o.storeId, min_peer_id: minPeerId }).finish());
     await o.kv.write(wb, { sync: true });
-    return;
+    return { minPeerId };
   }
   let ident: raft_serverpb.StoreIdent;
   try {
@@ -100,16 +119,21 @@ export async function checkOrWriteIdentity(o: IdentityCheck): Promise<void> {
     throw new ForeignDataDirError(`${o.dir} belongs to cluster "${ident.cluster_id}", not "${o.clusterId}"; refusing to start`);
   }
   await checkNotRolledBack(o);
+  return { minPeerId: Number(ident.min_peer_id ?? 0) };
 }
 
-/** An empty data directory: a first start, or a member that lost its disk? */
-async function checkFreshStart(o: IdentityCheck): Promise<void> {
+/**
+ * An empty data directory: a first start, or a member that lost its disk? Resolves with
+ * the min_peer_id to record (0 when bootstrapping).
+ */
+async function checkFreshStart(o: IdentityCheck): Promise<number> {
   const [start, end] = [Buffer.of(keys.LOCAL_PREFIX), Buffer.of(keys.LOCAL_PREFIX + 1)];
   if ((await o.raft.scan({ start, end, limit: 1 })).length > 0) {
     throw new LostStateError(`store ${o.storeId}: ${o.dir}/kvdb has no store identity but raftdb holds raft state: ` +
       `part of the data directory was lost. ${recovery(o.storeId)}`);
   }
   const pending = new Set(o.peers);
+  let newestConfVer = 0;
   const deadline = Date.now() + o.waitMs;
   let lastError = new Map<number, string>();
   for (;;) {
@@ -130,18 +154,24 @@ async function checkFreshStart(o: IdentityCheck): Promise<void> {
         throw new ForeignDataDirError(`store ${o.storeId}: store ${peer} belongs to cluster "${a.clusterId}", not "${o.clusterId}"; ` +
           'check the cluster file');
       }
-      if (a.heardTerm > 0) {
+      newestConfVer = Math.max(newestConfVer, a.confVer);
+      if (a.heardTerm > 0 && !o.join) {
         throw new LostStateError(`store ${o.storeId}: its data directory ${o.dir} is empty, but store ${peer} has heard from it ` +
           `(up to raft term ${a.heardTerm}): this store lost its raft state (votes and acknowledged entries). ${recovery(o.storeId)}`);
       }
       pending.delete(peer);
     }));
     if (pending.size === 0) {
-      o.logger.info('every other store confirmed this store never took part; bootstrapping', { peers: o.peers });
-      return;
+      if (!o.join) {
+        o.logger.info('every other store confirmed this store never took part; bootstrapping', { peers: o.peers });
+        return 0;
+      }
+      const minPeerId = newestConfVer > 0 ? highestPeerIdAt(newestConfVer) : 0;
+      o.logger.info('joining with an empty data directory; peers this store may have had before are never recreated', { peers: o.peers, confVer: newestConfVer, minPeerId });
+      return minPeerId;
     }
     if (lastError.size === 0) {
-      o.logger.info('data directory is empty: waiting for every other store to answer before bootstrapping', {
+      o.logger.info(`data directory is empty: waiting for every other store to answer before ${o.join ? 'joining' : 'bootstrapping'}`, {
         waiting: [...pending], waitMs: o.waitMs,
       });
     }
@@ -150,6 +180,11 @@ async function checkFreshStart(o: IdentityCheck): Promise<void> {
     await new Promise((r) => setTimeout(r, RETRY_MS));
   }
   const missing = [...pending].map((p) => `store ${p} (${lastError.get(p) ?? 'no answer'})`).join(', ');
+  if (o.join) {
+    throw new LostStateError(`store ${o.storeId}: its data directory ${o.dir} is empty and ${missing} did not answer within ` +
+      `${Math.round(o.waitMs / 1000)} s, so it cannot tell which peers it may have had before; it joins only once every ` +
+      'other store in the cluster file answers (start them, or mark a store that is gone for good with tinykv store remove).');
+  }
   throw new LostStateError(`store ${o.storeId}: its data directory ${o.dir} is empty and ${missing} did not answer within ` +
     `${Math.round(o.waitMs / 1000)} s, so it cannot tell a first start from a lost disk. Start every store of the cluster ` +
     'together (tinykv cluster up); if this store did lose its disk, see the recovery in the README.');
@@ -158,10 +193,16 @@ async function checkFreshStart(o: IdentityCheck): Promise<void> {
 /** A store with data: has any other store heard a higher term from it than it now has? */
 async function checkNotRolledBack(o: IdentityCheck): Promise<void> {
   let durable = 0;
+  let hasPeer = false;
   for (const r of o.regionIds ?? [1]) {
     const raw = await o.raft.get(keys.raftStateKey(r));
     if (raw) durable = Math.max(durable, Number(raft_serverpb.RaftLocalState.decode(raw).hard_state?.term ?? 0));
+    const region = await o.kv.get(keys.regionStateKey(r));
+    if (raw || (region && raft_serverpb.RegionLocalState.decode(region).state !== raft_serverpb.PeerState.Tombstone)) hasPeer = true;
   }
+  // No peer here (a joining store not added yet, or one whose peer was removed): it holds
+  // no votes or entries to roll back. What another store heard was from a former peer.
+  if (!hasPeer) return;
   const answers = await Promise.all(o.peers.map((p) => o.ask(p).then((a) => [p, a] as const, () => undefined)));
   for (const a of answers) {
     if (!a || !a[1].ready) continue;

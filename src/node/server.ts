@@ -9,6 +9,7 @@ import * as keys from '../engine/keys.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
 import { openRocksEngine } from '../engine/rocksdb-engine.js';
@@ -18,6 +19,7 @@ import type { Logger } from '../raft/index.js';
 import { realClock } from '../raftstore/clock.js';
 import { StoreStoppedError } from '../raftstore/errors.js';
 import type { StoreId } from '../raftstore/ids.js';
+import { FIRST_REGION_ID } from '../raftstore/region.js';
 import { createStore } from '../raftstore/store.js';
 import type { Store } from '../raftstore/store.js';
 import { AdminService, RaftService, TinyKvService } from '../rpc/services.js';
@@ -48,8 +50,25 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   const me = cfg.stores.find((s) => s.id === storeId);
   if (!me) throw new RangeError(`store ${storeId} is not in ${cfg.file}`);
   const dir = storeDir(cfg, storeId);
-  const addrs = new Map<StoreId, string>(cfg.stores.map((s) => [s.id, s.addr]));
-  const transport = new GrpcTransport(storeId, addrs, logger);
+  const addrs = new Map<StoreId, string>([...cfg.stores, ...cfg.removedStores].map((s) => [s.id, s.addr]));
+  // A store added after this one started (tinykv store add) is not in the file as it was
+  // read then: read it again, at most once a second, when a message is for an unknown store.
+  let lastReload = 0;
+  const addrOf = (id: StoreId): string | undefined => {
+    const known = addrs.get(id);
+    if (known !== undefined || realClock.now() - lastReload < 1000) return known;
+    lastReload = realClock.now();
+    try {
+      const fresh = loadClusterConfig(cfg.file);
+      for (const st of [...fresh.stores, ...fresh.removedStores]) if (!addrs.has(st.id)) addrs.set(st.id, st.addr);
+      if (addrs.has(id)) logger.info('learned a store\'s address from the cluster file', { store: id, addr: addrs.get(id) });
+      else logger.warn('a message for a store the cluster file does not list; dropped', { store: id });
+    } catch (e) {
+      logger.warn('cannot re-read the cluster file', { error: (e as Error).message });
+    }
+    return addrs.get(id);
+  };
+  const transport = new GrpcTransport(storeId, addrOf, logger);
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
   const startedAt = realClock.now();
   let store: Store | undefined;
@@ -58,11 +77,13 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   // What this store answers another store's identity question with: read straight from
   // kvdb, so it is right before the store runs and while it bootstraps.
   const identity = async (asking: StoreId): Promise<PeerIdentity> => {
-    if (!kvdb) return { ready: false, clusterId: '', heardTerm: 0 };
+    if (!kvdb) return { ready: false, clusterId: '', heardTerm: 0, confVer: 0 };
     const raw = await kvdb.get(keys.storeIdentKey());
     const clusterId = raw ? raft_serverpb.StoreIdent.decode(raw).cluster_id : '';
     const heard = await kvdb.get(keys.peerTermKey(asking));
-    return { ready: true, clusterId, heardTerm: heard ? keys.readU64be(heard) : 0 };
+    const region = await kvdb.get(keys.regionStateKey(FIRST_REGION_ID));
+    const confVer = region ? Number(raft_serverpb.RegionLocalState.decode(region).region?.region_epoch?.conf_ver ?? 0) : 0;
+    return { ready: true, clusterId, heardTerm: heard ? keys.readU64be(heard) : 0, confVer };
   };
   const running = (): Store => {
     if (!store) throw new StoreStoppedError(storeId);
@@ -99,8 +120,8 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       const kv = await openRocksEngine(join(dir, 'kvdb'));
       opened.push(kv);
       kvdb = kv;
-      await checkOrWriteIdentity({
-        kv, raft, dir, clusterId: cfg.clusterId, storeId, logger,
+      const { minPeerId } = await checkOrWriteIdentity({
+        kv, raft, dir, clusterId: cfg.clusterId, storeId, logger, join: me!.join,
         peers: cfg.stores.map((x) => x.id).filter((id) => id !== storeId),
         ask: (peer) => askIdentity(cfg.stores.find((x) => x.id === peer)!.addr, storeId),
         waitMs: opts.identityWaitMs ?? 30_000,
@@ -110,7 +131,9 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       const s = createStore({
         snapshotFiles, compactLogMaxBytes: cfg.raft.compactLogMaxBytes,
         sessionTtlMs: cfg.raft.clientSessionTtlMs, maxClockSkewMs: cfg.raft.maxClockSkewMs,
-        storeId, clusterStoreIds: cfg.stores.map((x) => x.id), engines: { raft, kv }, transport,
+        // The stores a new cluster bootstraps with: those not added later.
+        storeId, clusterStoreIds: cfg.stores.filter((x) => !x.join).map((x) => x.id), engines: { raft, kv }, transport,
+        join: me!.join, minPeerId,
         clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
         heartbeatTick: cfg.raft.heartbeatTicks, compactLogThreshold: cfg.raft.compactLogThreshold, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,
         logger, onFatal: (e) => {

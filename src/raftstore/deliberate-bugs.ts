@@ -33,6 +33,8 @@ export interface DeliberateBugs {
   readonly applyExpiredSessionWrites?: boolean;
   /** Let any message recreate a removed region's peer, whatever its tombstone says. */
   readonly ignoreTombstones?: boolean;
+  /** A store that rejoined after losing its data recreates any peer a leader addresses, also one it had before. */
+  readonly recreateOldPeers?: boolean;
   /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */
   readonly readBeforeApplied?: boolean;
 }

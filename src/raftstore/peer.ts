@@ -31,6 +31,7 @@ import {
   ChangePeerRefusedError, EpochNotMatchError, InvalidRequestError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError,
   StaleCommandError, StoreStoppedError,
 } from './errors.js';
+import { newPeerId } from './ids.js';
 import type { PeerId, StoreId } from './ids.js';
 import type { PeerStorage } from './peer-storage.js';
 import { encodeApplyState } from './peer-storage.js';
@@ -136,6 +137,11 @@ export class Peer {
 
   status() {
     return this.node.status();
+  }
+
+  /** The leader's match index for a peer (undefined: not leading, or not tracked). */
+  matchOf(id: PeerId): number | undefined {
+    return this.node.progress(id)?.match;
   }
 
   get truncatedIndex(): number {
@@ -320,7 +326,7 @@ export class Peer {
       else throw new InvalidRequestError(`store ${storeId} already has ${existing.learner ? 'a learner' : 'a voter'} (peer ${existing.id}) in region ${region.id}`);
     } else {
       // Never an id used before in this region: conf_ver only grows.
-      peer = { id: ((region.epoch.confVer + 1) * 1000 + storeId) as PeerId, storeId };
+      peer = { id: newPeerId(region.epoch.confVer, storeId), storeId };
     }
     let at: { index: number; term: number };
     try {

@@ -51,10 +51,13 @@ export function keyInRegion(key: Uint8Array, r: RegionMeta): boolean {
   return compareBytes(key, r.startKey) >= 0 && (r.endKey.length === 0 || compareBytes(key, r.endKey) < 0);
 }
 
+/** The one region for now: it covers every key. */
+export const FIRST_REGION_ID = 1 as RegionId;
+
 /** The region every store bootstraps with: all keys, one peer per store (peer id = store id). */
 export function initialRegion(storeIds: readonly StoreId[]): RegionMeta {
   return {
-    id: 1 as RegionId,
+    id: FIRST_REGION_ID,
     startKey: EMPTY,
     endKey: EMPTY,
     epoch: { confVer: 1, version: 1 },

@@ -13,13 +13,13 @@ import type { ClientSession, ReadResult, RequestHeader, WriteOp } from './comman
 import type { Clock } from './clock.js';
 import type { RaftEnvelope } from './envelope.js';
 import { InvalidRequestError, RegionNotFoundError, StoreStoppedError } from './errors.js';
-import type { RegionId, StoreId } from './ids.js';
+import type { PeerId, RegionId, StoreId } from './ids.js';
 import { Peer } from './peer.js';
 import type { Engines } from './peer-storage.js';
 import { bootstrapRegion, destroyRegion, PeerStorage, readTombstone, writeUninitializedRegion } from './peer-storage.js';
 import type { RegionMeta } from './region.js';
 import { SessionTable } from './session-table.js';
-import { compareBytes, initialRegion } from './region.js';
+import { compareBytes, FIRST_REGION_ID, initialRegion } from './region.js';
 import type { Transport } from './transport.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { SnapshotManager, SnapshotRefusedError } from './snapshot-manager.js';
@@ -66,6 +66,11 @@ export interface StoreOptions {
    * bootstrap region 1; its peer is created when the region's leader first contacts it.
    */
   readonly join?: boolean;
+  /**
+   * A store that joined on an empty data directory: peers with ids at or below this may
+   * have been its own before it lost its data, and are never created (src/node/identity.ts).
+   */
+  readonly minPeerId?: number;
 }
 
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -93,6 +98,17 @@ export interface StoreStatus {
   readonly truncatedIndex: number;
   /** Payload bytes of the log above the truncated index. */
   readonly logBytes: number;
+  /** The region's conf_ver and members as this store has applied them. */
+  readonly confVer: number;
+  readonly members: readonly MemberStatus[];
+}
+
+/** One member of the region; `match` is known on the leader only (undefined elsewhere). */
+export interface MemberStatus {
+  readonly peerId: PeerId;
+  readonly storeId: StoreId;
+  readonly learner: boolean;
+  readonly match: number | undefined;
 }
 
 export class Store {
@@ -209,6 +225,13 @@ export class Store {
     const m = env.message;
     if (env.toPeer.storeId !== this.o.storeId || this.creating.has(regionId)) return;
     if (m.type !== 'MsgAppend' && m.type !== 'MsgHeartbeat' && m.type !== 'MsgSnapshot') return;
+    if (env.toPeer.id <= (this.o.minPeerId ?? 0) && !this.o.deliberateBugs?.recreateOldPeers) {
+      // A peer this store may have had before it lost its data (see src/node/identity.ts):
+      // recreated empty it could vote again or forget entries it acknowledged.
+      this.warnOnce(`old-peer-${env.toPeer.id}`, 'refusing to recreate a peer this store may have had before its data was lost; ' +
+        'remove it and add this store again (tinykv store replace)', { regionId, peer: env.toPeer.id, minPeerId: this.o.minPeerId, from: env.fromPeer.storeId });
+      return;
+    }
     const tomb = this.tombstones.get(regionId);
     if (tomb && env.regionEpoch.confVer <= tomb.epoch.confVer && !this.o.deliberateBugs?.ignoreTombstones) {
       this.logger.debug('dropping a message for a removed region', { regionId, from: env.fromPeer.storeId, confVer: env.regionEpoch.confVer });
@@ -252,11 +275,26 @@ export class Store {
     return this.peerFor(1 as RegionId).proposeChangePeer(change, storeId);
   }
 
+  /** Whether region 1 has a peer here, is waiting for a leader to add one, or was removed from here. */
+  membership(): 'member' | 'joining' | 'removed' {
+    if (this.peers.has(FIRST_REGION_ID)) return 'member';
+    return this.tombstones.has(FIRST_REGION_ID) ? 'removed' : 'joining';
+  }
+
   /** Region 1 as this store has it (undefined: no peer here). */
   region(): RegionMeta | undefined {
     return this.peers.get(1 as RegionId)?.region;
   }
 
+
+  private readonly warned = new Set<string>();
+
+  /** Logs a warning once per `key` (a condition that repeats with every message). */
+  private warnOnce(key: string, message: string, fields: Record<string, unknown>): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(message, fields);
+  }
 
   private fatal(err: Error): void {
     this.logger.error('store failed', { error: err.message });
@@ -399,7 +437,11 @@ export class Store {
       return {
         storeId: this.o.storeId, regionId: p.region.id, role: s.role, term: s.term,
         leaderStoreId: p.leaderMeta()?.storeId, commitIndex: s.commit, appliedIndex: s.applied, lastIndex: s.lastIndex,
-        truncatedIndex: p.truncatedIndex, logBytes: p.logBytes,
+        truncatedIndex: p.truncatedIndex, logBytes: p.logBytes, confVer: p.region.epoch.confVer,
+        members: p.region.peers.map((m) => ({
+          peerId: m.id, storeId: m.storeId, learner: Boolean(m.learner),
+          match: s.role !== 'leader' ? undefined : m.id === p.meta.id ? s.lastIndex : (p.matchOf(m.id) ?? 0),
+        })),
       };
     });
   }

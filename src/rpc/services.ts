@@ -46,6 +46,8 @@ export const AdminService = {
   identity: method<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>('/tinykvpb.Admin/Identity', c(kvrpcpb.IdentityRequest), c(kvrpcpb.IdentityResponse)),
   transferLeader: method<kvrpcpb.ITransferLeaderRequest, kvrpcpb.ITransferLeaderResponse>(
     '/tinykvpb.Admin/TransferLeader', c(kvrpcpb.TransferLeaderRequest), c(kvrpcpb.TransferLeaderResponse)),
+  changePeer: method<kvrpcpb.IChangePeerRequest, kvrpcpb.IChangePeerResponse>(
+    '/tinykvpb.Admin/ChangePeer', c(kvrpcpb.ChangePeerRequest), c(kvrpcpb.ChangePeerResponse)),
 } as const;
 
 export type TinyKvHandlers = {
@@ -65,4 +67,5 @@ export type AdminHandlers = {
   fault: grpc.handleUnaryCall<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>;
   identity: grpc.handleUnaryCall<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>;
   transferLeader: grpc.handleUnaryCall<kvrpcpb.ITransferLeaderRequest, kvrpcpb.ITransferLeaderResponse>;
+  changePeer: grpc.handleUnaryCall<kvrpcpb.IChangePeerRequest, kvrpcpb.IChangePeerResponse>;
 };
