@@ -2,7 +2,7 @@
 // Parses and prints only; process control is src/orchestrator's.
 
 import type { Command } from 'commander';
-import type { StoreStatusRow } from '../orchestrator/status.js';
+import type { Membership, StoreStatusRow } from '../orchestrator/status.js';
 import type { UpResult } from '../orchestrator/up.js';
 import { clusterConfigOf, startProgress } from './context.js';
 import type { CliIo } from './io.js';
@@ -71,9 +71,11 @@ export function registerCluster(program: Command, io: CliIo): Command {
     .addOption(jsonOption())
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
-      const { clusterStatus } = await import('../orchestrator/status.js');
+      const { clusterStatus, membershipOf } = await import('../orchestrator/status.js');
       const rows = await clusterStatus(cfg);
-      io.stdout(opts.json ? `${statusJson(rows)}\n` : statusTable(rows));
+      const members = membershipOf(rows);
+      const removed = cfg.removedStores.map((s) => s.id);
+      io.stdout(opts.json ? `${statusJson(rows, members, removed)}\n` : statusTable(rows, members, removed));
     });
 
   return cluster;
@@ -115,8 +117,17 @@ function snapshotCell(r: StoreStatusRow): string {
   return parts.length > 0 ? parts.join(', ') : '-';
 }
 
+/** voter / learner / - (not a member), as the leader sees it; null without a leader. */
+function memberCell(id: number, m: Membership | null): { member: string | null; match: number | null } {
+  if (!m) return { member: null, match: null };
+  const v = m.voters.find((x) => x.storeId === id);
+  const l = m.learners.find((x) => x.storeId === id);
+  const x = v ?? l;
+  return { member: v ? 'voter' : l ? 'learner' : 'none', match: x ? x.match : null };
+}
+
 /** Exactly the documented JSON shape, in this key order. */
-export function statusJson(rows: readonly StoreStatusRow[]): string {
+export function statusJson(rows: readonly StoreStatusRow[], m: Membership | null = null, removed: readonly number[] = []): string {
   return JSON.stringify({
     stores: rows.map((r) => ({
       id: r.id,
@@ -134,20 +145,32 @@ export function statusJson(rows: readonly StoreStatusRow[]): string {
       snapshots_sending: r.snapshotsSending,
       snapshots_receiving: r.snapshotsReceiving,
       last_snapshot_installed: r.lastSnapshotInstalled,
+      member: memberCell(r.id, m).member,
+      match: memberCell(r.id, m).match,
     })),
+    membership: m && {
+      leader_id: m.leaderId,
+      conf_ver: m.confVer,
+      voters: m.voters.map((x) => x.storeId),
+      learners: m.learners.map((x) => x.storeId),
+    },
+    removed_stores: removed,
   });
 }
 
-export function statusTable(rows: readonly StoreStatusRow[]): string {
-  const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST', 'TRUNCATED', 'RAFTDB', 'SNAPSHOTS'];
+export function statusTable(rows: readonly StoreStatusRow[], m: Membership | null = null, removed: readonly number[] = []): string {
+  const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'MEMBER', 'MATCH', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST', 'TRUNCATED', 'RAFTDB', 'SNAPSHOTS'];
   const cell = (v: string | number | null) => (v === null ? '-' : String(v));
   const body = rows.map((r) => [
-    cell(r.id), r.addr, cell(r.pid), r.process, cell(r.role), cell(r.term),
+    cell(r.id), r.addr, cell(r.pid), r.process, cell(r.role), cell(memberCell(r.id, m).member), cell(memberCell(r.id, m).match), cell(r.term),
     cell(r.leaderId), cell(r.commitIndex), cell(r.appliedIndex), cell(r.lastIndex),
     cell(r.truncatedIndex), r.raftdbBytes === null ? '-' : formatBytes(r.raftdbBytes), snapshotCell(r),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const notes = rows.flatMap((r) => (r.error && r.alive ? [`store ${r.id}: no answer: ${r.error}`] : []));
+  const ids = (xs: readonly { storeId: number }[]) => xs.map((x) => x.storeId).join(', ') || '-';
+  notes.push(m ? `membership (store ${m.leaderId} leads): conf_ver ${m.confVer}; voters ${ids(m.voters)}; learners ${ids(m.learners)}` : 'membership: unknown (no leader answers)');
+  if (removed.length > 0) notes.push(`removed from the cluster: store ${removed.join(', ')}`);
   return [...[head, ...body].map(fmt), ...notes].map((l) => `${l}\n`).join('');
 }

@@ -51,6 +51,8 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   NO_LEADER: ExitCode.timeout,
   FAULT_NOT_APPLIED: ExitCode.timeout,
   TRANSFER_NOT_DONE: ExitCode.timeout,
+  MEMBERSHIP_REFUSED: ExitCode.usage,
+  MEMBERSHIP_NOT_DONE: ExitCode.timeout,
 };
 
 /** Maps anything a command threw to an exit code and at most one line of text. */

@@ -4,6 +4,7 @@
 // data directory, and data_dir itself if that leaves it empty.
 
 import { rmdirSync, rmSync } from 'node:fs';
+import { resetMembershipMarks } from '../config/edit.js';
 import { storeDir, type ClusterConfig } from '../config/types.js';
 import { StoreBusyError } from './errors.js';
 import { removePidFile } from './pid-file.js';
@@ -32,6 +33,11 @@ export type StoreStop =
 export interface DownResult {
   readonly stores: readonly StoreStop[];
   readonly purged: boolean;
+  /**
+   * With purge: stores whose membership marks the cluster file lost (removed entries
+   * dropped, `join` cleared), since the next `cluster up` bootstraps a new cluster.
+   */
+  readonly unmarked?: readonly number[];
 }
 
 export async function clusterDown(cfg: ClusterConfig, o: DownOptions = {}): Promise<DownResult> {
@@ -43,16 +49,19 @@ export async function clusterDown(cfg: ClusterConfig, o: DownOptions = {}): Prom
     const ids = busy.map((s) => `${s.storeId} (pid ${s.pid})`).join(', ');
     throw new StoreBusyError(`not purging: store ${ids} still runs, started outside cluster up; stop it first`);
   }
-  for (const s of cfg.stores) rmSync(storeDir(cfg, s.id), { recursive: true, force: true });
+  for (const s of [...cfg.stores, ...cfg.removedStores]) rmSync(storeDir(cfg, s.id), { recursive: true, force: true });
   try {
     rmdirSync(cfg.dataDir);
   } catch {
     // Not empty (something else lives there) or already gone: leave it.
   }
-  return { stores, purged: true };
+  // Every store's raft state is gone: the next start bootstraps from the stores listed.
+  const unmarked = resetMembershipMarks(cfg.file);
+  if (unmarked.length > 0) say(`${cfg.file}: membership marks reset for store ${unmarked.join(', ')} (a new cluster starts from the stores listed)`);
+  return { stores, purged: true, unmarked };
 }
 
-async function stopStore(cfg: ClusterConfig, id: number, graceMs: number, say: (l: string) => void): Promise<StoreStop> {
+export async function stopStore(cfg: ClusterConfig, id: number, graceMs: number, say: (l: string) => void): Promise<StoreStop> {
   const proc = storeProcess(cfg, id);
   const rec = proc.rec;
   if (!rec) {

@@ -94,3 +94,17 @@ export class FaultNotAppliedError extends OrchestratorError {
     super('FAULT_NOT_APPLIED', message);
   }
 }
+
+/** A membership change the command refuses (would lose quorum, store already a member...); nothing changed. */
+export class MembershipRefusedError extends OrchestratorError {
+  constructor(message: string) {
+    super('MEMBERSHIP_REFUSED', message);
+  }
+}
+
+/** A membership change did not finish before the deadline (the message says how far it got). */
+export class MembershipNotDoneError extends OrchestratorError {
+  constructor(message: string) {
+    super('MEMBERSHIP_NOT_DONE', message);
+  }
+}

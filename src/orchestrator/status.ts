@@ -2,6 +2,7 @@
 // /proc) and its raft state (from its Admin service). A store that is down, paused or
 // not answering has role null and null raft fields.
 
+import type { MemberInfo } from '../client/admin-client.js';
 import type { ClusterConfig, StoreConfig } from '../config/types.js';
 import { checkPort } from './port.js';
 import { probeStore } from './probe.js';
@@ -36,6 +37,9 @@ export interface StoreStatusRow {
   readonly snapshotsSending: number | null;
   readonly snapshotsReceiving: number | null;
   readonly lastSnapshotInstalled: number | null;
+  /** The region's conf_ver and members as this store has applied them (match: see MemberInfo). */
+  readonly confVer: number | null;
+  readonly members: readonly MemberInfo[] | null;
   /** Why role is null for a live store. */
   readonly error?: string;
 }
@@ -47,6 +51,7 @@ export async function clusterStatus(cfg: ClusterConfig, o: { timeoutMs?: number 
 const NO_RAFT = {
   role: null, term: null, leaderId: null, commitIndex: null, appliedIndex: null, lastIndex: null,
   truncatedIndex: null, raftdbBytes: null, snapshotsSending: null, snapshotsReceiving: null, lastSnapshotInstalled: null,
+  confVer: null, members: null,
 };
 
 async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: number): Promise<StoreStatusRow> {
@@ -78,5 +83,23 @@ async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: nu
     snapshotsSending: s.snapshotsSending,
     snapshotsReceiving: s.snapshotsReceiving,
     lastSnapshotInstalled: s.lastSnapshotInstalled,
+    confVer: s.hasPeer ? s.confVer : null,
+    members: s.hasPeer ? s.members : null,
   };
+}
+
+/** The region's membership as the leader of the highest term reports it (null: no leader answers). */
+export interface Membership {
+  readonly leaderId: number;
+  readonly confVer: number;
+  readonly voters: readonly MemberInfo[];
+  readonly learners: readonly MemberInfo[];
+}
+
+export function membershipOf(rows: readonly StoreStatusRow[]): Membership | null {
+  let lead: StoreStatusRow | undefined;
+  for (const r of rows) if (r.role === 'leader' && r.members && (!lead || r.term! > lead.term!)) lead = r;
+  if (!lead) return null;
+  const members = [...lead.members!].sort((a, b) => a.storeId - b.storeId);
+  return { leaderId: lead.id, confVer: lead.confVer!, voters: members.filter((m) => !m.learner), learners: members.filter((m) => m.learner) };
 }
