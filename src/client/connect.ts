@@ -1,6 +1,7 @@
 // Builds a KvClient that reaches the cluster described by a cluster file over gRPC.
 
 import { randomInt } from 'node:crypto';
+import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { GrpcStoreConnection } from './grpc-connection.js';
 import { KvClient } from './kv-client.js';
@@ -14,12 +15,24 @@ export interface ConnectOptions {
 
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
   const conns = new Map<number, GrpcStoreConnection>();
+  const addrs = new Map(cfg.stores.map((s) => [s.id, s.addr]));
+  // A store added after the file was read (tinykv store add) is found by reading it again.
+  const addrOf = (storeId: number): string | undefined => {
+    if (!addrs.has(storeId)) {
+      try {
+        for (const s of loadClusterConfig(cfg.file).stores) if (!addrs.has(s.id)) addrs.set(s.id, s.addr);
+      } catch {
+        // unreadable now: the stores known so far
+      }
+    }
+    return addrs.get(storeId);
+  };
   const connect = (storeId: number): GrpcStoreConnection => {
     let c = conns.get(storeId);
     if (!c) {
-      const s = cfg.stores.find((x) => x.id === storeId);
-      if (!s) throw new RangeError(`unknown store ${storeId}`);
-      c = new GrpcStoreConnection(storeId, s.addr);
+      const addr = addrOf(storeId);
+      if (addr === undefined) throw new RangeError(`unknown store ${storeId}`);
+      c = new GrpcStoreConnection(storeId, addr);
       conns.set(storeId, c);
     }
     return c;
@@ -30,6 +43,7 @@ export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { c
     clientId: o.clientId ?? randomInt(1, 2 ** 47),
     timeoutMs: o.timeoutMs ?? 10_000,
     attemptTimeoutMs: o.attemptTimeoutMs ?? 2_000,
+    canReach: (storeId) => addrOf(storeId) !== undefined,
   });
   return { client, close: () => { for (const c of conns.values()) c.close(); } };
 }

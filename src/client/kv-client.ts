@@ -25,6 +25,11 @@ export interface KvClientOptions {
   readonly random?: () => number;
   /** Wall clock (ms) stamped on each write's first attempt (tests pass a fake one). */
   readonly now?: () => number;
+  /**
+   * Whether a store the client was not given can be reached (a store added since, named
+   * by a leader hint): the client then adds it to the stores it tries.
+   */
+  readonly canReach?: (storeId: number) => boolean;
 }
 
 const REGION_ID = 1;
@@ -43,10 +48,13 @@ export class KvClient {
   private readonly attemptTimeoutMs: number;
   private readonly random: () => number;
   private readonly now: () => number;
+  /** The stores tried in turn: those given, and any learned from a leader hint since. */
+  private readonly storeIds: number[];
 
   constructor(private readonly o: KvClientOptions) {
     if (o.clientId <= 0 || !Number.isSafeInteger(o.clientId)) throw new RangeError('clientId must be a positive integer');
     if (o.storeIds.length === 0) throw new RangeError('no stores to connect to');
+    this.storeIds = [...o.storeIds];
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.attemptTimeoutMs = o.attemptTimeoutMs ?? 1_000;
     this.random = o.random ?? Math.random;
@@ -85,7 +93,7 @@ export class KvClient {
     const tried = new Set<number>();
     let mayHaveApplied = false;
     let lastError = 'no attempt made';
-    let next = this.leader ?? this.o.storeIds[0]!;
+    let next = this.leader ?? this.storeIds[0]!;
     for (let round = 0; Date.now() < deadline; round++) {
       const storeId = next;
       tried.add(storeId);
@@ -111,7 +119,8 @@ export class KvClient {
           throw err; // region errors a single-region client cannot fix
         }
         this.leader = undefined;
-        if (hint !== undefined && hint !== storeId && this.o.storeIds.includes(hint)) {
+        if (hint !== undefined && !this.storeIds.includes(hint) && this.o.canReach?.(hint)) this.storeIds.push(hint);
+        if (hint !== undefined && hint !== storeId && this.storeIds.includes(hint)) {
           next = hint;
           continue; // a fresh hint: follow it at once
         }
@@ -125,7 +134,7 @@ export class KvClient {
   }
 
   private nextStore(after: number): number {
-    const ids = this.o.storeIds;
+    const ids = this.storeIds;
     return ids[(ids.indexOf(after) + 1) % ids.length]!;
   }
 

@@ -4,7 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { addJoiningStore, markStoreJoining, markStoreRemoved, resetMembershipMarks } from './edit.js';
 import { loadClusterConfig } from './load.js';
 
@@ -17,7 +17,7 @@ stores:
     addr: 127.0.0.1:20162
 `;
 
-function file(t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+function file(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), 'tinykv-edit-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const f = join(dir, 'cluster.yaml');

@@ -48,6 +48,8 @@ export interface TestCluster {
   livePids(): number[];
   /** SIGKILLs every store process this cluster ever ran. */
   killAll(): void;
+  /** Free ports reserved for stores added later (makeCluster's `spare`). */
+  readonly sparePorts: readonly number[];
 }
 
 /** `n` distinct free ports on 127.0.0.1, found by binding port 0 (all held at once). */
@@ -79,15 +81,26 @@ export function yamlFor(ports: readonly number[], extra = ''): string {
 }
 
 /** A fresh cluster directory whose processes are killed and files removed in teardown. */
-export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean } = {}): Promise<TestCluster> {
+export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean; spare?: number } = {}): Promise<TestCluster> {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'node', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
   }
   const dir = mkdtempSync(join(tmpdir(), 'tinykv-e2e-'));
   const file = join(dir, 'cluster.yaml');
-  writeFileSync(file, yamlFor(await freePorts(o.stores ?? 3)));
+  const ports = await freePorts((o.stores ?? 3) + (o.spare ?? 0));
+  writeFileSync(file, yamlFor(ports.slice(0, o.stores ?? 3)));
   const cfg = loadClusterConfig(file);
   const seen = new Set<number>();
+  // Every store the file lists now (`store add` appends to it), removed ones included.
+  const allStores = () => {
+    let now = cfg;
+    try {
+      now = loadClusterConfig(file);
+    } catch {
+      // mid-edit or broken by the test itself: the stores it started with
+    }
+    return [...now.stores, ...now.removedStores];
+  };
 
   const remember = (text: string) => {
     for (const m of text.matchAll(/\bpid (\d+)/g)) seen.add(Number(m[1]));
@@ -95,7 +108,7 @@ export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean 
   };
   const livePids = () => {
     const pids: number[] = [];
-    for (const s of cfg.stores) {
+    for (const s of allStores()) {
       const rec = readPidFile(cfg, s.id);
       if (rec && storeProcessState(rec) !== 'dead') pids.push(rec.pid);
     }
@@ -106,7 +119,7 @@ export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean 
     for (const pid of seen) {
       const argv = readProc(pid)?.argv ?? [];
       // Only our stores: the command line names this cluster's file and a store of it.
-      if (!cfg.stores.some((s) => isStoreCommandLine(argv, cfg.file, s.id))) continue;
+      if (!allStores().some((s) => isStoreCommandLine(argv, cfg.file, s.id))) continue;
       try {
         process.kill(pid, 'SIGKILL');
       } catch {
@@ -144,7 +157,7 @@ export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean 
     await new Promise((r) => setTimeout(r, 100));
     if (!o.keep) rmSync(dir, { recursive: true, force: true });
   });
-  return { dir, file, cfg, cli, ok, livePids, killAll };
+  return { dir, file, cfg, cli, ok, livePids, killAll, sparePorts: ports.slice(o.stores ?? 3) };
 }
 
 /** Polls `f` until it returns a value other than undefined, at most `ms` milliseconds. */

@@ -17,6 +17,7 @@ import { connectKvClient } from '../../src/client/connect.js';
 import { storeDir } from '../../src/config/types.js';
 import { seededRng, type Rng } from '../../src/raft/rng.js';
 import { eventually, leaderIn, makeCluster, status, type TestCluster } from './helpers.js';
+import { runClient } from './workload.js';
 
 const NEMESIS_MS = Number(process.env.NEMESIS_MS ?? 30_000);
 const CLIENTS = 4;
@@ -35,7 +36,7 @@ t.test(`linearizable under faults (SEED=${seed})`, async (t) => {
   let stop = false;
   const counts = { ok: 0, unknown: 0, failed: 0 };
 
-  const clients = Array.from({ length: CLIENTS }, (_, i) => runClient(c, i + 1, seededRng(seed + i + 1), recorder, counts, () => stop));
+  const clients = Array.from({ length: CLIENTS }, (_, i) => runClient(c.cfg, i + 1, seededRng(seed + i + 1), recorder, counts, () => stop, { keys: KEYS, maxOps: MAX_OPS_PER_CLIENT }));
   const faults = await nemesis(c, rng, NEMESIS_MS, t);
   t.comment(`faults: ${faults.join(', ')}`);
 
@@ -77,77 +78,6 @@ t.test(`linearizable under faults (SEED=${seed})`, async (t) => {
   }
   await c.ok('cluster', 'down');
 });
-
-/** One client: random puts (unique values), gets, deletes and scans until told to stop. */
-async function runClient(
-  c: TestCluster, id: number, rng: Rng, rec: HistoryRecorder,
-  counts: { ok: number; unknown: number; failed: number }, stopped: () => boolean,
-): Promise<void> {
-  // Half the clients give up quickly, so that faults leave writes with unknown outcomes.
-  const timeoutMs = id % 2 === 0 ? 300 : 2000;
-  const { client, close } = connectKvClient(c.cfg, { timeoutMs, attemptTimeoutMs: Math.min(500, timeoutMs / 2) });
-  try {
-    for (let n = 0; n < MAX_OPS_PER_CLIENT && !stopped(); n++) {
-      const key = KEYS[rng.intBetween(0, KEYS.length)]!;
-      const dice = rng.next();
-      if (dice < 0.45) {
-        const value = `${id}-${n}`;
-        const op = rec.invoke(id, { kind: 'put', key, value });
-        settleWrite(rec, op, counts, await outcome(client.put(Buffer.from(key), Buffer.from(value))));
-      } else if (dice < 0.55) {
-        const op = rec.invoke(id, { kind: 'delete', key });
-        settleWrite(rec, op, counts, await outcome(client.delete(Buffer.from(key))));
-      } else if (dice < 0.95) {
-        const op = rec.invoke(id, { kind: 'get', key });
-        const r = await outcome(client.get(Buffer.from(key)));
-        if (r.ok) {
-          rec.okGet(op, r.value === undefined ? null : Buffer.from(r.value).toString());
-          counts.ok++;
-        } else {
-          rec.fail(op); // a read that returned nothing changed nothing
-          counts.failed++;
-        }
-      } else {
-        const op = rec.invoke(id, { kind: 'scan', start: 'a', end: 'z' });
-        const r = await outcome(client.scan(Buffer.from('a'), Buffer.from('z'), 0));
-        if (r.ok) {
-          rec.okScan(op, r.value.map(([k, v]) => [Buffer.from(k).toString(), Buffer.from(v).toString()] as const));
-          counts.ok++;
-        } else {
-          rec.fail(op);
-          counts.failed++;
-        }
-      }
-      await sleep(rng.intBetween(0, 15));
-    }
-  } finally {
-    close();
-  }
-}
-
-type Result<T> = { ok: true; value: T } | { ok: false; code: string };
-
-async function outcome<T>(p: Promise<T>): Promise<Result<T>> {
-  try {
-    return { ok: true, value: await p };
-  } catch (e) {
-    return { ok: false, code: String((e as { code?: unknown }).code ?? 'ERROR') };
-  }
-}
-
-/** A write is left out only when the client says it never reached a leader. */
-function settleWrite(rec: HistoryRecorder, op: number, counts: { ok: number; unknown: number; failed: number }, r: Result<void>): void {
-  if (r.ok) {
-    rec.ok(op);
-    counts.ok++;
-  } else if (r.code === 'CLUSTER_UNAVAILABLE') {
-    rec.fail(op);
-    counts.failed++;
-  } else {
-    rec.unknown(op);
-    counts.unknown++;
-  }
-}
 
 /** Injects one fault at a time through the CLI, each held for a while and then undone. */
 async function nemesis(c: TestCluster, rng: Rng, forMs: number, t: Test): Promise<string[]> {
