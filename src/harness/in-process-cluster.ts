@@ -166,6 +166,7 @@ export class Cluster {
       ...(this.o.maxClockSkewMs !== undefined ? { maxClockSkewMs: this.o.maxClockSkewMs } : {}),
       ...(this.o.snapshotInstallDelayMs ? { beforeInstall: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotInstallDelayMs)) } : {}),
       ...(this.joined.has(id) ? { join: true } : {}),
+      ...(this.minPeerIds.has(id) ? { minPeerId: this.minPeerIds.get(id)! } : {}),
     });
     await store.start();
     this.stores.set(id, store);
@@ -253,6 +254,21 @@ export class Cluster {
     if (this.ids.includes(id)) throw new Error(`store ${id} exists`);
     this.ids.push(id);
     this.joined.add(id);
+    await this.startStore(id);
+  }
+
+  private readonly minPeerIds = new Map<StoreId, number>();
+
+  /**
+   * A store that lost its disk and is started again empty as a joining store (what the
+   * store process does for `tinykv store replace`): it refuses to recreate any peer with an
+   * id at or below `minPeerId` (the process computes it in src/node/identity.ts).
+   */
+  async wipeStore(id: StoreId, minPeerId: number): Promise<void> {
+    await this.stopStore(id);
+    await rm(this.storeDir(id), { recursive: true, force: true });
+    this.joined.add(id);
+    this.minPeerIds.set(id, minPeerId);
     await this.startStore(id);
   }
 
