@@ -123,7 +123,7 @@ function memberCell(id: number, m: Membership | null): { member: string | null; 
   const v = m.voters.find((x) => x.storeId === id);
   const l = m.learners.find((x) => x.storeId === id);
   const x = v ?? l;
-  return { member: v ? 'voter' : l ? 'learner' : 'none', match: x ? x.match : null };
+  return { member: v ? 'voter' : l ? 'learner' : 'none', match: x && m.leaderId !== null ? x.match : null };
 }
 
 /** Exactly the documented JSON shape, in this key order. */
@@ -170,7 +170,8 @@ export function statusTable(rows: readonly StoreStatusRow[], m: Membership | nul
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const notes = rows.flatMap((r) => (r.error && r.alive ? [`store ${r.id}: no answer: ${r.error}`] : []));
   const ids = (xs: readonly { storeId: number }[]) => xs.map((x) => x.storeId).join(', ') || '-';
-  notes.push(m ? `membership (store ${m.leaderId} leads): conf_ver ${m.confVer}; voters ${ids(m.voters)}; learners ${ids(m.learners)}` : 'membership: unknown (no leader answers)');
+  const whose = m?.leaderId != null ? `store ${m.leaderId} leads` : 'no leader answers: as the stores have applied it';
+  notes.push(m ? `membership (${whose}): conf_ver ${m.confVer}; voters ${ids(m.voters)}; learners ${ids(m.learners)}` : 'membership: unknown (no store answers)');
   if (removed.length > 0) notes.push(`removed from the cluster: store ${removed.join(', ')}`);
   return [...[head, ...body].map(fmt), ...notes].map((l) => `${l}\n`).join('');
 }

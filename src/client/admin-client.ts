@@ -52,6 +52,11 @@ export interface MemberInfo {
 }
 
 export type MembershipChange = 'addLearner' | 'addVoter' | 'remove';
+
+/** A membership change refused for now only: an earlier one is not applied yet. Ask again. */
+export class ChangeNotYetError extends Error {
+  readonly code = 'CHANGE_NOT_YET';
+}
 const CHANGE_CODES: Record<MembershipChange, number> = { addLearner: 0, addVoter: 1, remove: 2 };
 
 const memberFromProto = (m: kvrpcpb.IMember): MemberInfo => ({
@@ -63,6 +68,8 @@ export interface IdentityInfo {
   readonly ready: boolean;
   readonly clusterId: string;
   readonly heardTerm: number;
+  /** The newest peer of the asking store it heard from (0: none). */
+  readonly heardPeer: number;
   /** The conf_ver of its region state (0: none). */
   readonly confVer: number;
 }
@@ -113,13 +120,14 @@ export class AdminClient {
   async changePeer(change: MembershipChange, storeId: number, opts: { timeoutMs?: number } = {}): Promise<{ confVer: number; members: MemberInfo[] }> {
     const r: kvrpcpb.IChangePeerResponse = await this.unary(AdminService.changePeer, { change: CHANGE_CODES[change], store_id: storeId }, opts.timeoutMs ?? 10_000);
     if (r.region_error) throw regionErrorFromProto(r.region_error);
+    if (r.error && r.retryable) throw new ChangeNotYetError(r.error);
     if (r.error) throw new InvalidArgumentError(r.error);
     return { confVer: Number(r.conf_ver ?? 0), members: (r.members ?? []).map(memberFromProto) };
   }
 
   async identity(askingStoreId: number, opts: { timeoutMs?: number } = {}): Promise<IdentityInfo> {
     const r: kvrpcpb.IIdentityResponse = await this.unary(AdminService.identity, { asking_store_id: askingStoreId }, opts.timeoutMs ?? 1000);
-    return { ready: Boolean(r.ready), clusterId: r.cluster_id ?? '', heardTerm: Number(r.heard_term ?? 0), confVer: Number(r.conf_ver ?? 0) };
+    return { ready: Boolean(r.ready), clusterId: r.cluster_id ?? '', heardTerm: Number(r.heard_term ?? 0), heardPeer: Number(r.heard_peer ?? 0), confVer: Number(r.conf_ver ?? 0) };
   }
 
   /**

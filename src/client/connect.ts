@@ -11,6 +11,8 @@ export interface ConnectOptions {
   readonly attemptTimeoutMs?: number;
   /** Defaults to a random id, so concurrent CLI processes never share a session. */
   readonly clientId?: number;
+  /** See KvClientOptions.onAnswer. */
+  readonly onAnswer?: (storeId: number) => void;
 }
 
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
@@ -44,6 +46,7 @@ export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { c
     timeoutMs: o.timeoutMs ?? 10_000,
     attemptTimeoutMs: o.attemptTimeoutMs ?? 2_000,
     canReach: (storeId) => addrOf(storeId) !== undefined,
+    ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
   });
   return { client, close: () => { for (const c of conns.values()) c.close(); } };
 }

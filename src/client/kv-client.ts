@@ -8,7 +8,7 @@
 // reported as failed: at the deadline it is UnknownOutcomeError.
 
 import type { ClientSession, RequestHeader } from '../raftstore/command.js';
-import { InvalidRequestError, NotLeaderError, RegionError, SessionExpiredError } from '../raftstore/errors.js';
+import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../raftstore/errors.js';
 import type { StoreConnection } from './connection.js';
 import { ClusterUnavailableError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
 
@@ -30,9 +30,13 @@ export interface KvClientOptions {
    * by a leader hint): the client then adds it to the stores it tries.
    */
   readonly canReach?: (storeId: number) => boolean;
+  /** Called with the store that answered each successful operation (benchmarks, diagnostics). */
+  readonly onAnswer?: (storeId: number) => void;
 }
 
 const REGION_ID = 1;
+/** Region errors that another store may not give: try the next one. */
+const RETRY_ELSEWHERE = new Set(['STALE_COMMAND', 'STORE_STOPPED', 'SERVER_IS_BUSY', 'REGION_NOT_FOUND']);
 
 interface Attempt<T> {
   readonly name: string;
@@ -100,6 +104,7 @@ export class KvClient {
       try {
         const result = await this.withTimeout(attempt.run(this.o.connect(storeId), { regionId: REGION_ID }), deadline);
         this.leader = storeId;
+        this.o.onAnswer?.(storeId);
         return result;
       } catch (e) {
         const err = e as Error;
@@ -112,10 +117,11 @@ export class KvClient {
           throw err;
         }
         const hint = err instanceof NotLeaderError ? err.leader?.storeId : undefined;
-        // A NotLeader answer means nothing was proposed; anything else after the request
+        // A NotLeader or RegionNotFound answer means nothing was proposed; anything else after the request
         // left us (stale command, timeout, lost connection) may have been applied.
-        if (!(err instanceof NotLeaderError) && attempt.isWrite) mayHaveApplied = true;
-        if (err instanceof RegionError && !(err instanceof NotLeaderError) && err.code !== 'STALE_COMMAND' && err.code !== 'STORE_STOPPED' && err.code !== 'SERVER_IS_BUSY') {
+        if (!(err instanceof NotLeaderError) && !(err instanceof RegionNotFoundError) && attempt.isWrite) mayHaveApplied = true;
+        // REGION_NOT_FOUND: a store with no peer (waiting to be added, or just removed).
+        if (err instanceof RegionError && !(err instanceof NotLeaderError) && !RETRY_ELSEWHERE.has(err.code)) {
           throw err; // region errors a single-region client cannot fix
         }
         this.leader = undefined;

@@ -48,3 +48,10 @@ t.test('add, remove, re-add and purge keep the comments and load back', async (t
   t.same(fresh.stores.map((s) => [s.id, s.join]), [[1, false], [2, false]], 'a purged cluster bootstraps from the stores listed');
   t.same(resetMembershipMarks(f), [], 'nothing left to reset');
 });
+
+t.test('a lock left by a process that died is taken over', async (t) => {
+  const f = file(t);
+  writeFileSync(`${f}.lock`, '999999999');
+  t.same(addJoiningStore(f, 3, '127.0.0.1:20163').stores.map((s) => s.id), [1, 2, 3]);
+  t.throws(() => readFileSync(`${f}.lock`), { code: 'ENOENT' }, 'and released after the edit');
+});

@@ -6,8 +6,10 @@
 // Edits keep the user's comments and layout (the yaml Document API), are checked by
 // loading the result before anything is written, and replace the file atomically
 // (write a temporary file beside it, then rename), so a crash never leaves half a file.
+// Two commands editing at once take turns: each read-modify-write holds `<file>.lock`
+// (created exclusively; one left by a process that died is taken over).
 
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { isMap, isSeq, parseDocument, YAMLMap } from 'yaml';
 import type { Document } from 'yaml';
 import { parseClusterConfig } from './load.js';
@@ -59,6 +61,10 @@ export function markStoreJoining(file: string, id: number): ClusterConfig {
  * Returns the ids it changed (empty: the file was left as it was).
  */
 export function resetMembershipMarks(file: string): number[] {
+  return withLock(file, () => resetMarks(file));
+}
+
+function resetMarks(file: string): number[] {
   const changed: number[] = [];
   const doc = load(file);
   const seq = storesSeq(doc);
@@ -79,9 +85,62 @@ export function resetMembershipMarks(file: string): number[] {
 }
 
 function edit(file: string, change: (doc: Document) => void): ClusterConfig {
-  const doc = load(file);
-  change(doc);
-  return save(file, doc);
+  return withLock(file, () => {
+    const doc = load(file);
+    change(doc);
+    return save(file, doc);
+  });
+}
+
+const LOCK_WAIT_MS = 10_000;
+
+function withLock<T>(file: string, fn: () => T): T {
+  const lock = `${file}.lock`;
+  const until = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      if (holderGone(lock)) {
+        try {
+          unlinkSync(lock);
+        } catch {
+          // another process took it over first
+        }
+        continue;
+      }
+      if (Date.now() >= until) throw new ConfigError(`${file}: another tinykv command is editing it (${lock}); try again`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    unlinkSync(lock);
+  }
+}
+
+/** The lock's holder no longer runs (or the lock is unreadable). */
+function holderGone(lock: string): boolean {
+  let text: string;
+  try {
+    text = readFileSync(lock, 'utf8');
+  } catch {
+    return false; // removed meanwhile: retry
+  }
+  if (text === '') return false; // just created; its pid follows
+  const pid = Number(text);
+  if (!Number.isSafeInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 function load(file: string): Document {

@@ -10,7 +10,7 @@
 //   0x01 | 0x02 | region u64 | 0x03              RaftApplyState                     kvdb
 //   0x01 | 0x02 | region u64 | 0x04 | client u64 client session (last sequence)     kvdb
 //   0x01 | 0x03 | region u64 | 0x01              RegionLocalState                   kvdb
-//   0x01 | 0x04 | store u64                      highest term heard from a store    kvdb
+//   0x01 | 0x04 | store u64                      newest peer and term heard from a store  kvdb
 //   'z'  | cf   | user key                       user data; cf 'd' default,         kvdb
 //                                                'l' lock, 'w' write
 //
@@ -105,6 +105,26 @@ export function peerTermKey(storeId: number): Buffer {
 /** Every peerTermKey. */
 export function peerTermRange(): KeyRange {
   return [Buffer.of(LOCAL_PREFIX, PEER_TERM), Buffer.of(LOCAL_PREFIX, PEER_TERM + 1)];
+}
+
+/**
+ * The value under peerTermKey: the newest peer of that store heard from, and the highest
+ * term heard from that peer. An 8-byte value (written before peer ids were recorded) is
+ * a term alone, peer id 0.
+ */
+export interface HeardRecord {
+  readonly peerId: number;
+  readonly term: number;
+}
+
+export function encodeHeardRecord(r: HeardRecord): Buffer {
+  return Buffer.concat([u64be(r.term, 'term'), u64be(r.peerId, 'peer id')]);
+}
+
+export function decodeHeardRecord(v: Buffer): HeardRecord {
+  if (v.length === 8) return { peerId: 0, term: readU64be(v) };
+  if (v.length !== 16) throw new EncodingError(`not a heard record: ${v.toString('hex')}`);
+  return { term: readU64be(v, 0), peerId: readU64be(v, 8) };
 }
 
 export function decodePeerTermKey(key: Buffer): number {

@@ -85,7 +85,7 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
   return {
     identity(call, cb) {
       d.identity(Number(call.request.asking_store_id ?? 0) as StoreId).then(
-        (a) => cb(null, { ready: a.ready, cluster_id: a.clusterId, store_id: d.storeId, heard_term: a.heardTerm, conf_ver: a.confVer }),
+        (a) => cb(null, { ready: a.ready, cluster_id: a.clusterId, store_id: d.storeId, heard_term: a.heardTerm, heard_peer: a.heardPeer, conf_ver: a.confVer }),
         (e: Error) => cb({ code: 13, details: e.message }),
       );
     },
@@ -126,7 +126,8 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
           members: region.peers.map((p) => memberToProto({ peerId: p.id, storeId: p.storeId, learner: Boolean(p.learner), match: undefined })),
         }),
         (e: Error) => {
-          if (e instanceof ChangePeerRefusedError || e instanceof InvalidRequestError) cb(null, { error: e.message });
+          if (e instanceof ChangePeerRefusedError) cb(null, { error: e.message, retryable: e.retryable });
+          else if (e instanceof InvalidRequestError) cb(null, { error: e.message });
           else if (e instanceof RegionError) cb(null, { region_error: regionErrorToProto(e) });
           else cb({ code: 13, details: e.message });
         },

@@ -13,8 +13,9 @@ import type { StoreId } from '../raftstore/ids.js';
 import { checkOrWriteIdentity } from './identity.js';
 import type { IdentityCheck, PeerIdentity } from './identity.js';
 
-const EMPTY: PeerIdentity = { ready: true, clusterId: '', heardTerm: 0, confVer: 0 };
-const MEMBER = (heardTerm: number, confVer = 1): PeerIdentity => ({ ready: true, clusterId: 'c1', heardTerm, confVer });
+const EMPTY: PeerIdentity = { ready: true, clusterId: '', heardTerm: 0, heardPeer: 0, confVer: 0 };
+/** Another member's answer: it heard up to `heardTerm` from our peer `heardPeer` (store 1's bootstrap peer is 1). */
+const MEMBER = (heardTerm: number, confVer = 1, heardPeer = heardTerm > 0 ? 1 : 0): PeerIdentity => ({ ready: true, clusterId: 'c1', heardTerm, heardPeer, confVer });
 
 async function check(answers: Record<number, PeerIdentity | 'down'>, o: Partial<IdentityCheck> = {}): Promise<{ kv: KvEngine; raft: KvEngine; err?: Error }> {
   const kv = o.kv ?? await openMemoryEngine();
@@ -60,12 +61,12 @@ t.test('a store another store has heard from lost its state: refused', async (t)
 t.test('a store that cannot reach everyone cannot tell, and refuses after the wait', async (t) => {
   const r = await check({ 2: EMPTY, 3: 'down' });
   t.match(r.err, { code: 'LOST_STATE', message: /store 3 \(connection refused\) did not answer within 0 s, so it cannot tell a first start from a lost disk/ });
-  const starting = await check({ 2: EMPTY, 3: { ready: false, clusterId: '', heardTerm: 0, confVer: 0 } });
+  const starting = await check({ 2: EMPTY, 3: { ready: false, clusterId: '', heardTerm: 0, heardPeer: 0, confVer: 0 } });
   t.match(starting.err, { message: /store 3 \(starting\)/ }, 'a store whose engines are not open yet counts as no answer');
 });
 
 t.test('another cluster\'s store in our cluster file: refused as foreign', async (t) => {
-  const r = await check({ 2: EMPTY, 3: { ready: true, clusterId: 'other', heardTerm: 0, confVer: 0 } });
+  const r = await check({ 2: EMPTY, 3: { ready: true, clusterId: 'other', heardTerm: 0, heardPeer: 0, confVer: 0 } });
   t.match(r.err, { code: 'FOREIGN_DATA_DIR', message: /store 3 belongs to cluster "other"/ });
 });
 
@@ -76,10 +77,19 @@ t.test('kvdb wiped but raftdb kept: refused', async (t) => {
   t.match(r.err, { code: 'LOST_STATE', message: /kvdb has no store identity but raftdb holds raft state/ });
 });
 
-async function existing(term: number): Promise<{ kv: KvEngine; raft: KvEngine }> {
+const regionWith = (peerOfStore1: number, state = raft_serverpb.PeerState.Normal, confVer = 1) => raft_serverpb.RegionLocalState.encode({
+  state,
+  region: {
+    id: 1, region_epoch: { conf_ver: confVer, version: 1 },
+    peers: [...(peerOfStore1 > 0 ? [{ id: peerOfStore1, store_id: 1 }] : []), { id: 2, store_id: 2 }, { id: 3, store_id: 3 }],
+  },
+}).finish();
+
+async function existing(term: number, peer = 1, minPeerId = 0): Promise<{ kv: KvEngine; raft: KvEngine }> {
   const kv = await openMemoryEngine();
   const raft = await openMemoryEngine();
-  await kv.write(new WriteBatch().put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: 'c1', store_id: 1 }).finish()), { sync: true });
+  await kv.write(new WriteBatch().put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: 'c1', store_id: 1, min_peer_id: minPeerId }).finish())
+    .put(keys.regionStateKey(1), regionWith(peer)), { sync: true });
   await raft.write(new WriteBatch().put(keys.raftStateKey(1), raft_serverpb.RaftLocalState.encode({
     hard_state: { term, vote: 2, commit: 10 }, last_index: 10, last_term: term,
   }).finish()), { sync: true });
@@ -110,10 +120,42 @@ t.test('a joining store waits for every other store, since one that does not ans
   t.match(r.err, { code: 'LOST_STATE', message: /cannot tell which peers it may have had before; it joins only once every other store/ });
 });
 
-t.test('a restart of a store whose peer was removed (tombstone): nothing to roll back', async (t) => {
-  const kv = await openMemoryEngine();
-  const raft = await openMemoryEngine();
-  await kv.write(new WriteBatch().put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: 'c1', store_id: 1 }).finish())
-    .put(keys.regionStateKey(1), raft_serverpb.RegionLocalState.encode({ state: raft_serverpb.PeerState.Tombstone, region: { id: 1 } }).finish()), { sync: true });
-  t.equal((await check({ 2: MEMBER(14), 3: MEMBER(9) }, { kv, raft })).err, undefined);
+t.test('a store whose peer was removed (tombstone): what it said as that peer is fine, a newer peer is not', async (t) => {
+  const tombstoned = async () => {
+    const kv = await openMemoryEngine();
+    await kv.write(new WriteBatch().put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: 'c1', store_id: 1 }).finish())
+      .put(keys.regionStateKey(1), regionWith(0, raft_serverpb.PeerState.Tombstone, 2)), { sync: true });
+    return { kv, raft: await openMemoryEngine() };
+  };
+  t.equal((await check({ 2: MEMBER(14), 3: MEMBER(9) }, await tombstoned())).err, undefined, 'heard from its removed peer 1');
+  const later = newPeerId(3, 1 as StoreId);
+  const r = await check({ 2: MEMBER(15, 4, later), 3: MEMBER(9) }, await tombstoned());
+  t.match(r.err, { code: 'LOST_STATE', message: new RegExp(`store 2 has heard from peer ${later} of this store .* knows no such peer`) },
+    'an older copy: the store was added back as a new peer after this copy was taken');
+});
+
+t.test('a joined store restarted before its peer exists: fine unless a newer peer of it has spoken (an older copy)', async (t) => {
+  const fence = highestPeerIdAt(3);
+  const joined = async () => {
+    const kv = await openMemoryEngine();
+    await kv.write(new WriteBatch().put(keys.storeIdentKey(), raft_serverpb.StoreIdent.encode({ cluster_id: 'c1', store_id: 1, min_peer_id: fence }).finish()), { sync: true });
+    return { kv, raft: await openMemoryEngine() };
+  };
+  t.equal((await check({ 2: MEMBER(14, 3, 1), 3: 'down' }, await joined())).err, undefined, 'heard only from a peer it had before it joined');
+  const added = newPeerId(3, 1 as StoreId);
+  const r = await check({ 2: MEMBER(16, 4, added), 3: MEMBER(0, 4) }, await joined());
+  t.match(r.err, { code: 'LOST_STATE', message: new RegExp(`heard from peer ${added} of this store`) },
+    'a backup taken before peer was added, restored after it voted: refused, never recreated as that peer');
+});
+
+t.test('a replaced store with its new peer: what its old peer said at a higher term is no rollback', async (t) => {
+  const mine = newPeerId(2, 1 as StoreId);
+  t.equal((await check({ 2: MEMBER(20, 3, 1), 3: MEMBER(20, 3, 1) }, await existing(0, mine, highestPeerIdAt(2)))).err, undefined);
+  const r = await check({ 2: MEMBER(20, 3, mine), 3: MEMBER(0, 3) }, await existing(7, mine, highestPeerIdAt(2)));
+  t.match(r.err, { code: 'LOST_STATE', message: /holds raft term 7, but store 2 has heard term 20 from it/ }, 'but the new peer rolled back is');
+});
+
+t.test('a joining store fences off every peer of it anyone heard from, even if its conf_ver lags', async (t) => {
+  const r = await check({ 2: MEMBER(12, 2, newPeerId(5, 1 as StoreId)), 3: MEMBER(0, 2) }, { join: true });
+  t.equal(await minPeerIdOf(r.kv), newPeerId(5, 1 as StoreId));
 });

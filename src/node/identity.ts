@@ -58,8 +58,10 @@ export interface PeerIdentity {
   readonly ready: boolean;
   /** '' when that store was never bootstrapped. */
   readonly clusterId: string;
-  /** The highest term it has recorded hearing from the asking store; 0 = never. */
+  /** The highest term it has recorded hearing from heardPeer; 0 = never heard from the asking store. */
   readonly heardTerm: number;
+  /** The newest peer of the asking store it has heard from (0: none, or not recorded). */
+  readonly heardPeer: number;
   /** The conf_ver of its region state (also a removed one); 0 = it has none. */
   readonly confVer: number;
 }
@@ -118,8 +120,9 @@ export async function checkOrWriteIdentity(o: IdentityCheck): Promise<IdentityRe
   if (ident.cluster_id !== o.clusterId) {
     throw new ForeignDataDirError(`${o.dir} belongs to cluster "${ident.cluster_id}", not "${o.clusterId}"; refusing to start`);
   }
-  await checkNotRolledBack(o);
-  return { minPeerId: Number(ident.min_peer_id ?? 0) };
+  const minPeerId = Number(ident.min_peer_id ?? 0);
+  await checkNotRolledBack(o, minPeerId);
+  return { minPeerId };
 }
 
 /**
@@ -134,6 +137,7 @@ async function checkFreshStart(o: IdentityCheck): Promise<number> {
   }
   const pending = new Set(o.peers);
   let newestConfVer = 0;
+  let newestPeer = 0;
   const deadline = Date.now() + o.waitMs;
   let lastError = new Map<number, string>();
   for (;;) {
@@ -155,6 +159,7 @@ async function checkFreshStart(o: IdentityCheck): Promise<number> {
           'check the cluster file');
       }
       newestConfVer = Math.max(newestConfVer, a.confVer);
+      newestPeer = Math.max(newestPeer, a.heardPeer);
       if (a.heardTerm > 0 && !o.join) {
         throw new LostStateError(`store ${o.storeId}: its data directory ${o.dir} is empty, but store ${peer} has heard from it ` +
           `(up to raft term ${a.heardTerm}): this store lost its raft state (votes and acknowledged entries). ${recovery(o.storeId)}`);
@@ -166,7 +171,9 @@ async function checkFreshStart(o: IdentityCheck): Promise<number> {
         o.logger.info('every other store confirmed this store never took part; bootstrapping', { peers: o.peers });
         return 0;
       }
-      const minPeerId = newestConfVer > 0 ? highestPeerIdAt(newestConfVer) : 0;
+      // Every peer id given out so far, and (should a store's conf_ver lag after a power
+      // cut) every peer of this store anyone has heard from.
+      const minPeerId = Math.max(newestConfVer > 0 ? highestPeerIdAt(newestConfVer) : 0, newestPeer);
       o.logger.info('joining with an empty data directory; peers this store may have had before are never recreated', { peers: o.peers, confVer: newestConfVer, minPeerId });
       return minPeerId;
     }
@@ -190,24 +197,49 @@ async function checkFreshStart(o: IdentityCheck): Promise<number> {
     'together (tinykv cluster up); if this store did lose its disk, see the recovery in the README.');
 }
 
-/** A store with data: has any other store heard a higher term from it than it now has? */
-async function checkNotRolledBack(o: IdentityCheck): Promise<void> {
+/**
+ * A store with data: has any other store heard more from it than its data holds? Either a
+ * higher term from the peer it has (an older copy of that peer's state), or anything from
+ * a newer peer of this store than any it knows of (an older copy of the whole directory:
+ * taken before the store joined as that peer, or before a removed store was added back).
+ */
+async function checkNotRolledBack(o: IdentityCheck, minPeerId: number): Promise<void> {
   let durable = 0;
-  let hasPeer = false;
+  let mine = 0;
+  let floor = minPeerId;
+  let live = false;
   for (const r of o.regionIds ?? [1]) {
     const raw = await o.raft.get(keys.raftStateKey(r));
     if (raw) durable = Math.max(durable, Number(raft_serverpb.RaftLocalState.decode(raw).hard_state?.term ?? 0));
-    const region = await o.kv.get(keys.regionStateKey(r));
-    if (raw || (region && raft_serverpb.RegionLocalState.decode(region).state !== raft_serverpb.PeerState.Tombstone)) hasPeer = true;
+    const rawRegion = await o.kv.get(keys.regionStateKey(r));
+    if (!rawRegion) {
+      live ||= raw !== undefined;
+      continue;
+    }
+    const state = raft_serverpb.RegionLocalState.decode(rawRegion);
+    const region = state.region;
+    if (state.state === raft_serverpb.PeerState.Tombstone) {
+      // Removed: no peer here. Any peer this store had was given out by that conf_ver.
+      floor = Math.max(floor, highestPeerIdAt(Number(region?.region_epoch?.conf_ver ?? 0)));
+      continue;
+    }
+    live = true;
+    const self = (region?.peers ?? []).find((p) => Number(p.store_id) === o.storeId);
+    if (self) mine = Math.max(mine, Number(self.id));
   }
-  // No peer here (a joining store not added yet, or one whose peer was removed): it holds
-  // no votes or entries to roll back. What another store heard was from a former peer.
-  if (!hasPeer) return;
+  floor = Math.max(floor, mine);
   const answers = await Promise.all(o.peers.map((p) => o.ask(p).then((a) => [p, a] as const, () => undefined)));
   for (const a of answers) {
     if (!a || !a[1].ready) continue;
     const [peer, id] = a;
-    if (id.heardTerm > durable) {
+    if (id.heardPeer > floor) {
+      throw new LostStateError(`store ${o.storeId}: store ${peer} has heard from peer ${id.heardPeer} of this store (up to raft term ` +
+        `${id.heardTerm}), but its data directory ${o.dir} knows no such peer: the data is older than what this store has said ` +
+        `(restored from a backup, or a disk that lost writes). ${recovery(o.storeId)}`);
+    }
+    // The same peer (or a record from before peer ids were kept): compare terms.
+    const samePeer = id.heardPeer === 0 || id.heardPeer === mine;
+    if (live && samePeer && id.heardTerm > durable) {
       throw new LostStateError(`store ${o.storeId}: its data directory ${o.dir} holds raft term ${durable}, but store ${peer} has ` +
         `heard term ${id.heardTerm} from it: the data is older than what this store has said (restored from a backup, or a ` +
         `disk that lost writes), and it could vote twice in one term. ${recovery(o.storeId)}`);

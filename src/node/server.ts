@@ -77,13 +77,14 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   // What this store answers another store's identity question with: read straight from
   // kvdb, so it is right before the store runs and while it bootstraps.
   const identity = async (asking: StoreId): Promise<PeerIdentity> => {
-    if (!kvdb) return { ready: false, clusterId: '', heardTerm: 0, confVer: 0 };
+    if (!kvdb) return { ready: false, clusterId: '', heardTerm: 0, heardPeer: 0, confVer: 0 };
     const raw = await kvdb.get(keys.storeIdentKey());
     const clusterId = raw ? raft_serverpb.StoreIdent.decode(raw).cluster_id : '';
     const heard = await kvdb.get(keys.peerTermKey(asking));
     const region = await kvdb.get(keys.regionStateKey(FIRST_REGION_ID));
     const confVer = region ? Number(raft_serverpb.RegionLocalState.decode(region).region?.region_epoch?.conf_ver ?? 0) : 0;
-    return { ready: true, clusterId, heardTerm: heard ? keys.readU64be(heard) : 0, confVer };
+    const rec = heard ? keys.decodeHeardRecord(heard) : { term: 0, peerId: 0 };
+    return { ready: true, clusterId, heardTerm: rec.term, heardPeer: rec.peerId, confVer };
   };
   const running = (): Store => {
     if (!store) throw new StoreStoppedError(storeId);

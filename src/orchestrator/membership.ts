@@ -22,7 +22,7 @@ import { addJoiningStore, markStoreJoining, markStoreRemoved } from '../config/e
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
 import { DEFAULT_GRACE_MS, stopStore } from './down.js';
-import { MembershipNotDoneError, MembershipRefusedError, NoLeaderError, UnknownStoreError } from './errors.js';
+import { MembershipNotDoneError, MembershipRefusedError, NoLeaderError, StoreBusyError, UnknownStoreError } from './errors.js';
 import { transferLeader } from './leader.js';
 import type { Probe } from './probe.js';
 import { probeAll, sleep } from './probe.js';
@@ -106,10 +106,18 @@ export async function addStore(cfg: ClusterConfig, id: number, addr: string | un
   if (!inFile && !removed && addr === undefined) {
     throw new MembershipRefusedError(`store ${id} is not in ${cfg.file}: give its address with --addr <host:port>`);
   }
+  if (removed && addr !== undefined && addr !== removed.addr) {
+    // Running stores keep the address they knew for it; use a new store id for a new address.
+    throw new MembershipRefusedError(`store ${id} was removed from ${removed.addr}; adding it back at another address (${addr}) is not supported: use a new store id`);
+  }
   const v = await view(cfg, steps);
   const member = v.leader.members.find((m) => m.storeId === id);
   if (member && !member.learner) {
-    throw new MembershipRefusedError(`store ${id} is already a voter (peer ${member.peerId}, conf_ver ${v.leader.confVer}); nothing to add`);
+    if (inFile) {
+      steps.say(`store ${id} is already a voter (peer ${member.peerId}); nothing to do`);
+      return result(id, member.peerId, v.leader, steps);
+    }
+    throw new MembershipRefusedError(`store ${id} is a voter (peer ${member.peerId}) but not in ${cfg.file}; add its entry by hand`);
   }
   if (inFile && !inFile.join && !member) {
     throw new MembershipRefusedError(`store ${id} is one of the stores the cluster was started with, and is not a member now; ` +
@@ -128,7 +136,14 @@ export async function addStore(cfg: ClusterConfig, id: number, addr: string | un
 export async function removeStore(cfg: ClusterConfig, id: number, o: MembershipOptions = {}): Promise<MembershipResult> {
   const steps = newSteps(o);
   if (!cfg.stores.some((s) => s.id === id)) {
-    if (cfg.removedStores.some((s) => s.id === id)) throw new MembershipRefusedError(`store ${id} was already removed (${cfg.file} marks it removed)`);
+    if (cfg.removedStores.some((s) => s.id === id)) {
+      const v = await view(cfg, steps);
+      if (!v.leader.members.some((m) => m.storeId === id)) {
+        steps.say(`store ${id} is already removed; nothing to do`);
+        return result(id, 0, v.leader, steps);
+      }
+      throw new MembershipRefusedError(`store ${id} is marked removed in ${cfg.file} but still a member: remove the mark by hand, then run this again`);
+    }
     throw new UnknownStoreError(id, cfg.file, cfg.stores.map((s) => s.id));
   }
   let v = await view(cfg, steps);
@@ -136,7 +151,8 @@ export async function removeStore(cfg: ClusterConfig, id: number, o: MembershipO
     v = await leaveRegion(cfg, id, v, steps, o.force === true);
   }
   steps.begin('stop', `store ${id}: stopping its process`);
-  await stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say);
+  const stopped = await stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say);
+  if (stopped.how === 'external') steps.say(`store ${id} runs outside cluster up (pid ${stopped.pid}); stop it yourself: it no longer has a peer`);
   markStoreRemoved(cfg.file, id);
   steps.end();
   steps.say(`store ${id}: removed; ${cfg.file} marks it removed`);
@@ -151,12 +167,22 @@ export async function replaceStore(cfg: ClusterConfig, id: number, o: Membership
   }
   let v = await view(cfg, steps);
   const old = v.leader.members.find((m) => m.storeId === id);
+  const entry = cfg.stores.find((s) => s.id === id)!;
+  const probe = v.probes.find((p) => p.storeId === id);
+  if (old?.learner && entry.join && probe?.ok && probe.status.hasPeer) {
+    // An earlier replace (or add) got as far as the new learner: go on from there.
+    steps.say(`store ${id} is a learner being rebuilt (peer ${old.peerId}): continuing`);
+    return join(cfg, id, false, steps);
+  }
   if (old) v = await leaveRegion(cfg, id, v, steps, o.force === true);
   steps.begin('wipe', `store ${id}: stopping it and deleting its data directory`);
-  await stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say);
+  const stopped = await stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say);
+  if (stopped.how === 'external') {
+    throw new StoreBusyError(`store ${id} runs outside cluster up (pid ${stopped.pid}); stop it, then run this again (its old peer is already removed)`);
+  }
   rmSync(storeDir(cfg, id), { recursive: true, force: true });
   const current = markStoreJoining(cfg.file, id);
-  return join(current, id, true, steps, old?.learner === true);
+  return join(current, id, true, steps);
 }
 
 function newSteps(o: MembershipOptions): Steps {
@@ -165,7 +191,7 @@ function newSteps(o: MembershipOptions): Steps {
 }
 
 /** Starts a store marked join, adds it as a learner (unless it is one), waits for it to catch up, promotes it. */
-async function join(cfg: ClusterConfig, id: number, addLearner: boolean, steps: Steps, stayLearner = false): Promise<MembershipResult> {
+async function join(cfg: ClusterConfig, id: number, addLearner: boolean, steps: Steps): Promise<MembershipResult> {
   steps.begin('start', `store ${id}: starting its process`);
   if (storeProcess(cfg, id).state !== 'running') {
     await startStore(cfg, id, { timeoutMs: steps.left(), onProgress: steps.say });
@@ -176,11 +202,8 @@ async function join(cfg: ClusterConfig, id: number, addLearner: boolean, steps: 
   }
   steps.begin('catch-up', `store ${id}: catching up`);
   await waitCaughtUp(cfg, id, steps);
-  let v = await view(cfg, steps);
-  if (!stayLearner) {
-    steps.begin('promote', `store ${id}: promoting it to a voter`);
-    v = await change(cfg, 'addVoter', id, steps);
-  }
+  steps.begin('promote', `store ${id}: promoting it to a voter`);
+  const v = await change(cfg, 'addVoter', id, steps);
   steps.end();
   const peer = v.leader.members.find((m) => m.storeId === id)!;
   return result(id, peer.peerId, v.leader, steps);
@@ -234,6 +257,13 @@ async function change(cfg: ClusterConfig, kind: MembershipChange, id: number, st
   for (;;) {
     const v = await view(cfg, steps);
     if (done(v.leader.members)) return v;
+    if (kind === 'remove' && v.leader.storeId === id && !steps.expired()) {
+      // Leadership came back to the leaving store (or never left): a leader does not remove itself.
+      const to = v.leader.members.filter((m) => !m.learner && m.storeId !== id).sort((a, b) => b.match - a.match)[0];
+      if (!to) throw new MembershipRefusedError(`store ${id} is the only voter; a region cannot lose its last voter`);
+      await transferLeader(cfg, to.storeId, { timeoutMs: steps.left(30_000) }).catch((e: Error) => { lastError = e.message; });
+      continue;
+    }
     if (steps.expired()) {
       throw new MembershipNotDoneError(`store ${id}: the change (${kind}) was not applied within ${steps.timeoutMs} ms` +
         `${lastError ? ` (last error: ${lastError})` : ''}; run the command again to continue`);
@@ -244,7 +274,8 @@ async function change(cfg: ClusterConfig, kind: MembershipChange, id: number, st
       continue; // applied on the leader: the next view shows it
     } catch (e) {
       lastError = (e as Error).message;
-      if ((e as { code?: string }).code === 'INVALID_ARGUMENT' && !/pending/i.test(lastError)) {
+      // CHANGE_NOT_YET (an earlier change not applied yet), NotLeader, a timeout: ask again.
+      if ((e as { code?: string }).code === 'INVALID_ARGUMENT') {
         const now = await view(cfg, steps);
         if (done(now.leader.members)) return now;
         throw new MembershipRefusedError(`store ${id}: ${lastError}`);

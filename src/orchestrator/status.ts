@@ -88,9 +88,14 @@ async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: nu
   };
 }
 
-/** The region's membership as the leader of the highest term reports it (null: no leader answers). */
+/**
+ * The region's membership: as the leader of the highest term reports it, or, with no leader
+ * answering, as the answering store with the newest conf_ver has applied it (then without
+ * match indexes). Null when no store with a peer answers.
+ */
 export interface Membership {
-  readonly leaderId: number;
+  /** The store whose view this is leads (match indexes are the leader's); null: a follower's view. */
+  readonly leaderId: number | null;
   readonly confVer: number;
   readonly voters: readonly MemberInfo[];
   readonly learners: readonly MemberInfo[];
@@ -99,7 +104,12 @@ export interface Membership {
 export function membershipOf(rows: readonly StoreStatusRow[]): Membership | null {
   let lead: StoreStatusRow | undefined;
   for (const r of rows) if (r.role === 'leader' && r.members && (!lead || r.term! > lead.term!)) lead = r;
-  if (!lead) return null;
-  const members = [...lead.members!].sort((a, b) => a.storeId - b.storeId);
-  return { leaderId: lead.id, confVer: lead.confVer!, voters: members.filter((m) => !m.learner), learners: members.filter((m) => m.learner) };
+  let from = lead;
+  if (!from) for (const r of rows) if (r.members && (!from || r.confVer! > from.confVer!)) from = r;
+  if (!from) return null;
+  const members = [...from.members!].sort((a, b) => a.storeId - b.storeId);
+  return {
+    leaderId: lead ? lead.id : null, confVer: from.confVer!,
+    voters: members.filter((m) => !m.learner), learners: members.filter((m) => m.learner),
+  };
 }

@@ -83,7 +83,8 @@ export class SessionExpiredError extends RegionError {
 /** A membership change that does not apply to the region's current peers (refused alike everywhere). */
 export class ChangePeerRefusedError extends RegionError {
   readonly code = 'CHANGE_PEER_REFUSED';
-  constructor(readonly regionId: RegionId, readonly reason: string) {
+  /** `retryable`: refused for now only (another change is not applied yet); asking again later may succeed. */
+  constructor(readonly regionId: RegionId, readonly reason: string, readonly retryable = false) {
     super(`region ${regionId}: membership change refused: ${reason}`);
   }
 }

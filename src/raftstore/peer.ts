@@ -24,7 +24,7 @@ import { decodeDescriptor } from './snapshot-data.js';
 import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
 import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
 import type { ChangePeerCommand } from './command.js';
-import { ConfChangeError } from '../raft/index.js';
+import { ConfChangeError, ConfChangePendingError } from '../raft/index.js';
 import type { RegionMeta } from './region.js';
 import type { PeerMeta, RaftEnvelope } from './envelope.js';
 import {
@@ -333,7 +333,7 @@ export class Peer {
       at = this.node.proposeConfChange({ type: change, nodeId: peer.id }, encodeChangePeerCommand({ regionId: region.id, change, peer }, region.epoch));
     } catch (e) {
       if (e instanceof ProposalDroppedError) throw new NotLeaderError(region.id, this.leaderMeta());
-      if (e instanceof ConfChangeError) throw new ChangePeerRefusedError(region.id, e.message);
+      if (e instanceof ConfChangeError) throw new ChangePeerRefusedError(region.id, e.message, e instanceof ConfChangePendingError);
       throw e;
     }
     this.o.logger.info('proposed a membership change', { change, store: storeId, peer: peer.id, index: at.index });

@@ -122,12 +122,13 @@ export class Store {
   private readonly logger: Logger;
   readonly snapshots: SnapshotManager;
   /**
-   * The highest term heard from each other store, as durably recorded in kvdb. A message
-   * whose term is higher waits (with any that follow it from that store) until the new
-   * value is fsynced: so whatever this store acts on (a vote, an acknowledgement), it can
-   * later tell a store that comes back with less (src/node/identity.ts).
+   * What each other store has said, as durably recorded in kvdb: the newest of its peers
+   * heard from, and the highest term heard from that peer. A message that raises either
+   * waits (with any that follow it from that store) until the new record is fsynced: so
+   * whatever this store acts on (a vote, an acknowledgement), it can later tell a store
+   * that comes back with less (src/node/identity.ts).
    */
-  private readonly heardTerms = new Map<StoreId, number>();
+  private readonly heardTerms = new Map<StoreId, keys.HeardRecord>();
   private readonly heardWaiting = new Map<StoreId, RaftEnvelope[]>();
 
   constructor(private readonly o: StoreOptions) {
@@ -177,7 +178,7 @@ export class Store {
     // Any install a crash interrupted is finished by now: every other snapshot file is a leftover.
     await this.snapshots.cleanup(new Set());
     for (const [k, v] of await this.o.engines.kv.scan({ start: keys.peerTermRange()[0], end: keys.peerTermRange()[1] })) {
-      this.heardTerms.set(keys.decodePeerTermKey(k) as StoreId, keys.readU64be(v));
+      this.heardTerms.set(keys.decodePeerTermKey(k) as StoreId, keys.decodeHeardRecord(v));
     }
     if (storage) await this.startPeer(storage);
     this.stopTicks = this.o.clock.every(this.o.tickMs, () => {
@@ -312,8 +313,11 @@ export class Store {
       return;
     }
     const term = recordedTerm(env.message);
-    if (term > (this.heardTerms.get(from) ?? 0)) {
-      this.recordHeardTerm(from, term, env);
+    const heard = this.heardTerms.get(from);
+    const peerId = env.fromPeer.id as number;
+    // A message from an older peer of that store (a late one) changes nothing.
+    if (term > 0 && (!heard || peerId > heard.peerId || (peerId === heard.peerId && term > heard.term))) {
+      this.recordHeardTerm(from, { peerId, term }, env);
       return;
     }
     const peer = this.peers.get(env.regionId);
@@ -346,13 +350,13 @@ export class Store {
     peer.removedElsewhere({ ...peer.region, epoch: env.regionEpoch, peers: peer.region.peers.filter((p) => p.id !== peer.meta.id) });
   }
 
-  private recordHeardTerm(from: StoreId, term: number, first: RaftEnvelope): void {
+  private recordHeardTerm(from: StoreId, rec: keys.HeardRecord, first: RaftEnvelope): void {
     const queue = [first];
     this.heardWaiting.set(from, queue);
     const wb = new WriteBatch();
-    wb.put(keys.peerTermKey(from), keys.u64be(term));
+    wb.put(keys.peerTermKey(from), keys.encodeHeardRecord(rec));
     this.o.engines.kv.write(wb, { sync: true }).then(() => {
-      this.heardTerms.set(from, term);
+      this.heardTerms.set(from, rec);
       this.heardWaiting.delete(from);
       for (const env of queue) this.onRaftMessage(env);
     }, (e: Error) => {
@@ -363,7 +367,7 @@ export class Store {
 
   /** The highest term durably recorded as heard from `storeId` (0: never). */
   heardTerm(storeId: StoreId): number {
-    return this.heardTerms.get(storeId) ?? 0;
+    return this.heardTerms.get(storeId)?.term ?? 0;
   }
 
   /**

@@ -41,7 +41,7 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   t.ok(oldLeader, `store ${oldLeader.id} leads`);
   t.same(Object.keys(before[0]!), [
     'id', 'addr', 'pid', 'alive', 'role', 'term', 'leader_id', 'commit_index', 'applied_index', 'last_index',
-    'truncated_index', 'raftdb_bytes', 'snapshots_sending', 'snapshots_receiving', 'last_snapshot_installed',
+    'truncated_index', 'raftdb_bytes', 'snapshots_sending', 'snapshots_receiving', 'last_snapshot_installed', 'member', 'match',
   ]);
 
   const kill = await c.ok('chaos', 'kill', '--store', 'leader');
@@ -81,10 +81,13 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   // A paused store: status shows it, with no raft state; `cluster up` resumes it.
   t.match((await c.ok('chaos', 'pause', '--store', '1')).stdout, /^store 1: paused \(pid \d+\)\n$/);
   const table = (await c.ok('cluster', 'status')).stdout;
-  t.match(table, /^STORE +ADDR +PID +PROCESS +ROLE +TERM +LEADER +COMMIT +APPLIED +LAST +TRUNCATED +RAFTDB +SNAPSHOTS$/m);
-  t.match(table, /^1 +127\.0\.0\.1:\d+ +\d+ +paused +- +- +- +- +- +- +- +- +-$/m, 'status: store 1 paused');
+  t.match(table, /^STORE +ADDR +PID +PROCESS +ROLE +MEMBER +MATCH +TERM +LEADER +COMMIT +APPLIED +LAST +TRUNCATED +RAFTDB +SNAPSHOTS$/m);
+  // Its membership comes from the others (the leader's view with match indexes, or, if
+  // store 1 led, the followers' applied configuration without them).
+  t.match(table, /^1 +127\.0\.0\.1:\d+ +\d+ +paused +- +voter +(\d+|-) +- +- +- +- +- +- +- +-$/m, 'status: store 1 paused');
   // Store 1 may have been the leader (now paused): any running store's row will do.
-  t.match(table, /^[23] +127\.0\.0\.1:\d+ +\d+ +running +\w+ +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +[\d.]+ (B|KiB|MiB) +-$/m, 'a running store\'s row, with its raftdb size');
+  t.match(table, /^[23] +127\.0\.0\.1:\d+ +\d+ +running +\w+ +voter +(\d+|-) +\d+ +\d+ +\d+ +\d+ +\d+ +\d+ +[\d.]+ (B|KiB|MiB) +-$/m, 'a running store\'s row, with its raftdb size');
+  t.match(table, /^membership \((store \d leads|no leader answers: as the stores have applied it)\): conf_ver 1; voters 1, 2, 3; learners -$/m, 'the membership line');
   const resumed = await c.ok('cluster', 'up');
   t.match(resumed.stdout, /^store 1 .* was paused: resumed$/m);
   t.equal((await status(c)).filter((s) => s.role !== null).length, 3, 'all three answer again');

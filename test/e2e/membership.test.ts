@@ -99,8 +99,11 @@ t.test(`grow 3 → 5 and shrink 5 → 3 under load, with a kill and leader trans
   t.same((JSON.parse(add5.stdout) as MembershipJson).voters, [1, 2, 3, 4, 5], 'store 5 is a voter');
   t.same((await voters(c)).voters, [1, 2, 3, 4, 5], 'cluster status agrees');
   const again = await c.cli('store', 'add', '--id', '5');
-  t.equal(again.code, 2, 'adding a voter again: exit 2');
+  t.equal(again.code, 0, 'adding a voter again (a re-run after an interruption) succeeds with nothing to do');
   t.match(again.stderr, /store 5 is already a voter/);
+  const moved = await c.cli('store', 'add', '--id', '6', '--addr', `127.0.0.1:${c.sparePorts[0]}`);
+  t.equal(moved.code, 2, 'an address another store uses: exit 2');
+  t.match(moved.stderr, /is already used by stores\[3\]/);
 
   // Shrink: the leader first (leadership moves away), a kill in between, then another.
   const leader = leaderIn(await status(c))!.id;
@@ -122,6 +125,9 @@ t.test(`grow 3 → 5 and shrink 5 → 3 under load, with a kill and leader trans
   const start = await c.cli('store', 'start', '--store', String(second));
   t.equal(start.code, 2, 'a removed store is not started again');
   t.match(start.stderr, /was removed from the cluster/);
+  const rerun = await c.cli('store', 'remove', '--store', String(second));
+  t.equal(rerun.code, 0, 'removing it again: nothing to do');
+  t.match(rerun.stderr, /already removed/);
 
   await judge(t, c, load);
   await c.ok('cluster', 'down');
@@ -139,6 +145,13 @@ t.test(`replace a store whose data directory was deleted, under load (SEED=${see
   const refused = await c.cli('chaos', 'restart', '--store', String(lost));
   t.equal(refused.code, 2, 'the wiped store refuses to start');
   t.match(refused.stderr, new RegExp(`tinykv store replace --store ${lost}`), 'and says how to recover');
+
+  // With the wiped store down, removing another voter would leave one healthy voter of two.
+  const third = [1, 2, 3].find((id) => id !== lead && id !== lost)!;
+  const unsafe = await c.cli('store', 'remove', '--store', String(third));
+  t.equal(unsafe.code, 2, 'a removal that would leave no healthy majority is refused');
+  t.match(unsafe.stderr, new RegExp(`removing store ${third} would leave 2 voter\\(s\\) of which 1 are healthy \\(store ${lost} does not answer\\); 2 must be`));
+  t.equal((await voters(c)).voters.length, 3, 'and nothing changed');
 
   const r = JSON.parse((await c.ok('store', 'replace', '--store', String(lost), '--json')).stdout) as MembershipJson;
   t.same(r.voters, [1, 2, 3], 'a voter again');
