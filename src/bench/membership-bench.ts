@@ -18,7 +18,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { connectKvClient } from '../client/connect.js';
+import { connectKvClient, connectKvClients } from '../client/connect.js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { clusterDown } from '../orchestrator/down.js';
@@ -45,13 +45,14 @@ const keyOf = (i: number) => Buffer.from(`k${String(i).padStart(15, '0')}`);
 
 /** A writer of fresh keys, `inflight` at a time, until stopped or `capMs`; counts completions per second. */
 function writer(cfg: ClusterConfig, from: number, inflight: number, valueBytes: number, capMs: number) {
-  const { client, close } = connectKvClient(cfg, { timeoutMs: 30_000 });
+  // One client per write in flight: a client's writes are serialized.
+  const { clients, close } = connectKvClients(cfg, inflight, { timeoutMs: 30_000 });
   const value = Buffer.alloc(valueBytes, 0x61);
   let next = from;
   let stopped = false;
   const completions: number[] = [];
   const until = Date.now() + capMs;
-  const done = Promise.all(Array.from({ length: inflight }, async () => {
+  const done = Promise.all(clients.map(async (client) => {
     while (!stopped && Date.now() < until && next < from + 50_000_000) {
       await client.put(keyOf(next++), value);
       completions.push(Date.now());
@@ -71,7 +72,7 @@ function writer(cfg: ClusterConfig, from: number, inflight: number, valueBytes: 
 }
 
 async function preload(cfg: ClusterConfig, n: number, valueBytes: number): Promise<number> {
-  const { client, close } = connectKvClient(cfg, { timeoutMs: 30_000 });
+  const { clients, close } = connectKvClients(cfg, 256, { timeoutMs: 30_000 });
   const value = Buffer.alloc(valueBytes, 0x62);
   let next = 0;
   let done = 0;
@@ -79,7 +80,7 @@ async function preload(cfg: ClusterConfig, n: number, valueBytes: number): Promi
   const t0 = Date.now();
   const until = t0 + 60 * 60_000;
   try {
-    await Promise.all(Array.from({ length: 256 }, async () => {
+    await Promise.all(clients.map(async (client) => {
       while (next < n && Date.now() < until) {
         await client.put(keyOf(next++), value);
         done++;

@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AdminClient } from '../client/admin-client.js';
 import type { StoreStatusInfo } from '../client/admin-client.js';
-import { connectKvClient } from '../client/connect.js';
+import { connectKvClients } from '../client/connect.js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
@@ -65,14 +65,15 @@ async function statuses(cfg: ClusterConfig): Promise<Map<number, StoreStatusInfo
 
 /** Writes `n` keys from `from` on, `inflight` at a time, within `capMs`; returns how many completed. */
 async function write(cfg: ClusterConfig, from: number, n: number, valueBytes: number, capMs: number, inflight = 64): Promise<number> {
-  const { client, close } = connectKvClient(cfg, { timeoutMs: 30_000 });
+  // One client per write in flight: a client's writes are serialized (one session each).
+  const { clients, close } = connectKvClients(cfg, inflight, { timeoutMs: 30_000 });
   const value = Buffer.alloc(valueBytes, 0x62);
   const until = Date.now() + capMs;
   let next = from;
   let done = 0;
   let lastReport = Date.now();
   try {
-    await Promise.all(Array.from({ length: inflight }, async () => {
+    await Promise.all(clients.map(async (client) => {
       while (next < from + n && Date.now() < until) {
         const i = next++;
         await client.put(Buffer.from(`k${String(i).padStart(15, '0')}`), value);

@@ -16,6 +16,15 @@ export interface ConnectOptions {
 }
 
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
+  const { clients, close } = connectKvClients(cfg, 1, o);
+  return { client: clients[0]!, close };
+}
+
+/**
+ * `n` clients sharing one gRPC channel per store: each is its own session (its writes are
+ * serialized, so n clients give n writes in flight). For load generators.
+ */
+export function connectKvClients(cfg: ClusterConfig, n: number, o: ConnectOptions = {}): { clients: KvClient[]; close(): void } {
   const conns = new Map<number, GrpcStoreConnection>();
   const addrs = new Map(cfg.stores.map((s) => [s.id, s.addr]));
   // A store added after the file was read (tinykv store add) is found by reading it again.
@@ -39,14 +48,14 @@ export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { c
     }
     return c;
   };
-  const client = new KvClient({
+  const clients = Array.from({ length: n }, (_, i) => new KvClient({
     storeIds: cfg.stores.map((s) => s.id),
     connect,
-    clientId: o.clientId ?? randomInt(1, 2 ** 47),
+    clientId: o.clientId !== undefined ? o.clientId + i : randomInt(1, 2 ** 47),
     timeoutMs: o.timeoutMs ?? 10_000,
     attemptTimeoutMs: o.attemptTimeoutMs ?? 2_000,
     canReach: (storeId) => addrOf(storeId) !== undefined,
     ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
-  });
-  return { client, close: () => { for (const c of conns.values()) c.close(); } };
+  }));
+  return { clients, close: () => { for (const c of conns.values()) c.close(); } };
 }

@@ -54,6 +54,8 @@ export interface ClusterOptions {
   readonly maxClockSkewMs?: number;
   /** Each snapshot install first waits this long (a big region or a slow disk). */
   readonly snapshotInstallDelayMs?: number;
+  /** Each snapshot generation first waits this long (a big region). */
+  readonly snapshotGenerateDelayMs?: number;
 }
 
 /** A crash armed with Cluster.armCrash. */
@@ -165,6 +167,7 @@ export class Cluster {
       ...(this.o.sessionTtlMs !== undefined ? { sessionTtlMs: this.o.sessionTtlMs } : {}),
       ...(this.o.maxClockSkewMs !== undefined ? { maxClockSkewMs: this.o.maxClockSkewMs } : {}),
       ...(this.o.snapshotInstallDelayMs ? { beforeInstall: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotInstallDelayMs)) } : {}),
+      ...(this.o.snapshotGenerateDelayMs ? { whileGenerating: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotGenerateDelayMs)) } : {}),
       ...(this.joined.has(id) ? { join: true } : {}),
       ...(this.minPeerIds.has(id) ? { minPeerId: this.minPeerIds.get(id)! } : {}),
     });

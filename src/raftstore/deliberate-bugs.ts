@@ -26,7 +26,8 @@ export interface DeliberateBugs {
   /**
    * Compact the log past a peer that was just sent a snapshot (as if it were down), so that
    * a follower whose install takes longer than the log's growth by a threshold never
-   * catches up by log: it chases one snapshot after another.
+   * catches up by log: it chases one snapshot after another. Also compacts past a
+   * snapshot being generated, so a slow generation is stale when done, again and again.
    */
   readonly compactPastSnapshotTarget?: boolean;
   /** Apply a write whose session expired even if it was first sent before the refusal mark (it may be a retry). */

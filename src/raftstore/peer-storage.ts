@@ -154,6 +154,10 @@ export class PeerStorage implements Storage {
   /** The last snapshot generated here, if any; its file stays until a newer one replaces it. */
   private generated: GeneratedSnapshot | undefined;
   private generating = false;
+  /** While generating: the applied index when it started (the snapshot's index is at least that). */
+  private generatingFrom = 0;
+  /** When the current generated snapshot was finished (Date.now()). */
+  private generatedAt = 0;
   private readonly logger: Logger;
 
   private constructor(
@@ -263,6 +267,20 @@ export class PeerStorage implements Storage {
     throw new SnapshotTemporarilyUnavailableError();
   }
 
+  /**
+   * The log index the leader must not compact past for the sake of a snapshot being
+   * generated, or generated within the last `freshMs` and not sent yet: a log compacted
+   * past it would make it useless on arrival (the receiver could not continue from the
+   * log), and under steady writes a generation that outlasts a compaction threshold of
+   * new entries would be thrown away and started again for ever. Undefined: no hold.
+   */
+  snapshotHold(freshMs: number): Index | undefined {
+    if (this.generating) return this.generatingFrom;
+    const g = this.generated;
+    if (g && Date.now() - this.generatedAt < freshMs) return g.snapshot.metadata.index;
+    return undefined;
+  }
+
   /** The file of the snapshot at (index, term) generated here, if it is the current one. */
   generatedFile(index: Index, term: Term): string | undefined {
     const g = this.generated;
@@ -273,12 +291,15 @@ export class PeerStorage implements Storage {
     const snaps = this.snapshots;
     if (this.generating || !snaps) return;
     this.generating = true;
+    this.generatingFrom = this.applyState.appliedIndex;
     const started = Date.now();
     generateSnapshot({
       kv: this.engines.kv, files: snaps.files, regionId: this.region.id,
       termOf: (i) => { try { return this.term(i); } catch { return undefined; } },
     }).then(async (g) => {
+      if (snaps.whileGenerating) await snaps.whileGenerating();
       this.generated = g;
+      this.generatedAt = Date.now();
       this.logger.info('snapshot generated', { index: g.snapshot.metadata.index, term: g.snapshot.metadata.term, ms: Date.now() - started });
       await snaps.onGenerated(this.region.id, g.fileName);
     }, (e: Error) => {

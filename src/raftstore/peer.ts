@@ -85,6 +85,11 @@ export interface PeerOptions {
  * install it and answer; after that it is treated as down (the log may be compacted past it).
  */
 const CATCH_UP_TICKS = 30;
+/**
+ * How long a generated snapshot holds back compaction until it is sent (the leader sends it
+ * at its next try to reach the peer, within a heartbeat or two); after that it is stale.
+ */
+const SNAPSHOT_FRESH_MS = 5_000;
 
 export class Peer {
   meta: PeerMeta;
@@ -207,6 +212,9 @@ export class Peer {
       }
       slowest = Math.min(slowest, match);
     }
+    // Nor past a snapshot being generated (or just generated, not yet sent) for a peer.
+    const generating = this.o.storage.snapshotHold(SNAPSHOT_FRESH_MS);
+    if (generating !== undefined && !this.o.bugs.compactPastSnapshotTarget) hold = Math.min(hold, generating);
     // Past a peer that is down or far behind (it will need a snapshot anyway), but never
     // past one catching up by snapshot, unless the log outgrew its byte cap.
     const point = overBytes ? appliedIndex : Math.min(hold, appliedIndex - slowest <= threshold ? slowest : appliedIndex);

@@ -59,6 +59,8 @@ export class SnapshotManager {
     private readonly transport: Transport,
     private readonly logger: Logger,
     private readonly limits: SnapshotLimits = DEFAULT_SNAPSHOT_LIMITS,
+    /** Tests only: awaited after a generation has read its data and before the snapshot is offered (a big region). */
+    readonly whileGenerating?: () => Promise<void>,
   ) {}
 
   snapshotStats(): SnapshotStats {

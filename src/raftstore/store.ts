@@ -61,6 +61,8 @@ export interface StoreOptions {
   readonly crashHook?: CrashHook;
   /** Tests only: awaited before each snapshot install, to make installs slow. */
   readonly beforeInstall?: () => Promise<void>;
+  /** Tests only: awaited inside each snapshot generation, to make generation slow. */
+  readonly whileGenerating?: () => Promise<void>;
   /**
    * A store being added to a running cluster: on an empty data directory it does not
    * bootstrap region 1; its peer is created when the region's leader first contacts it.
@@ -133,7 +135,7 @@ export class Store {
 
   constructor(private readonly o: StoreOptions) {
     this.logger = o.logger ?? silentLogger;
-    this.snapshots = new SnapshotManager(o.snapshotFiles, o.transport, this.logger, o.snapshotLimits);
+    this.snapshots = new SnapshotManager(o.snapshotFiles, o.transport, this.logger, o.snapshotLimits, o.whileGenerating);
   }
 
   get storeId(): StoreId {

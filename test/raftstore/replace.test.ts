@@ -7,7 +7,8 @@
 //     it);
 //   - remove a follower that is partitioned away: the others commit the removal, and when
 //     the partition heals it learns of its removal and destroys its peer;
-//   - transfer leadership repeatedly while messages are lost and a follower is partitioned.
+//   - transfer leadership repeatedly while messages are lost and a follower is partitioned;
+//   - remove the leader (after leadership moved off it).
 
 import t from 'tap';
 import type { Test } from 'tap';
@@ -196,4 +197,24 @@ t.test('leader transfers under message loss and a partitioned follower', async (
   t.comment(`${moved} of 6 transfers completed under faults (a transfer may be given up; that is allowed)`);
   t.ok(moved >= 1, 'leadership moved at least once');
   await judge(t, load);
+});
+
+t.test('remove the leader: leadership moves first, then the new leader removes it', async (t) => {
+  const cluster = await start(t);
+  const load = startLoad(cluster);
+  t.teardown(() => load.stop());
+  await sleep(300);
+  const old = cluster.leaderId()!;
+  const to = cluster.ids.find((id) => id !== old)! as StoreId;
+  cluster.store(old)!.transferLeader(to);
+  await eventually(`store ${to} leads`, () => cluster.leaderId() === to, 5_000);
+  const shrunk = await changePeer(cluster, 'removeNode', old);
+  t.notOk(shrunk.peers.some((p) => p.storeId === old), `the old leader, store ${old}, removed (conf_ver ${shrunk.epoch.confVer})`);
+  await eventually(`store ${old} destroyed its peer`, () => cluster.store(old)!.status().length === 0, 10_000);
+  await sleep(300); // writes go on with two voters
+  await judge(t, load);
+  const rest = cluster.ids.filter((id) => id !== old) as StoreId[];
+  const l = await cluster.waitForLeader();
+  await eventually('the two members applied the same index', () => rest.every((id) => cluster.store(id)!.status()[0]!.appliedIndex === cluster.store(l)!.status()[0]!.commitIndex), 20_000);
+  t.same(await dataOf(cluster, rest[0]!), await dataOf(cluster, rest[1]!), 'the two members hold the same data');
 });
