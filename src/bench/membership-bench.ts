@@ -14,10 +14,10 @@
 // --window S, --transfers N, --keep (leave the data directory), --json.
 
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePorts, intFlag } from './real-cluster.js';
 import { connectKvClient, connectKvClients } from '../client/connect.js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
@@ -29,17 +29,6 @@ import { clusterUp } from '../orchestrator/up.js';
 
 const progress = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 const keyOf = (i: number) => Buffer.from(`k${String(i).padStart(15, '0')}`);
 
@@ -110,11 +99,7 @@ function parseFlags(argv: string[]): Flags {
       'json': { type: 'boolean', default: false },
     },
   });
-  const int = (name: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
+  const int = intFlag;
   return {
     keys: int('keys', values['keys'], 0), valueBytes: int('value-bytes', values['value-bytes'], 1),
     window: int('window', values['window'], 1), transfers: int('transfers', values['transfers'], 1),

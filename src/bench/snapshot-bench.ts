@@ -15,10 +15,10 @@
 // --big-value-bytes N, --only 1,2,3, --keep (leave the data directory), --json.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { freePorts, intFlag } from './real-cluster.js';
 import { AdminClient } from '../client/admin-client.js';
 import type { StoreStatusInfo } from '../client/admin-client.js';
 import { connectKvClients } from '../client/connect.js';
@@ -36,17 +36,6 @@ const progress = (msg: string): void => void process.stderr.write(`bench: ${msg}
 const MiB = 1024 * 1024;
 const mb = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: n }, () => new Promise<import('node:net').Server>((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => resolve(s));
-  })));
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
-  return ports;
-}
 
 async function statuses(cfg: ClusterConfig): Promise<Map<number, StoreStatusInfo>> {
   const out = new Map<number, StoreStatusInfo>();
@@ -124,11 +113,7 @@ function parseFlags(argv: string[]): Flags {
       'json': { type: 'boolean', default: false },
     },
   });
-  const int = (name: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name} must be an integer >= ${min}, got ${v}`);
-    return n;
-  };
+  const int = intFlag;
   return {
     writes: int('writes', values['writes'], 1), regionMb: int('region-mb', values['region-mb'], 1),
     bigValueBytes: int('big-value-bytes', values['big-value-bytes'], 1),

@@ -8,59 +8,14 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import * as keys from '../../src/engine/keys.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { ChangePeerRefusedError } from '../../src/raftstore/errors.js';
 import type { PeerId, StoreId } from '../../src/raftstore/ids.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { eventually } from './eventually.js';
+import { dataOf, startLoad } from './recorded-load.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Load {
-  readonly rec: HistoryRecorder;
-  stop(): Promise<number>;
-}
-
-/** Writers and readers on a few hot keys plus unique keys, recorded for the checker. */
-function startLoad(cluster: Cluster, clients = 4): Load {
-  const rec = new HistoryRecorder({ now: () => performance.now() });
-  let stopped = false;
-  let acked = 0;
-  const run = async (w: number) => {
-    const client = cluster.client({ timeoutMs: 5_000, attemptTimeoutMs: 400 });
-    const until = Date.now() + 120_000; // bounded in time too, should a failing test never call stop()
-    for (let i = 0; !stopped && i < 100_000 && Date.now() < until; i++) {
-      const key = cluster.random() < 0.5 ? `hot${Math.floor(cluster.random() * 3)}` : `k${w}-${i}`;
-      if (cluster.random() < 0.3) {
-        const id = rec.invoke(w, { kind: 'get', key });
-        await client.get(enc(key)).then((v) => rec.okGet(id, v === undefined ? null : dec(v)), () => rec.fail(id));
-      } else {
-        const value = `w${w}-${i}`;
-        const id = rec.invoke(w, { kind: 'put', key, value });
-        await client.put(enc(key), enc(value)).then(() => { rec.ok(id); acked++; }, () => rec.unknown(id));
-      }
-    }
-  };
-  const all = Array.from({ length: clients }, (_, w) => run(w));
-  return {
-    rec,
-    async stop() {
-      stopped = true;
-      await Promise.all(all);
-      return acked;
-    },
-  };
-}
-
-async function dataOf(cluster: Cluster, id: StoreId): Promise<string[]> {
-  const kv = cluster.engines(id)!.kv;
-  const pairs = await kv.scan({ start: keys.dataKey('default', Buffer.alloc(0)), end: keys.dataKeyEnd('default') });
-  return pairs.map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`);
-}
 
 /** Waits until every member applied the leader's commit index, then compares their data. */
 async function membersAgree(t: Test, cluster: Cluster, members: StoreId[]): Promise<void> {

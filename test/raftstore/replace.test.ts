@@ -13,54 +13,16 @@
 import t from 'tap';
 import type { Test } from 'tap';
 import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import * as keys from '../../src/engine/keys.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { highestPeerIdAt } from '../../src/raftstore/ids.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import type { RegionMeta } from '../../src/raftstore/region.js';
 import { eventually } from './eventually.js';
+import { dataOf, startLoad } from './recorded-load.js';
+import type { Load } from './recorded-load.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-interface Load {
-  readonly rec: HistoryRecorder;
-  stop(): Promise<number>;
-}
-
-/** Writers and readers on a few hot keys plus unique keys, recorded for the checker. */
-function startLoad(cluster: Cluster, clients = 3): Load {
-  const rec = new HistoryRecorder({ now: () => performance.now() });
-  let stopped = false;
-  let acked = 0;
-  const run = async (w: number) => {
-    const client = cluster.client({ timeoutMs: 5_000, attemptTimeoutMs: 400 });
-    const until = Date.now() + 120_000;
-    for (let i = 0; !stopped && i < 100_000 && Date.now() < until; i++) {
-      const key = cluster.random() < 0.5 ? `hot${Math.floor(cluster.random() * 3)}` : `k${w}-${i}`;
-      if (cluster.random() < 0.3) {
-        const id = rec.invoke(w, { kind: 'get', key });
-        await client.get(enc(key)).then((v) => rec.okGet(id, v === undefined ? null : dec(v)), () => rec.fail(id));
-      } else {
-        const value = `w${w}-${i}`;
-        const id = rec.invoke(w, { kind: 'put', key, value });
-        await client.put(enc(key), enc(value)).then(() => { rec.ok(id); acked++; }, () => rec.unknown(id));
-      }
-    }
-  };
-  const all = Array.from({ length: clients }, (_, w) => run(w));
-  return {
-    rec,
-    async stop() {
-      stopped = true;
-      await Promise.all(all);
-      return acked;
-    },
-  };
-}
 
 async function start(t: Test, bugs: DeliberateBugs = {}, onFatal?: (store: StoreId, e: Error) => void): Promise<Cluster> {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -79,12 +41,6 @@ function judge(t: Test, load: Load): Promise<void> {
     const result = checkHistory(load.rec.history());
     t.ok(result.ok, result.ok ? `history of ${result.ops} ops (${acked} writes acknowledged) is linearizable` : result.explanation);
   });
-}
-
-async function dataOf(cluster: Cluster, id: StoreId): Promise<string[]> {
-  const kv = cluster.engines(id)!.kv;
-  const pairs = await kv.scan({ start: keys.dataKey('default', Buffer.alloc(0)), end: keys.dataKeyEnd('default') });
-  return pairs.map(([k, v]) => `${k.toString('hex')}=${v.toString('hex')}`);
 }
 
 /** Changes through whoever leads, retrying while leadership moves. */
@@ -114,7 +70,7 @@ async function replaceWiped(t: Test, bugs: DeliberateBugs): Promise<boolean> {
   // believes the old peer holds its log) and stop loudly; that counts as caught too.
   const fatal: string[] = [];
   const cluster = await start(t, bugs, bugs.recreateOldPeers ? (id, e) => fatal.push(`store ${id}: ${e.message}`) : undefined);
-  const load = startLoad(cluster);
+  const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
   await sleep(300);
   const leader = cluster.leaderId()!;
@@ -157,7 +113,7 @@ async function replaceWiped(t: Test, bugs: DeliberateBugs): Promise<boolean> {
 
 t.test('remove a follower while it is partitioned away; it destroys its peer once the partition heals', async (t) => {
   const cluster = await start(t);
-  const load = startLoad(cluster);
+  const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
   await sleep(300);
   const leader = cluster.leaderId()!;
@@ -179,7 +135,7 @@ t.test('remove a follower while it is partitioned away; it destroys its peer onc
 
 t.test('leader transfers under message loss and a partitioned follower', async (t) => {
   const cluster = await start(t);
-  const load = startLoad(cluster);
+  const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
   let moved = 0;
   for (let round = 0; round < 6; round++) {
@@ -201,7 +157,7 @@ t.test('leader transfers under message loss and a partitioned follower', async (
 
 t.test('remove the leader: leadership moves first, then the new leader removes it', async (t) => {
   const cluster = await start(t);
-  const load = startLoad(cluster);
+  const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
   await sleep(300);
   const old = cluster.leaderId()!;
