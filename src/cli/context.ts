@@ -54,7 +54,7 @@ export async function startProgress(io: CliIo, title: string): Promise<Progress>
 export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (client: KvClient) => Promise<T>): Promise<T> {
   const cfg = clusterConfigOf(cmd);
   const { connectKvClient } = await import('../client/connect.js');
-  const { client, close } = connectKvClient(cfg, { timeoutMs });
+  const { client, close } = connectKvClient(cfg, { timeoutMs, failFastWhenDown: true });
   try {
     return await fn(client);
   } finally {

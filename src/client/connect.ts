@@ -13,6 +13,8 @@ export interface ConnectOptions {
   readonly clientId?: number;
   /** See KvClientOptions.onAnswer. */
   readonly onAnswer?: (storeId: number) => void;
+  /** See KvClientOptions.failFastWhenDown (the CLI turns it on). */
+  readonly failFastWhenDown?: boolean;
 }
 
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
@@ -56,6 +58,7 @@ export function connectKvClients(cfg: ClusterConfig, n: number, o: ConnectOption
     attemptTimeoutMs: o.attemptTimeoutMs ?? 2_000,
     canReach: (storeId) => addrOf(storeId) !== undefined,
     ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
+    ...(o.failFastWhenDown ? { failFastWhenDown: true } : {}),
   }));
   return { clients, close: () => { for (const c of conns.values()) c.close(); } };
 }

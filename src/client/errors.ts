@@ -11,8 +11,16 @@ export class UnknownOutcomeError extends Error {
 /** The cluster did not answer in time and nothing was changed (reads, or writes never proposed). */
 export class ClusterUnavailableError extends Error {
   readonly code = 'CLUSTER_UNAVAILABLE';
-  constructor(op: string, readonly tried: readonly number[], readonly lastError: string) {
-    super(`${op}: no store answered in time (tried stores ${tried.join(', ') || 'none'}; last error: ${lastError})`);
+  constructor(op: string, readonly tried: readonly number[], readonly lastError: string, message?: string) {
+    super(message ?? `${op}: no store answered in time (tried stores ${tried.join(', ') || 'none'}; last error: ${lastError})`);
+  }
+}
+
+/** A store refused the connection: nothing was sent to it. */
+export class ConnectionRefusedError extends Error {
+  readonly code = 'CONNECTION_REFUSED';
+  constructor(readonly storeId: number, readonly addr: string) {
+    super(`store ${storeId} (${addr}): connection refused`);
   }
 }
 

@@ -10,8 +10,24 @@ import { InvalidRequestError } from '../raftstore/errors.js';
 import { regionErrorFromProto } from '../rpc/region-errors.js';
 import { TinyKvService } from '../rpc/services.js';
 import type { StoreConnection } from './connection.js';
+import { ConnectionRefusedError } from './errors.js';
 
 type Method<Req, Res> = grpc.MethodDefinition<Req, Res>;
+
+/**
+ * A gRPC failure as the client's callers should see it: one short reason, no gRPC
+ * internals. Connection refused means the request never reached the store.
+ */
+function transportError(storeId: number, addr: string, err: grpc.ServiceError): Error {
+  const text = `${err.details || err.message}`;
+  if (/ECONNREFUSED/.test(text)) return new ConnectionRefusedError(storeId, addr);
+  const why = err.code === grpc.status.DEADLINE_EXCEEDED ? 'no answer in time'
+    : /ECONNRESET|socket hang up|Connection dropped|closed/i.test(text) ? 'connection lost'
+    : /ENOTFOUND|EAI_AGAIN/.test(text) ? 'address not found'
+    : err.code === grpc.status.UNAVAILABLE ? 'unavailable'
+    : text.replace(/\s*\(Resolution note:[^)]*\)/, '').split('\n')[0]!;
+  return new Error(`store ${storeId} (${addr}): ${why}`);
+}
 
 export class GrpcStoreConnection implements StoreConnection {
   private readonly client: grpc.Client;
@@ -28,7 +44,7 @@ export class GrpcStoreConnection implements StoreConnection {
   ): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, (err, res) => {
-        if (err) return reject(new Error(`store ${this.storeId} (${this.addr}): ${err.details || err.message}`));
+        if (err) return reject(transportError(this.storeId, this.addr, err));
         if (!res) return reject(new Error(`store ${this.storeId}: empty response`));
         if (res.region_error) return reject(regionErrorFromProto(res.region_error));
         if (res.error) return reject(new InvalidRequestError(res.error));

@@ -10,7 +10,7 @@
 import type { ClientSession, RequestHeader } from '../raftstore/command.js';
 import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../raftstore/errors.js';
 import type { StoreConnection } from './connection.js';
-import { ClusterUnavailableError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
+import { ClusterUnavailableError, ConnectionRefusedError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
 
 export interface KvClientOptions {
   readonly storeIds: readonly number[];
@@ -32,6 +32,12 @@ export interface KvClientOptions {
   readonly canReach?: (storeId: number) => boolean;
   /** Called with the store that answered each successful operation (benchmarks, diagnostics). */
   readonly onAnswer?: (storeId: number) => void;
+  /**
+   * Give up at once when every store refused the connection in one round (nothing was
+   * sent anywhere: the cluster is down), instead of retrying until the timeout. For the
+   * CLI; a long-lived client waiting out a restart leaves it off.
+   */
+  readonly failFastWhenDown?: boolean;
 }
 
 const REGION_ID = 1;
@@ -98,6 +104,8 @@ export class KvClient {
     let mayHaveApplied = false;
     let lastError = 'no attempt made';
     let next = this.leader ?? this.storeIds[0]!;
+    /** Stores that refused the connection since the last other answer. */
+    const refused = new Map<number, string>();
     for (let round = 0; Date.now() < deadline; round++) {
       const storeId = next;
       tried.add(storeId);
@@ -116,6 +124,21 @@ export class KvClient {
           if (mayHaveApplied) throw new UnknownOutcomeError(attempt.name, [...tried], `${lastError}`);
           throw err;
         }
+        if (err instanceof ConnectionRefusedError) {
+          refused.set(storeId, err.addr);
+          if (this.o.failFastWhenDown && this.storeIds.every((id) => refused.has(id))) {
+            const addrs = [...refused.values()].join(', ');
+            throw new ClusterUnavailableError(attempt.name, [...tried], lastError,
+              `${attempt.name}: no store is running: every store refused the connection (${addrs})` +
+              `${attempt.isWrite && !mayHaveApplied ? '; nothing was written' : ''}. Start the cluster with tinykv cluster up`);
+          }
+          this.leader = undefined;
+          next = this.nextStore(storeId);
+          if (refused.size < this.storeIds.length) continue; // try the others at once
+          await this.backoff(round, deadline);
+          continue;
+        }
+        refused.clear();
         const hint = err instanceof NotLeaderError ? err.leader?.storeId : undefined;
         // A NotLeader or RegionNotFound answer means nothing was proposed; anything else after the request
         // left us (stale command, timeout, lost connection) may have been applied.
