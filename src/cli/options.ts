@@ -68,3 +68,24 @@ export function storeOption(): Option {
     .argParser(parseStoreId)
     .makeOptionMandatory();
 }
+
+/** `--hex` / `--base64`: keys and values on the command line, and in plain output, are hex or base64. */
+export function encodingOptions(): Option[] {
+  return [
+    new Option('--hex', 'keys and values given (and printed) as hex, e.g. 00ff10'),
+    new Option('--base64', 'keys and values given (and printed) as base64'),
+  ];
+}
+
+export type WriteOut = 'simple' | 'json' | 'table';
+
+/** `-w, --write-out <format>`, a global option every command reads through writeOutOf. */
+export function writeOutOption(): Option {
+  return new Option('-w, --write-out <format>', 'output format: simple, json or table').choices(['simple', 'json', 'table']).default('simple');
+}
+
+/** The output format for a command: its own --json (an alias of -w json) wins over the global -w. */
+export function writeOutOf(cmd: { optsWithGlobals(): Record<string, unknown> }): WriteOut {
+  const o = cmd.optsWithGlobals();
+  return o['json'] === true ? 'json' : ((o['writeOut'] as WriteOut | undefined) ?? 'simple');
+}

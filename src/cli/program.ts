@@ -14,6 +14,7 @@ import { registerPut } from './put.js';
 import { registerScan } from './scan.js';
 import { registerStore } from './store.js';
 import { registerTransferLeader } from './transfer-leader.js';
+import { writeOutOption } from './options.js';
 
 export const DEFAULT_CONFIG_PATH = './config/cluster.yaml';
 
@@ -47,7 +48,8 @@ export function buildProgram({ io, version }: ProgramOptions): Command {
       new Option('-c, --config <file>', 'the cluster file: stores, addresses, data_dir, raft timing')
         .default(DEFAULT_CONFIG_PATH)
         .env('TINYKV_CONFIG'),
-    );
+    )
+    .addOption(writeOutOption());
 
   program.commandsGroup('Cluster:');
   registerCluster(program, io);

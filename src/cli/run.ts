@@ -2,13 +2,18 @@
 // exit code. Never throws and never calls process.exit, so it can run inside tests.
 
 import { readFileSync } from 'node:fs';
+import { checkArgvIsUtf8 } from './bytes.js';
 import { exitFor, ExitCode } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
 
-/** `argv` as in process.argv: the first two entries (node, script) are skipped. */
-export async function run(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+/**
+ * `argv` as in process.argv: the first two entries (node, script) are skipped. With
+ * `fromProcess`, arguments Node altered (bytes that were not UTF-8) are refused first.
+ */
+export async function run(argv: readonly string[], io: CliIo = processIo, fromProcess = false): Promise<number> {
   try {
+    if (fromProcess) checkArgvIsUtf8(argv.slice(2));
     const program = buildProgram({ io, version: packageVersion() });
     await program.parseAsync([...argv], { from: 'node' });
     return ExitCode.ok;

@@ -26,7 +26,7 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   t.equal((await c.ok('scan', '')).stdout, 'k1\tv1\nk2\tv2\nk3\thello world\n');
   t.equal((await c.ok('scan', 'k2', 'k3')).stdout, 'k2\tv2\n', 'end is exclusive');
   t.equal((await c.ok('scan', '', '--limit', '1')).stdout, 'k1\tv1\n');
-  t.equal((await c.ok('scan', 'k2', '--json')).stdout, '{"key":"k2","value":"v2"}\n{"key":"k3","value":"hello world"}\n');
+  t.equal((await c.ok('scan', 'k2', '--json')).stdout, '{"key":"k2","value":"v2","encoding":"utf8"}\n{"key":"k3","value":"hello world","encoding":"utf8"}\n');
   t.equal((await c.ok('delete', 'k2')).stdout, 'OK\n');
   const missing = await c.cli('get', 'k2');
   t.equal(missing.code, 1, 'get of a deleted key exits 1');

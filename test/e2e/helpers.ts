@@ -81,14 +81,15 @@ export function yamlFor(ports: readonly number[], extra = ''): string {
 }
 
 /** A fresh cluster directory whose processes are killed and files removed in teardown. */
-export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean; spare?: number } = {}): Promise<TestCluster> {
+export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean; spare?: number; maxValueBytes?: number } = {}): Promise<TestCluster> {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'node', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
   }
   const dir = mkdtempSync(join(tmpdir(), 'tinykv-e2e-'));
   const file = join(dir, 'cluster.yaml');
   const ports = await freePorts((o.stores ?? 3) + (o.spare ?? 0));
-  writeFileSync(file, yamlFor(ports.slice(0, o.stores ?? 3)));
+  const yaml = yamlFor(ports.slice(0, o.stores ?? 3));
+  writeFileSync(file, o.maxValueBytes ? yaml.replace(/^max_value_bytes: \d+$/m, `max_value_bytes: ${o.maxValueBytes}`) : yaml);
   const cfg = loadClusterConfig(file);
   const seen = new Set<number>();
   // Every store the file lists now (`store add` appends to it), removed ones included.
