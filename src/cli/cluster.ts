@@ -6,7 +6,7 @@ import type { Membership, StoreStatusRow } from '../orchestrator/status.js';
 import type { UpResult } from '../orchestrator/up.js';
 import { clusterConfigOf, startProgress } from './context.js';
 import type { CliIo } from './io.js';
-import { DEFAULT_UP_TIMEOUT_MS, jsonOption, timeoutOption } from './options.js';
+import { DEFAULT_UP_TIMEOUT_MS, jsonOption, timeoutOption, writeOutOf } from './options.js';
 
 export function registerCluster(program: Command, io: CliIo): Command {
   const cluster = program
@@ -76,6 +76,24 @@ export function registerCluster(program: Command, io: CliIo): Command {
       const members = membershipOf(rows);
       const removed = cfg.removedStores.map((s) => s.id);
       io.stdout(opts.json ? `${statusJson(rows, members, removed)}\n` : statusTable(rows, members, removed));
+    });
+
+  cluster
+    .command('health')
+    .usage('[-w json]')
+    .summary('exit 0 only if a leader is elected and a majority of voters answers')
+    .description(
+      'Check that the cluster can serve now: a leader is elected and a majority of the region\'s voters ' +
+        'answers. Prints one line and exits 0 if so; otherwise prints why on stderr and exits 3. ' +
+        '-w json: {"healthy","leader_id","term","voters","answering"} on success.',
+    )
+    .action(async (_opts: unknown, cmd: Command) => {
+      const cfg = clusterConfigOf(cmd);
+      const { clusterHealth } = await import('../orchestrator/health.js');
+      const h = await clusterHealth(cfg);
+      io.stdout(writeOutOf(cmd) === 'json'
+        ? `${JSON.stringify({ healthy: true, leader_id: h.leaderId, term: h.term, voters: h.voters, answering: h.answering })}\n`
+        : `healthy: store ${h.leaderId} leads (term ${h.term}); ${h.answering} of ${h.voters} voters answer\n`);
     });
 
   return cluster;
@@ -162,7 +180,7 @@ export function statusTable(rows: readonly StoreStatusRow[], m: Membership | nul
   const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'MEMBER', 'MATCH', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST', 'TRUNCATED', 'RAFTDB', 'SNAPSHOTS'];
   const cell = (v: string | number | null) => (v === null ? '-' : String(v));
   const body = rows.map((r) => [
-    cell(r.id), r.addr, cell(r.pid), r.process, cell(r.role), cell(memberCell(r.id, m).member), cell(memberCell(r.id, m).match), cell(r.term),
+    cell(r.id), r.addr, cell(r.pid), r.process === 'paused' ? 'stopped (SIGSTOP)' : r.process, cell(r.role), cell(memberCell(r.id, m).member), cell(memberCell(r.id, m).match), cell(r.term),
     cell(r.leaderId), cell(r.commitIndex), cell(r.appliedIndex), cell(r.lastIndex),
     cell(r.truncatedIndex), r.raftdbBytes === null ? '-' : formatBytes(r.raftdbBytes), snapshotCell(r),
   ]);

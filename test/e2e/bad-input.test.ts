@@ -83,7 +83,11 @@ t.test('missing key, oversize input, a cluster that is down', async (t) => {
   t.notMatch(put.stderr, /Resolution note|ECONNREFUSED|UNAVAILABLE/, 'no gRPC internals');
   t.comment(`get on a down cluster: ${Math.round(down.ms)} ms to the error (was the whole --timeout)`);
 
+  fails(t, await c.cli('cluster', 'health'), 3, /^tinykv: unhealthy: no leader \(0\/3 stores answer; no answer from store 1, 2, 3\)\n$/, 'health of a down cluster');
+
   await c.ok('cluster', 'up');
+  t.match((await c.ok('cluster', 'health')).stdout, /^healthy: store \d leads \(term \d+\); 3 of 3 voters answer\n$/, 'health of a running cluster: exit 0');
+  t.match(JSON.parse((await c.ok('cluster', 'health', '-w', 'json')).stdout), { healthy: true, voters: 3, answering: 3 });
   fails(t, await c.cli('get', 'nothing-here'), 1, /key not found: "nothing-here"/, 'missing key');
   fails(t, await c.cli('put', 'k', 'x'.repeat(5000)), 2, /./, 'a value over max_value_bytes');
   fails(t, await c.cli('put', 'k'.repeat(300), 'v'), 2, /./, 'a key over max_key_bytes');

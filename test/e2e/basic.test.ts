@@ -84,7 +84,7 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   t.match(table, /^STORE +ADDR +PID +PROCESS +ROLE +MEMBER +MATCH +TERM +LEADER +COMMIT +APPLIED +LAST +TRUNCATED +RAFTDB +SNAPSHOTS$/m);
   // Its membership comes from the others (the leader's view with match indexes, or, if
   // store 1 led, the followers' applied configuration without them).
-  t.match(table, /^1 +127\.0\.0\.1:\d+ +\d+ +paused +- +voter +(\d+|-) +- +- +- +- +- +- +- +-$/m, 'status: store 1 paused');
+  t.match(table, /^1 +127\.0\.0\.1:\d+ +\d+ +stopped \(SIGSTOP\) +- +voter +(\d+|-) +- +- +- +- +- +- +- +-$/m, 'status: store 1 paused');
   // Store 1 may have been the leader (now paused): any running store's row will do.
   // (If it led, the others may already be electing: no leader known, match unknown.)
   t.match(table, /^[23] +127\.0\.0\.1:\d+ +\d+ +running +\w+ +voter +(\d+|-) +\d+ +(\d+|-) +\d+ +\d+ +\d+ +\d+ +[\d.]+ (B|KiB|MiB) +-$/m, 'a running store\'s row, with its raftdb size');
