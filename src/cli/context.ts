@@ -12,8 +12,19 @@ import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { processIo, type CliIo } from './io.js';
 
+/**
+ * Inside `tinykv shell`: the cluster file loaded once and one client for every line, so
+ * that a line costs a request, not a connection.
+ */
+let shell: { readonly cfg: ClusterConfig; readonly client: KvClient } | undefined;
+
+export function setShellSession(s: { cfg: ClusterConfig; client: KvClient } | undefined): void {
+  shell = s;
+}
+
 /** Loads the cluster file given by -c/--config (or TINYKV_CONFIG, or the default). */
 export function clusterConfigOf(cmd: Command): ClusterConfig {
+  if (shell) return shell.cfg;
   const { config } = cmd.optsWithGlobals<{ config: string }>();
   return loadClusterConfig(config);
 }
@@ -52,6 +63,7 @@ export async function startProgress(io: CliIo, title: string): Promise<Progress>
 
 /** Runs `fn` with a client for the cluster of -c/--config, closing its connections after. */
 export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (client: KvClient) => Promise<T>): Promise<T> {
+  if (shell) return fn(shell.client);
   const cfg = clusterConfigOf(cmd);
   const { connectKvClient } = await import('../client/connect.js');
   const { client, close } = connectKvClient(cfg, { timeoutMs, failFastWhenDown: true });

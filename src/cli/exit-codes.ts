@@ -63,6 +63,9 @@ export function exitFor(err: unknown): ExitDecision {
     // --help, --version and `help <command>`; its 1 (for every usage error) is our 2.
     return { code: err.exitCode === 0 ? ExitCode.ok : ExitCode.usage };
   }
+  if (err instanceof Error && (err as { code?: unknown }).code === 'SHELL_LINE_FAILED') {
+    return { code: (err as unknown as { exitCode: number }).exitCode };
+  }
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && Object.hasOwn(EXIT_BY_ERROR_CODE, code)) {

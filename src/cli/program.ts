@@ -12,6 +12,7 @@ import { commandPath, helpConfiguration, leafCommands } from './help.js';
 import type { CliIo } from './io.js';
 import { registerPut } from './put.js';
 import { registerScan } from './scan.js';
+import { registerShell } from './shell.js';
 import { registerStore } from './store.js';
 import { registerTransferLeader } from './transfer-leader.js';
 import { writeOutOption } from './options.js';
@@ -21,9 +22,11 @@ export const DEFAULT_CONFIG_PATH = './config/cluster.yaml';
 export interface ProgramOptions {
   readonly io: CliIo;
   readonly version: string;
+  /** Runs one more invocation in this process (`tinykv shell` runs each line through it). */
+  readonly run?: (argv: string[], io: CliIo) => Promise<number>;
 }
 
-export function buildProgram({ io, version }: ProgramOptions): Command {
+export function buildProgram({ io, version, run }: ProgramOptions): Command {
   const program = new Command('tinykv');
   // Settings first: subcommands copy them when they are created.
   program
@@ -60,6 +63,7 @@ export function buildProgram({ io, version }: ProgramOptions): Command {
   registerGet(program, io);
   registerDelete(program, io);
   registerScan(program, io);
+  if (run) registerShell(program, io, run);
   program.commandsGroup('Fault injection:');
   registerChaos(program, io);
   program.commandsGroup('Commands:');

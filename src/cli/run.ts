@@ -14,7 +14,7 @@ import { buildProgram } from './program.js';
 export async function run(argv: readonly string[], io: CliIo = processIo, fromProcess = false): Promise<number> {
   try {
     if (fromProcess) checkArgvIsUtf8(argv.slice(2));
-    const program = buildProgram({ io, version: packageVersion() });
+    const program = buildProgram({ io, version: packageVersion(), run: (a, lineIo) => run(a, lineIo) });
     await program.parseAsync([...argv], { from: 'node' });
     return ExitCode.ok;
   } catch (err) {

@@ -1,0 +1,52 @@
+// `tinykv shell`: many commands in one process, one answer per line, errors as
+// `ERROR <code> <message>` lines so that answers pair with commands, and the first
+// failure's exit code at the end.
+
+import { execa } from 'execa';
+import t from 'tap';
+import { bin, makeCluster } from './helpers.js';
+
+t.test('a script of puts, gets, scans and mistakes through tinykv shell', async (t) => {
+  const c = await makeCluster(t);
+  await c.ok('cluster', 'up');
+  const { TINYKV_CONFIG: _ignored, NODE_OPTIONS: _no, ...env } = process.env;
+  const shell = (input: string) => execa(process.execPath, [bin, '-c', c.file, 'shell'], { input, reject: false, env, extendEnv: false, stripFinalNewline: false });
+
+  const n = 500;
+  const lines = Array.from({ length: n }, (_, i) => `put k${i} 'value ${i}'`);
+  const t0 = performance.now();
+  const puts = await shell(`${lines.join('\n')}\n`);
+  const ms = performance.now() - t0;
+  t.equal(puts.exitCode, 0, 'every line succeeded');
+  t.equal(puts.stdout, 'OK\n'.repeat(n), 'one OK per put');
+  t.comment(`${n} puts in one shell: ${Math.round(ms)} ms (${Math.round(n / (ms / 1000))}/s, process start included)`);
+
+  const script = [
+    'get k7',
+    '# a comment, then a blank line',
+    '',
+    'get missing',
+    'put "two words" "a \\"quoted\\" value"',
+    'get "two words"',
+    'scan k1 k2 --limit 2 -w json',
+    'cluster down',
+    "put 'unterminated",
+    'delete k7',
+    'get k7',
+  ].join('\n');
+  const r = await shell(`${script}\n`);
+  t.equal(r.exitCode, 1, 'exit code of the first failure (get of a missing key: 1)');
+  t.same(r.stdout.split('\n').slice(0, -1), [
+    'value 7',
+    'ERROR 1 key not found: "missing"',
+    'OK',
+    'a "quoted" value',
+    '{"key":"k1","value":"value 1","encoding":"utf8"}',
+    '{"key":"k10","value":"value 10","encoding":"utf8"}',
+    'ERROR 2 line 8: only put, get, delete and scan run in a shell, not "cluster"',
+    "ERROR 2 line 9: unterminated ' quote",
+    'OK',
+    'ERROR 1 key not found: "k7"',
+  ], 'one answer per command, in order');
+  await c.ok('cluster', 'down');
+});
