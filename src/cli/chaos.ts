@@ -4,7 +4,7 @@
 
 import { Option, type Command } from 'commander';
 import type { FaultResult } from '../orchestrator/network.js';
-import { clusterConfigOf } from './context.js';
+import { clusterConfigOf, processLocked } from './context.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { startLine } from './store.js';
@@ -45,7 +45,7 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(timeoutOption(5000, "with --store leader: wait at most this long for a leader (exit 3)"))
     .action(async (opts: { store: StoreId | 'leader'; timeout: number }, cmd: Command) => {
       const { killStore } = await import('../orchestrator/chaos.js');
-      const r = await killStore(clusterConfigOf(cmd), opts.store, { timeoutMs: opts.timeout });
+      const r = await processLocked(cmd, 'chaos kill', (cfg) => killStore(cfg, opts.store, { timeoutMs: opts.timeout }), io);
       io.stdout(`store ${r.storeId}: killed (pid ${r.pid})\n`);
     });
 
@@ -57,9 +57,8 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(storeOption())
     .addOption(timeoutOption(DEFAULT_UP_TIMEOUT_MS, 'wait at most this long for the store to answer (exit 3)'))
     .action(async (opts: { store: StoreId; timeout: number }, cmd: Command) => {
-      const cfg = clusterConfigOf(cmd);
       const { startStore } = await import('../orchestrator/up.js');
-      const r = await startStore(cfg, opts.store, { timeoutMs: opts.timeout });
+      const r = await processLocked(cmd, 'chaos restart', (cfg) => startStore(cfg, opts.store, { timeoutMs: opts.timeout }), io);
       io.stdout(startLine(r));
     });
 
@@ -71,7 +70,7 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(storeOption())
     .action(async (opts: { store: StoreId }, cmd: Command) => {
       const { pauseStore } = await import('../orchestrator/chaos.js');
-      const r = pauseStore(clusterConfigOf(cmd), opts.store);
+      const r = await processLocked(cmd, 'chaos pause', async (cfg) => pauseStore(cfg, opts.store), io);
       io.stdout(`store ${r.storeId}: paused (pid ${r.pid})\n`);
     });
 
@@ -83,7 +82,7 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(storeOption())
     .action(async (opts: { store: StoreId }, cmd: Command) => {
       const { resumeStore } = await import('../orchestrator/chaos.js');
-      const r = resumeStore(clusterConfigOf(cmd), opts.store);
+      const r = await processLocked(cmd, 'chaos resume', async (cfg) => resumeStore(cfg, opts.store), io);
       io.stdout(`store ${r.storeId}: ${r.wasPaused ? 'resumed' : 'was not paused'} (pid ${r.pid})\n`);
     });
 

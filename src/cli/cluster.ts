@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import type { Membership, StoreStatusRow } from '../orchestrator/status.js';
 import type { UpResult } from '../orchestrator/up.js';
-import { clusterConfigOf, startProgress } from './context.js';
+import { clusterConfigOf, processLocked, startProgress } from './context.js';
 import type { CliIo } from './io.js';
 import { DEFAULT_UP_TIMEOUT_MS, jsonOption, timeoutOption, writeOutOf } from './options.js';
 
@@ -31,7 +31,7 @@ export function registerCluster(program: Command, io: CliIo): Command {
       const { clusterUp } = await import('../orchestrator/up.js');
       let result: UpResult;
       try {
-        result = await clusterUp(cfg, { timeoutMs: opts.timeout, onProgress: progress.update });
+        result = await processLocked(cmd, 'cluster up', (c) => clusterUp(c, { timeoutMs: opts.timeout, onProgress: progress.update }), io);
       } finally {
         progress.stop();
       }
@@ -50,7 +50,7 @@ export function registerCluster(program: Command, io: CliIo): Command {
     .action(async (opts: { purge?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { clusterDown } = await import('../orchestrator/down.js');
-      const result = await clusterDown(cfg, { purge: opts.purge === true, onProgress: (l) => io.stderr(`${l}\n`) });
+      const result = await processLocked(cmd, 'cluster down', (c) => clusterDown(c, { purge: opts.purge === true, onProgress: (l) => io.stderr(`${l}\n`) }), io, opts.purge === true);
       const lines = result.stores.map((s) => {
         if (s.how === 'not-running') return `store ${s.storeId}: not running`;
         if (s.how === 'external') return `store ${s.storeId}: left running (pid ${s.pid}, not started by cluster up)`;

@@ -73,3 +73,13 @@ export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (clie
     close();
   }
 }
+
+/**
+ * Runs a command that starts, stops or signals store processes while holding the
+ * cluster's orchestrator lock (src/orchestrator/lock.ts), so two never race.
+ */
+export async function processLocked<T>(cmd: Command, what: string, fn: (cfg: ClusterConfig) => Promise<T>, io: CliIo = processIo, cleanupDataDir = false): Promise<T> {
+  const cfg = clusterConfigOf(cmd);
+  const { withProcessLock } = await import('../orchestrator/lock.js');
+  return withProcessLock(cfg, what, () => fn(cfg), { say: (l) => io.stderr(`${l}\n`), cleanupDataDir });
+}

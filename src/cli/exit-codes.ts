@@ -54,6 +54,7 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   MEMBERSHIP_REFUSED: ExitCode.usage,
   MEMBERSHIP_NOT_DONE: ExitCode.timeout,
   CLUSTER_UNHEALTHY: ExitCode.timeout,
+  CLUSTER_BUSY: ExitCode.timeout,
 };
 
 /** Maps anything a command threw to an exit code and at most one line of text. */

@@ -3,7 +3,7 @@
 // process; and change the cluster's membership (src/orchestrator/membership.ts).
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { clusterConfigOf, startProgress } from './context.js';
+import { clusterConfigOf, processLocked, startProgress } from './context.js';
 import { NotBuiltError } from './errors.js';
 import type { MembershipOptions, MembershipResult } from '../orchestrator/membership.js';
 import type { StoreStart } from '../orchestrator/up.js';
@@ -57,7 +57,7 @@ export function registerStore(program: Command, io: CliIo): Command {
         return;
       }
       const { startStore } = await import('../orchestrator/up.js');
-      const r = await startStore(cfg, opts.store, { timeoutMs: opts.timeout, onProgress: (l) => io.stderr(`${l}\n`) });
+      const r = await processLocked(cmd, 'store start', (c) => startStore(c, opts.store, { timeoutMs: opts.timeout, onProgress: (l) => io.stderr(`${l}\n`) }), io);
       io.stdout(startLine(r));
     });
 
@@ -79,7 +79,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { id: number; addr?: string; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { addStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `adding store ${opts.id}`, opts, (o) => addStore(cfg, opts.id, opts.addr, o), (r) =>
+      await runMembership(io, `adding store ${opts.id}`, opts, (o) => processLocked(cmd, 'store add', () => addStore(cfg, opts.id, opts.addr, o), io), (r) =>
         `store ${r.storeId} added as ${r.learners.includes(r.storeId) ? 'a learner' : 'a voter'} (peer ${r.peerId}) in ${seconds(r.ms)}`);
     });
 
@@ -100,7 +100,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { store: number; force?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { removeStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `removing store ${opts.store}`, opts, (o) => removeStore(cfg, opts.store, o), (r) =>
+      await runMembership(io, `removing store ${opts.store}`, opts, (o) => processLocked(cmd, 'store remove', () => removeStore(cfg, opts.store, o), io), (r) =>
         `store ${r.storeId} removed in ${seconds(r.ms)}; voters now: ${r.voters.join(', ')}`);
     });
 
@@ -121,7 +121,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { store: number; force?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { replaceStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `replacing store ${opts.store}`, opts, (o) => replaceStore(cfg, opts.store, o), (r) =>
+      await runMembership(io, `replacing store ${opts.store}`, opts, (o) => processLocked(cmd, 'store replace', () => replaceStore(cfg, opts.store, o), io), (r) =>
         `store ${r.storeId} replaced (new peer ${r.peerId}) in ${seconds(r.ms)}`);
     });
 

@@ -154,3 +154,14 @@ t.test('membership marks: join and removed', async (t) => {
   rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", removed: true}]\n', 'stores: every store is marked removed; expected at least one that runs');
   rejects(t, 'data_dir: d\nstores: [{id: 1000000, addr: "h:1"}]\n', 'stores[0].id: expected at most 999999, got 1000000');
 });
+
+t.test('two spellings of one socket are refused', async (t) => {
+  rejects(t, 'data_dir: d\nstores:\n  - {id: 1, addr: "127.0.0.1:21161"}\n  - {id: 2, addr: "localhost:21161"}\n',
+    'stores[1].addr: localhost:21161 is the same socket as 127.0.0.1:21161 (stores[0])');
+  rejects(t, 'data_dir: d\nstores:\n  - {id: 1, addr: "10.0.0.5:7"}\n  - {id: 2, addr: "0.0.0.0:7"}\n',
+    'stores[1].addr: 0.0.0.0:7 is the same socket as 10.0.0.5:7 (stores[0])');
+  rejects(t, 'data_dir: d\nstores:\n  - {id: 1, addr: "0.0.0.0:7"}\n  - {id: 2, addr: "127.0.0.1:7"}\n',
+    'stores[1].addr: 127.0.0.1:7 is the same socket as 0.0.0.0:7 (stores[0])');
+  const ok = parse('data_dir: d\nstores:\n  - {id: 1, addr: "127.0.0.1:7"}\n  - {id: 2, addr: "127.0.0.2:7"}\n  - {id: 3, addr: "localhost:8"}\n');
+  t.equal(ok.stores.length, 3, 'different addresses, or different ports, are fine');
+});

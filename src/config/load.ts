@@ -115,14 +115,28 @@ function parseStores(value: unknown, fail: Fail): (StoreConfig & { removed: bool
     if (s.addr === undefined) fail(`${at}.addr`, 'missing; expected host:port');
     const addr = typeof s.addr === 'string' ? s.addr.trim() : fail(`${at}.addr`, `expected host:port, got ${show(s.addr)}`);
     const { host, port } = parseAddr(addr, `${at}.addr`, fail);
-    const key = `${host.toLowerCase()}:${port}`;
-    const dup = addrs.get(key);
-    if (dup !== undefined) fail(`${at}.addr`, `${addr} is already used by stores[${dup}]`);
-    addrs.set(key, i);
+    // Different spellings of one socket (localhost and 127.0.0.1; 0.0.0.0 takes the port
+    // on every address) would make the second store fail to bind.
+    for (const key of socketKeys(host, port)) {
+      const dup = addrs.get(key) ?? addrs.get(`*:${port}`) ?? (key.startsWith('*:') ? [...addrs].find(([k]) => k.endsWith(`:${port}`))?.[1] : undefined);
+      if (dup !== undefined) {
+        const other = (list[dup] as { addr?: unknown }).addr;
+        fail(`${at}.addr`, String(other).trim().toLowerCase() === addr.toLowerCase() ? `${addr} is already used by stores[${dup}]` : `${addr} is the same socket as ${String(other).trim()} (stores[${dup}])`);
+      }
+    }
+    for (const key of socketKeys(host, port)) addrs.set(key, i);
     const join = optionalBoolean(s.join, `${at}.join`, fail);
     const removed = optionalBoolean(s.removed, `${at}.removed`, fail);
     return { id, addr, host, port, join, removed };
   });
+}
+
+/** The sockets a host:port binds, as comparable keys ('*:port' for a wildcard address). */
+function socketKeys(host: string, port: number): string[] {
+  const h = host.toLowerCase();
+  if (h === '0.0.0.0' || h === '::') return [`*:${port}`];
+  if (h === 'localhost') return [`127.0.0.1:${port}`, `::1:${port}`];
+  return [`${h}:${port}`];
 }
 
 /** `host:port`, or `[ipv6]:port`; the host comes back without brackets. */

@@ -12,6 +12,8 @@ import { checkPort } from './port.js';
 import { probeStore } from './probe.js';
 import { signalStore, waitGone } from './signals.js';
 import { storeProcess } from './stores.js';
+import { isStoreCommandLine, readProc } from './liveness.js';
+import type { PidRecord } from './pid-file.js';
 
 export const DEFAULT_GRACE_MS = 10_000;
 const KILL_WAIT_MS = 5_000;
@@ -43,12 +45,15 @@ export interface DownResult {
 export async function clusterDown(cfg: ClusterConfig, o: DownOptions = {}): Promise<DownResult> {
   const say = o.onProgress ?? (() => {});
   const stores = await Promise.all(cfg.stores.map((s) => stopStore(cfg, s.id, o.graceMs ?? DEFAULT_GRACE_MS, say)));
-  if (!o.purge) return { stores, purged: false };
   const busy = stores.filter((s) => s.how === 'external');
   if (busy.length > 0) {
+    // Say what was done before failing: the others are stopped.
+    for (const s of stores) if (s.how === 'stopped' || s.how === 'killed') say(`store ${s.storeId}: ${s.how} (pid ${s.pid})`);
     const ids = busy.map((s) => `${s.storeId} (pid ${s.pid})`).join(', ');
-    throw new StoreBusyError(`not purging: store ${ids} still runs, started outside cluster up; stop it first`);
+    throw new StoreBusyError(`store ${ids} still runs: it was not started by cluster up (store start --foreground, or another ` +
+      `cluster file), so it was left alone; stop it there${o.purge ? ', then purge again' : ''}`);
   }
+  if (!o.purge) return { stores, purged: false };
   for (const s of [...cfg.stores, ...cfg.removedStores]) rmSync(storeDir(cfg, s.id), { recursive: true, force: true });
   try {
     rmdirSync(cfg.dataDir);
@@ -63,10 +68,16 @@ export async function clusterDown(cfg: ClusterConfig, o: DownOptions = {}): Prom
 
 export async function stopStore(cfg: ClusterConfig, id: number, graceMs: number, say: (l: string) => void): Promise<StoreStop> {
   const proc = storeProcess(cfg, id);
-  const rec = proc.rec;
+  let rec = proc.rec;
   if (!rec) {
     removePidFile(cfg, id);
-    return (await externalStore(cfg, id)) ?? { storeId: id, how: 'not-running' };
+    const ext = await externalStore(cfg, id);
+    if (!ext) return { storeId: id, how: 'not-running' };
+    // No record (its data directory was deleted under it, or a pid file lost a race), but
+    // /proc shows the very store process this orchestrator starts: stop it by that PID.
+    rec = recordFromProc(cfg, id, ext.pid);
+    if (!rec) return ext;
+    say(`store ${id}: no pid file, but pid ${ext.pid} is this cluster's store ${id}; stopping it`);
   }
   signalStore(rec, 'SIGTERM');
   if (proc.state === 'paused') signalStore(rec, 'SIGCONT');
@@ -81,10 +92,17 @@ export async function stopStore(cfg: ClusterConfig, id: number, graceMs: number,
   return { storeId: id, how, pid: rec.pid };
 }
 
+/** A PidRecord for `pid` if /proc shows it is `node …/node/main.js --config <this file> --store <id>`. */
+function recordFromProc(cfg: ClusterConfig, id: number, pid: number): PidRecord | undefined {
+  const info = readProc(pid);
+  if (!info || !isStoreCommandLine(info.argv, cfg.file, id)) return undefined;
+  return { pid, storeId: id, config: cfg.file, startTicks: info.startTicks, startedAt: '' };
+}
+
 /** A store answering on its port with no process of ours recorded. */
-async function externalStore(cfg: ClusterConfig, id: number): Promise<StoreStop | undefined> {
+async function externalStore(cfg: ClusterConfig, id: number): Promise<{ storeId: number; how: 'external'; pid: number } | undefined> {
   const store = cfg.stores.find((s) => s.id === id)!;
   if ((await checkPort(store.host, store.port)).free) return undefined;
   const p = await probeStore(store, 500);
-  return p.ok ? { storeId: id, how: 'external', pid: p.status.pid } : undefined;
+  return p.ok ? { storeId: id, how: 'external' as const, pid: p.status.pid } : undefined;
 }

@@ -1,0 +1,51 @@
+// The orchestrator never loses a store: two `cluster up` at once (they used to race over
+// the pid files and leave a store nobody could stop), a data directory deleted under
+// running stores (they used to become "external" and survive `cluster down`), and a
+// store run in the foreground, which `cluster down` cannot stop and says so (exit 2).
+
+import { rmSync } from 'node:fs';
+import { execa } from 'execa';
+import t from 'tap';
+import { checkPort } from '../../src/orchestrator/port.js';
+import { bin, eventually, makeCluster, type TestCluster } from './helpers.js';
+
+async function portsFree(c: TestCluster): Promise<boolean> {
+  for (const s of c.cfg.stores) if (!(await checkPort(s.host, s.port)).free) return false;
+  return true;
+}
+
+t.test('two cluster up at once: both succeed, and cluster down stops every store', async (t) => {
+  const c = await makeCluster(t);
+  const [a, b] = await Promise.all([c.cli('cluster', 'up'), c.cli('cluster', 'up')]);
+  t.same([a.code, b.code], [0, 0], `both exit 0 (${a.stderr.trim().split('\n').pop()} / ${b.stderr.trim().split('\n').pop()})`);
+  t.match(`${a.stderr}${b.stderr}`, /waiting for another tinykv command \(pid \d+, cluster up\) to finish/, 'one waited for the other');
+  t.equal(c.livePids().length, 3, 'three stores, each with its pid file');
+  const down = await c.ok('cluster', 'down');
+  t.match(down.stdout, /store 1: stopped[\s\S]*store 2: stopped[\s\S]*store 3: stopped/);
+  t.ok(await portsFree(c), 'every port is free again: nothing left running');
+});
+
+t.test('data directory deleted under a running cluster: cluster down still stops every store', async (t) => {
+  const c = await makeCluster(t);
+  await c.ok('cluster', 'up');
+  rmSync(c.cfg.dataDir, { recursive: true, force: true });
+  const down = await c.cli('cluster', 'down');
+  t.equal(down.code, 0, `cluster down exits 0 (${down.stderr.trim()})`);
+  t.match(down.stderr, /store 1: no pid file, but pid \d+ is this cluster's store 1; stopping it/, 'recognised by its command line');
+  await eventually('the ports are free', async () => ((await portsFree(c)) ? true : undefined), 15_000);
+  t.pass('nothing left running');
+});
+
+t.test('a store in the foreground: cluster down exits 2 naming it, and stops the others', async (t) => {
+  const c = await makeCluster(t);
+  const { TINYKV_CONFIG: _ignored, NODE_OPTIONS: _no, ...env } = process.env;
+  const fg = execa(process.execPath, [bin, '-c', c.file, 'store', 'start', '--store', '1', '--foreground'], { reject: false, env, extendEnv: false });
+  t.teardown(() => { if (fg.pid) try { process.kill(fg.pid, 'SIGKILL'); } catch { /* gone */ } });
+  await eventually('the foreground store listens', async () => ((await checkPort(c.cfg.stores[0]!.host, c.cfg.stores[0]!.port)).free ? undefined : true), 15_000);
+  const down = await c.cli('cluster', 'down');
+  t.equal(down.code, 2, 'exit 2 while a store it should stop still runs');
+  t.match(down.stderr, new RegExp(`^tinykv: store 1 \\(pid ${fg.pid}\\) still runs: it was not started by cluster up`, 'm'), 'and says which');
+  process.kill(fg.pid!, 'SIGTERM');
+  await fg;
+  t.equal((await c.cli('cluster', 'down')).code, 0, 'once it is stopped, cluster down exits 0');
+});
