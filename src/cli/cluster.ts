@@ -75,7 +75,7 @@ export function registerCluster(program: Command, io: CliIo): Command {
       const rows = await clusterStatus(cfg);
       const members = membershipOf(rows);
       const removed = cfg.removedStores.map((s) => s.id);
-      io.stdout(opts.json ? `${statusJson(rows, members, removed)}\n` : statusTable(rows, members, removed));
+      io.stdout(writeOutOf(cmd) === 'json' ? `${statusJson(rows, members, removed)}\n` : statusTable(rows, members, removed));
     });
 
   cluster

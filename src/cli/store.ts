@@ -8,7 +8,7 @@ import { NotBuiltError } from './errors.js';
 import type { MembershipOptions, MembershipResult } from '../orchestrator/membership.js';
 import type { StoreStart } from '../orchestrator/up.js';
 import type { CliIo } from './io.js';
-import { DEFAULT_UP_TIMEOUT_MS, jsonOption, parseStoreId, storeOption, timeoutOption } from './options.js';
+import { DEFAULT_UP_TIMEOUT_MS, jsonOption, parseStoreId, storeOption, timeoutOption, writeOutOf } from './options.js';
 
 const DEFAULT_MEMBERSHIP_TIMEOUT_MS = 300_000; // keep equal to src/orchestrator/membership.ts
 
@@ -79,7 +79,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { id: number; addr?: string; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { addStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `adding store ${opts.id}`, opts, (o) => processLocked(cmd, 'store add', () => addStore(cfg, opts.id, opts.addr, o), io), (r) =>
+      await runMembership(io, `adding store ${opts.id}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => processLocked(cmd, 'store add', () => addStore(cfg, opts.id, opts.addr, o), io), (r) =>
         `store ${r.storeId} added as ${r.learners.includes(r.storeId) ? 'a learner' : 'a voter'} (peer ${r.peerId}) in ${seconds(r.ms)}`);
     });
 
@@ -100,7 +100,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { store: number; force?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { removeStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `removing store ${opts.store}`, opts, (o) => processLocked(cmd, 'store remove', () => removeStore(cfg, opts.store, o), io), (r) =>
+      await runMembership(io, `removing store ${opts.store}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => processLocked(cmd, 'store remove', () => removeStore(cfg, opts.store, o), io), (r) =>
         `store ${r.storeId} removed in ${seconds(r.ms)}; voters now: ${r.voters.join(', ')}`);
     });
 
@@ -121,7 +121,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { store: number; force?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { replaceStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `replacing store ${opts.store}`, opts, (o) => processLocked(cmd, 'store replace', () => replaceStore(cfg, opts.store, o), io), (r) =>
+      await runMembership(io, `replacing store ${opts.store}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => processLocked(cmd, 'store replace', () => replaceStore(cfg, opts.store, o), io), (r) =>
         `store ${r.storeId} replaced (new peer ${r.peerId}) in ${seconds(r.ms)}`);
     });
 
@@ -134,7 +134,7 @@ const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 async function runMembership(
   io: CliIo,
   title: string,
-  opts: { timeout: number; force?: boolean; json?: boolean },
+  opts: { timeout: number; force?: boolean; json?: boolean; writeOut?: string },
   run: (o: MembershipOptions) => Promise<MembershipResult>,
   summary: (r: MembershipResult) => string,
 ): Promise<void> {
@@ -145,7 +145,7 @@ async function runMembership(
   } finally {
     progress.stop();
   }
-  if (opts.json) {
+  if (opts.json || opts.writeOut === 'json') {
     io.stdout(`${JSON.stringify({
       store_id: r.storeId, peer_id: r.peerId, conf_ver: r.confVer, voters: r.voters, learners: r.learners, ms: r.ms,
       phases: r.phases.map((p) => ({ name: p.name, ms: p.ms })),

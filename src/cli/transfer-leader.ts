@@ -5,7 +5,7 @@
 import { Option, type Command } from 'commander';
 import { clusterConfigOf } from './context.js';
 import type { CliIo } from './io.js';
-import { jsonOption, parseStoreId, timeoutOption } from './options.js';
+import { jsonOption, parseStoreId, timeoutOption, writeOutOf } from './options.js';
 
 export function registerTransferLeader(program: Command, io: CliIo): Command {
   return program
@@ -26,7 +26,7 @@ export function registerTransferLeader(program: Command, io: CliIo): Command {
       const cfg = clusterConfigOf(cmd);
       const { transferLeader } = await import('../orchestrator/leader.js');
       const r = await transferLeader(cfg, opts.to, { timeoutMs: opts.timeout });
-      if (opts.json) {
+      if (writeOutOf(cmd) === 'json') {
         io.stdout(`${JSON.stringify({ from: r.from, to: r.to, ms: r.ms, already_leader: r.alreadyLeader, requests: r.requests, term: r.term })}\n`);
       } else if (r.alreadyLeader) {
         io.stdout(`store ${r.to} already leads (term ${r.term})\n`);
