@@ -23,7 +23,11 @@ await build({
   platform: 'node',
   target: 'node20',
   external: ['rocksdb'],
-  // CommonJS dependencies (gRPC, protobufjs) call require(); give the ESM bundle one.
-  banner: { js: "import { createRequire as __tinykvRequire } from 'node:module'; const require = __tinykvRequire(import.meta.url);" },
+  // CommonJS dependencies (gRPC, protobufjs) call require() and may read __dirname; give
+  // the ESM bundle both.
+  banner: {
+    js: "import { createRequire as __tinykvRequire } from 'node:module'; import { fileURLToPath as __tinykvPath } from 'node:url'; " +
+      "const require = __tinykvRequire(import.meta.url); const __filename = __tinykvPath(import.meta.url); const __dirname = __tinykvPath(new URL('.', import.meta.url));",
+  },
   logLevel: 'warning',
 });

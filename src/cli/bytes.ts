@@ -29,11 +29,15 @@ export function argBytes(text: string, enc: ArgEncoding, what: string): Buffer {
     return Buffer.from(text, 'hex');
   }
   if (enc === 'base64') {
-    const clean = text.replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(clean) || clean.replace(/=+$/, '').length % 4 === 1) {
-      throw new UsageError(`${what} is not base64: ${JSON.stringify(short(text))}`);
-    }
-    return Buffer.from(clean, clean.includes('-') || clean.includes('_') ? 'base64url' : 'base64');
+    // Canonical only (standard or URL-safe alphabet, not mixed; padding optional but right;
+    // no stray bits): Node would otherwise decode malformed input to some bytes silently.
+    const url = /[-_]/.test(text);
+    const bytes = Buffer.from(text, url ? 'base64url' : 'base64');
+    const again = bytes.toString(url ? 'base64url' : 'base64');
+    const bare = (x: string) => x.replace(/=+$/, '');
+    const padded = text.endsWith('=') ? text === (url ? `${again}${'='.repeat((4 - (again.length % 4)) % 4)}` : again) : true;
+    if (bare(text) !== bare(again) || !padded) throw new UsageError(`${what} is not base64: ${JSON.stringify(short(text))}`);
+    return bytes;
   }
   return Buffer.from(text, 'utf8');
 }
@@ -65,9 +69,9 @@ export function escapeBytes(b: Uint8Array): string {
     if (n === 0) { out += hexByte(c); i++; continue; }
     const ch = buf.toString('utf8', i, i + n);
     const cp = ch.codePointAt(0)!;
-    // C1 controls and the bidi/format controls that could disguise the output.
-    out += (cp >= 0x80 && cp < 0xa0) || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069)
-      ? [...buf.subarray(i, i + n)].map(hexByte).join('') : ch;
+    // C1 controls, and invisible format characters (bidi marks and overrides, zero-width
+    // spaces, soft hyphens...) and line/paragraph separators that could disguise the output.
+    out += (cp >= 0x80 && cp < 0xa0) || /[\p{Cf}\p{Zl}\p{Zp}]/u.test(ch) ? [...buf.subarray(i, i + n)].map(hexByte).join('') : ch;
     i += n;
   }
   return out;

@@ -45,7 +45,9 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(timeoutOption(5000, "with --store leader: wait at most this long for a leader (exit 3)"))
     .action(async (opts: { store: StoreId | 'leader'; timeout: number }, cmd: Command) => {
       const { killStore } = await import('../orchestrator/chaos.js');
-      const r = await processLocked(cmd, 'chaos kill', (cfg) => killStore(cfg, opts.store, { timeoutMs: opts.timeout }), io);
+      // Signals only, by recorded PID checked against /proc: no lock, so it also works
+      // while a long membership change runs.
+      const r = await killStore(clusterConfigOf(cmd), opts.store, { timeoutMs: opts.timeout });
       io.stdout(`store ${r.storeId}: killed (pid ${r.pid})\n`);
     });
 
@@ -70,7 +72,7 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(storeOption())
     .action(async (opts: { store: StoreId }, cmd: Command) => {
       const { pauseStore } = await import('../orchestrator/chaos.js');
-      const r = await processLocked(cmd, 'chaos pause', async (cfg) => pauseStore(cfg, opts.store), io);
+      const r = pauseStore(clusterConfigOf(cmd), opts.store);
       io.stdout(`store ${r.storeId}: paused (pid ${r.pid})\n`);
     });
 
@@ -82,7 +84,7 @@ export function registerChaos(program: Command, io: CliIo): Command {
     .addOption(storeOption())
     .action(async (opts: { store: StoreId }, cmd: Command) => {
       const { resumeStore } = await import('../orchestrator/chaos.js');
-      const r = await processLocked(cmd, 'chaos resume', async (cfg) => resumeStore(cfg, opts.store), io);
+      const r = resumeStore(clusterConfigOf(cmd), opts.store);
       io.stdout(`store ${r.storeId}: ${r.wasPaused ? 'resumed' : 'was not paused'} (pid ${r.pid})\n`);
     });
 

@@ -5,12 +5,12 @@
 // pair with lines. Blank lines and lines starting with # are skipped. Exits 0 if every line
 // succeeded, else with the exit code of the first failure.
 
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
+import { isUtf8 } from './bytes.js';
 import { clusterConfigOf, setShellSession } from './context.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
-import { timeoutOption } from './options.js';
+import { timeoutOption, writeOutOf } from './options.js';
 
 const ALLOWED = new Set(['put', 'get', 'delete', 'scan']);
 
@@ -24,7 +24,8 @@ export function registerShell(program: Command, io: CliIo, run: (argv: string[],
         "(quote with '...' or \"...\"; --hex, --base64, --file and -w work as on the command line), and run " +
         "them one after another over one connection. Each line answers with the command's usual output; a " +
         'failed line answers `ERROR <exit code> <message>` on stdout. Blank lines and # comments are skipped. ' +
-        "Exits 0 if every line succeeded, else with the first failure's exit code. --timeout applies to each line.",
+        "Exits 0 if every line succeeded, else with the first failure's exit code. The shell's --timeout, -c and " +
+        '-w apply to every line (a line may give its own -w). A line that is not valid UTF-8 is refused: use --hex or --base64.',
     )
     .addOption(timeoutOption())
     .action(async (opts: { timeout: number }, cmd: Command) => {
@@ -34,11 +35,13 @@ export function registerShell(program: Command, io: CliIo, run: (argv: string[],
       setShellSession({ cfg, client });
       let first = 0;
       let lineNo = 0;
+      const format = writeOutOf(cmd);
       try {
-        const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
-        for await (const line of lines) {
+        for await (const raw of stdinLines()) {
           lineNo++;
-          const code = await runLine(line, lineNo, io, run);
+          const code = isUtf8(raw)
+            ? await runLine(raw.toString('utf8').replace(/\r$/, ''), lineNo, format, io, run)
+            : (io.stdout(`ERROR 2 line ${lineNo}: not valid UTF-8 and would be altered; give binary keys and values with --hex or --base64\n`), 2);
           if (code !== 0 && first === 0) first = code;
         }
       } finally {
@@ -57,7 +60,24 @@ export class ShellFailedError extends Error {
   }
 }
 
-async function runLine(line: string, lineNo: number, io: CliIo, run: (argv: string[], io: CliIo) => Promise<number>): Promise<number> {
+/** stdin split on \n, as bytes (so that bytes that are not UTF-8 are seen, not replaced). */
+async function* stdinLines(): AsyncGenerator<Buffer> {
+  let rest = Buffer.alloc(0);
+  for await (const chunk of process.stdin) {
+    rest = Buffer.concat([rest, chunk as Buffer]);
+    let nl: number;
+    while ((nl = rest.indexOf(0x0a)) >= 0) {
+      yield rest.subarray(0, nl);
+      rest = rest.subarray(nl + 1);
+    }
+  }
+  if (rest.length > 0) yield rest;
+}
+
+const PER_SHELL = new Set(['-c', '--config', '--timeout']);
+
+async function runLine(line: string, lineNo: number, format: string, io: CliIo, run: (argv: string[], io: CliIo) => Promise<number>): Promise<number> {
+  if (line.trimStart().startsWith('#')) return 0;
   let words: string[];
   try {
     words = splitLine(line);
@@ -65,14 +85,19 @@ async function runLine(line: string, lineNo: number, io: CliIo, run: (argv: stri
     io.stdout(`ERROR 2 line ${lineNo}: ${(e as Error).message}\n`);
     return 2;
   }
-  if (words.length === 0 || words[0]!.startsWith('#')) return 0;
+  if (words.length === 0) return 0;
+  const own = words.find((w) => PER_SHELL.has(w.split('=')[0]!));
+  if (own) {
+    io.stdout(`ERROR 2 line ${lineNo}: ${own.split('=')[0]} is set for the whole shell (tinykv shell ${own.split('=')[0]} ...), not per line\n`);
+    return 2;
+  }
   if (!ALLOWED.has(words[0]!)) {
     io.stdout(`ERROR 2 line ${lineNo}: only put, get, delete and scan run in a shell, not ${JSON.stringify(words[0])}\n`);
     return 2;
   }
   const errors: string[] = [];
   // No stdin for a line: it is the shell's input (a line's `put k -` is refused).
-  const code = await run(['node', 'tinykv', ...words], { stdout: io.stdout, stderr: (s) => void errors.push(s) });
+  const code = await run(['node', 'tinykv', '-w', format, ...words], { stdout: io.stdout, stderr: (s) => void errors.push(s) });
   if (code !== 0) io.stdout(`ERROR ${code} ${errors.join('').replace(/^tinykv: /, '').replace(/\s+$/, '').replace(/\n/g, ' ')}\n`);
   return code;
 }

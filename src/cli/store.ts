@@ -79,7 +79,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { id: number; addr?: string; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { addStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `adding store ${opts.id}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => processLocked(cmd, 'store add', () => addStore(cfg, opts.id, opts.addr, o), io), (r) =>
+      await runMembership(io, `adding store ${opts.id}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => addStore(cfg, opts.id, opts.addr, o), (r) =>
         `store ${r.storeId} added as ${r.learners.includes(r.storeId) ? 'a learner' : 'a voter'} (peer ${r.peerId}) in ${seconds(r.ms)}`);
     });
 
@@ -100,7 +100,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { store: number; force?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { removeStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `removing store ${opts.store}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => processLocked(cmd, 'store remove', () => removeStore(cfg, opts.store, o), io), (r) =>
+      await runMembership(io, `removing store ${opts.store}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => removeStore(cfg, opts.store, o), (r) =>
         `store ${r.storeId} removed in ${seconds(r.ms)}; voters now: ${r.voters.join(', ')}`);
     });
 
@@ -121,7 +121,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .action(async (opts: { store: number; force?: boolean; timeout: number; json?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { replaceStore } = await import('../orchestrator/membership.js');
-      await runMembership(io, `replacing store ${opts.store}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => processLocked(cmd, 'store replace', () => replaceStore(cfg, opts.store, o), io), (r) =>
+      await runMembership(io, `replacing store ${opts.store}`, { ...opts, writeOut: writeOutOf(cmd) }, (o) => replaceStore(cfg, opts.store, o), (r) =>
         `store ${r.storeId} replaced (new peer ${r.peerId}) in ${seconds(r.ms)}`);
     });
 

@@ -20,7 +20,11 @@ type Method<Req, Res> = grpc.MethodDefinition<Req, Res>;
  */
 function transportError(storeId: number, addr: string, err: grpc.ServiceError): Error {
   const text = `${err.details || err.message}`;
-  if (/ECONNREFUSED/.test(text)) return new ConnectionRefusedError(storeId, addr);
+  // Only the channel's own "no connection" means the request was never sent (a store's
+  // answer could quote that word in its details).
+  if (err.code === grpc.status.UNAVAILABLE && /^No connection established/.test(text) && /ECONNREFUSED/.test(text)) {
+    return new ConnectionRefusedError(storeId, addr);
+  }
   const why = err.code === grpc.status.DEADLINE_EXCEEDED ? 'no answer in time'
     : /ECONNRESET|socket hang up|Connection dropped|closed/i.test(text) ? 'connection lost'
     : /ENOTFOUND|EAI_AGAIN/.test(text) ? 'address not found'
@@ -36,6 +40,8 @@ export class GrpcStoreConnection implements StoreConnection {
     this.client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
       'grpc.initial_reconnect_backoff_ms': 50,
       'grpc.max_reconnect_backoff_ms': 1000,
+      // A scan answer can be large (the store allows 64 MiB).
+      'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
   }
 

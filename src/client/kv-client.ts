@@ -128,9 +128,11 @@ export class KvClient {
           refused.set(storeId, err.addr);
           if (this.o.failFastWhenDown && this.storeIds.every((id) => refused.has(id))) {
             const addrs = [...refused.values()].join(', ');
+            // An earlier attempt may have reached a leader before the stores went down.
+            if (attempt.isWrite && mayHaveApplied) throw new UnknownOutcomeError(attempt.name, [...tried], `${lastError}; now every store refuses the connection (${addrs})`);
             throw new ClusterUnavailableError(attempt.name, [...tried], lastError,
               `${attempt.name}: no store is running: every store refused the connection (${addrs})` +
-              `${attempt.isWrite && !mayHaveApplied ? '; nothing was written' : ''}. Start the cluster with tinykv cluster up`);
+              `${attempt.isWrite ? '; nothing was written' : ''}. Start the cluster with tinykv cluster up`);
           }
           this.leader = undefined;
           next = this.nextStore(storeId);

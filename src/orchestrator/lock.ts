@@ -1,12 +1,13 @@
-// One orchestrator at a time per cluster: commands that start, stop or signal store
-// processes (cluster up/down, store start/add/remove/replace, chaos kill/restart/pause/
-// resume) hold `<data_dir>/.orchestrator.lock` (created exclusively, holding the PID) for
-// their whole run. Two `cluster up` at once used to race over the stores' pid files: the
+// One orchestrator at a time per cluster: commands that start or stop store processes
+// (cluster up/down, store start, chaos restart, and the start/stop steps of store add/
+// remove/replace) hold `<data_dir>/.orchestrator.lock` (created exclusively, holding the
+// PID) while they do. Signals alone (chaos kill/pause/resume) need no lock: they go to a
+// recorded PID checked against /proc. Two `cluster up` at once used to race over the stores' pid files: the
 // loser's store failed on the port and removed the winner's record, leaving a store no
 // command could stop. A second command now waits its turn; a lock left by a process that
 // died is taken over.
 
-import { closeSync, mkdirSync, openSync, readFileSync, rmdirSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, rmdirSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClusterConfig } from '../config/types.js';
 import { OrchestratorError } from './errors.js';
@@ -35,21 +36,29 @@ export async function withProcessLock<T>(
   const until = Date.now() + (o.waitMs ?? DEFAULT_LOCK_WAIT_MS);
   let told = false;
   for (;;) {
+    let fd: number | undefined;
     try {
-      const fd = openSync(path, 'wx');
+      fd = openSync(path, 'wx');
       writeSync(fd, `${process.pid}\n${what}\n`);
       closeSync(fd);
       break;
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      const code = (e as NodeJS.ErrnoException).code;
+      if (fd !== undefined) {
+        // Created but not written (a full disk): do not leave an empty lock behind.
+        try { closeSync(fd); } catch { /* closed */ }
+        try { unlinkSync(path); } catch { /* gone */ }
+        throw e;
+      }
+      if (code === 'ENOENT') {
+        mkdirSync(cfg.dataDir, { recursive: true }); // purged meanwhile
+        continue;
+      }
+      if (code !== 'EEXIST') throw e;
     }
     const holder = readHolder(path);
-    if (holder && !alive(holder.pid)) {
-      try {
-        unlinkSync(path); // its holder died: take it over
-      } catch {
-        // someone else did
-      }
+    if (holder === 'stale' || (holder && !alive(holder.pid))) {
+      takeOver(path);
       continue;
     }
     if (Date.now() >= until) {
@@ -74,14 +83,38 @@ export async function withProcessLock<T>(
   }
 }
 
-function readHolder(path: string): { pid: number; what: string } | undefined {
+/**
+ * The lock's holder; undefined while it is being written (or gone); 'stale' for a lock that
+ * stayed empty or unreadable for seconds (its writer died between create and write).
+ */
+function readHolder(path: string): { pid: number; what: string } | 'stale' | undefined {
   try {
     const [pid, what] = readFileSync(path, 'utf8').split('\n');
     const n = Number(pid);
-    return Number.isSafeInteger(n) && n > 0 ? { pid: n, what: what ?? '' } : undefined;
+    if (Number.isSafeInteger(n) && n > 0) return { pid: n, what: what ?? '' };
+    return Date.now() - statSync(path).mtimeMs > 5_000 ? 'stale' : undefined;
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Removes a dead holder's lock. Renamed away first, so that of two processes that both
+ * saw it dead only one removes it (the other's rename fails), never a new holder's lock.
+ */
+function takeOver(path: string): void {
+  const aside = `${path}.stale-${process.pid}-${Date.now()}`;
+  try {
+    renameSync(path, aside);
+  } catch {
+    return; // another process took it over first
+  }
+  const holder = readHolder(aside);
+  if (holder !== 'stale' && holder !== undefined && alive(holder.pid)) {
+    // It was already a new, live holder's lock: put it back (if no one has taken the path since).
+    try { linkSync(aside, path); } catch { /* taken: the live holder keeps its own */ }
+  }
+  try { unlinkSync(aside); } catch { /* gone */ }
 }
 
 function alive(pid: number): boolean {

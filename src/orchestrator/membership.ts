@@ -24,6 +24,7 @@ import { storeDir } from '../config/types.js';
 import { DEFAULT_GRACE_MS, stopStore } from './down.js';
 import { MembershipNotDoneError, MembershipRefusedError, NoLeaderError, StoreBusyError, UnknownStoreError } from './errors.js';
 import { transferLeader } from './leader.js';
+import { withProcessLock } from './lock.js';
 import type { Probe } from './probe.js';
 import { probeAll, sleep } from './probe.js';
 import { storeProcess } from './stores.js';
@@ -151,7 +152,7 @@ export async function removeStore(cfg: ClusterConfig, id: number, o: MembershipO
     v = await leaveRegion(cfg, id, v, steps, o.force === true);
   }
   steps.begin('stop', `store ${id}: stopping its process`);
-  const stopped = await stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say);
+  const stopped = await withProcessLock(cfg, `store ${id}: stop`, () => stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say), { say: steps.say });
   if (stopped.how === 'external') steps.say(`store ${id} runs outside cluster up (pid ${stopped.pid}); stop it yourself: it no longer has a peer`);
   markStoreRemoved(cfg.file, id);
   steps.end();
@@ -176,7 +177,7 @@ export async function replaceStore(cfg: ClusterConfig, id: number, o: Membership
   }
   if (old) v = await leaveRegion(cfg, id, v, steps, o.force === true);
   steps.begin('wipe', `store ${id}: stopping it and deleting its data directory`);
-  const stopped = await stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say);
+  const stopped = await withProcessLock(cfg, `store ${id}: stop`, () => stopStore(cfg, id, DEFAULT_GRACE_MS, steps.say), { say: steps.say });
   if (stopped.how === 'external') {
     throw new StoreBusyError(`store ${id} runs outside cluster up (pid ${stopped.pid}); stop it, then run this again (its old peer is already removed)`);
   }
@@ -194,7 +195,7 @@ function newSteps(o: MembershipOptions): Steps {
 async function join(cfg: ClusterConfig, id: number, addLearner: boolean, steps: Steps): Promise<MembershipResult> {
   steps.begin('start', `store ${id}: starting its process`);
   if (storeProcess(cfg, id).state !== 'running') {
-    await startStore(cfg, id, { timeoutMs: steps.left(), onProgress: steps.say });
+    await withProcessLock(cfg, `store ${id}: start`, () => startStore(cfg, id, { timeoutMs: steps.left(), onProgress: steps.say }), { say: steps.say });
   }
   if (addLearner) {
     steps.begin('learner', `store ${id}: adding it as a learner`);
