@@ -29,6 +29,18 @@ export function clusterConfigOf(cmd: Command): ClusterConfig {
   return loadClusterConfig(config);
 }
 
+/**
+ * What the key commands (and the shell) need to reach the cluster: the cluster file, or,
+ * with --endpoints host:port,..., no file at all: each endpoint is asked which store it is.
+ */
+export async function clientConfigOf(cmd: Command): Promise<ClusterConfig> {
+  if (shell) return shell.cfg;
+  const { endpoints } = cmd.optsWithGlobals<{ endpoints?: string[] }>();
+  if (!endpoints) return clusterConfigOf(cmd);
+  const { configFromEndpoints } = await import('../client/endpoints.js');
+  return configFromEndpoints(endpoints);
+}
+
 export interface Progress {
   /** The latest step, e.g. "2/3 stores serving, no leader yet". */
   update(line: string): void;
@@ -64,7 +76,7 @@ export async function startProgress(io: CliIo, title: string): Promise<Progress>
 /** Runs `fn` with a client for the cluster of -c/--config, closing its connections after. */
 export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (client: KvClient) => Promise<T>): Promise<T> {
   if (shell) return fn(shell.client);
-  const cfg = clusterConfigOf(cmd);
+  const cfg = await clientConfigOf(cmd);
   const { connectKvClient } = await import('../client/connect.js');
   const { client, close } = connectKvClient(cfg, { timeoutMs, failFastWhenDown: true });
   try {

@@ -89,3 +89,15 @@ export function writeOutOf(cmd: { optsWithGlobals(): Record<string, unknown> }):
   const o = cmd.optsWithGlobals();
   return o['json'] === true ? 'json' : ((o['writeOut'] as WriteOut | undefined) ?? 'simple');
 }
+
+/** `--endpoints host:port,...`: reach a cluster without a cluster file (key commands and shell). */
+export function endpointsOption(): Option {
+  return new Option('--endpoints <list>', 'stores to talk to, host:port separated by commas, instead of the cluster file (get, put, delete, scan, shell)')
+    .argParser((value: string) => {
+      const list = value.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      if (list.length === 0 || !list.every((x) => /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+):\d{1,5}$/.test(x))) {
+        throw new InvalidArgumentError('expected host:port separated by commas, e.g. 127.0.0.1:20161,127.0.0.1:20162.');
+      }
+      return list;
+    });
+}

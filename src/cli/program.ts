@@ -15,7 +15,7 @@ import { registerScan } from './scan.js';
 import { registerShell } from './shell.js';
 import { registerStore } from './store.js';
 import { registerTransferLeader } from './transfer-leader.js';
-import { writeOutOption } from './options.js';
+import { endpointsOption, writeOutOption } from './options.js';
 
 export const DEFAULT_CONFIG_PATH = './config/cluster.yaml';
 
@@ -52,7 +52,8 @@ export function buildProgram({ io, version, run }: ProgramOptions): Command {
         .default(DEFAULT_CONFIG_PATH)
         .env('TINYKV_CONFIG'),
     )
-    .addOption(writeOutOption());
+    .addOption(writeOutOption())
+    .addOption(endpointsOption());
 
   program.commandsGroup('Cluster:');
   registerCluster(program, io);

@@ -5,7 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import { argBytes, argEncoding, jsonPair } from './bytes.js';
-import { clusterConfigOf, withKvClient } from './context.js';
+import { clientConfigOf, withKvClient } from './context.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { encodingOptions, parseKey, timeoutOption, writeOutOf } from './options.js';
@@ -37,7 +37,7 @@ export function registerPut(program: Command, io: CliIo): Command {
     .addOption(timeoutOption())
     .action(async (keyArg: string, valueArg: string | undefined, opts: PutOptions, c: Command) => {
       const enc = argEncoding(opts);
-      const cfg = clusterConfigOf(c);
+      const cfg = await clientConfigOf(c);
       const key = argBytes(keyArg, enc, 'the key');
       if (key.length === 0) throw new UsageError('a key must not be empty');
       const value = await valueOf(valueArg, opts, enc, cfg.maxValueBytes, io);

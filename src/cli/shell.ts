@@ -7,7 +7,7 @@
 
 import type { Command } from 'commander';
 import { isUtf8 } from './bytes.js';
-import { clusterConfigOf, setShellSession } from './context.js';
+import { clientConfigOf, setShellSession } from './context.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { timeoutOption, writeOutOf } from './options.js';
@@ -29,7 +29,7 @@ export function registerShell(program: Command, io: CliIo, run: (argv: string[],
     )
     .addOption(timeoutOption())
     .action(async (opts: { timeout: number }, cmd: Command) => {
-      const cfg = clusterConfigOf(cmd);
+      const cfg = await clientConfigOf(cmd);
       const { connectKvClient } = await import('../client/connect.js');
       const { client, close } = connectKvClient(cfg, { timeoutMs: opts.timeout, failFastWhenDown: true });
       setShellSession({ cfg, client });

@@ -41,6 +41,8 @@ export interface StoreStatusInfo {
   readonly members: readonly MemberInfo[];
   /** Whether the store runs a peer of the region (false: waiting to be added, or removed). */
   readonly hasPeer: boolean;
+  /** The stores whose addresses it knows (from its cluster file). */
+  readonly knownStores: ReadonlyArray<{ readonly storeId: number; readonly addr: string }>;
 }
 
 /** A member of the region; `match` is the leader's view (0 when reported by a follower). */
@@ -109,6 +111,7 @@ export class AdminClient {
       lastSnapshotInstalled: Number(r.last_snapshot_installed ?? 0),
       heapUsedBytes: Number(r.heap_used_bytes ?? 0), rssBytes: Number(r.rss_bytes ?? 0),
       confVer: Number(r.conf_ver ?? 0), members: (r.members ?? []).map(memberFromProto), hasPeer: Boolean(r.has_peer),
+      knownStores: (r.stores ?? []).map((x) => ({ storeId: Number(x.store_id ?? 0), addr: x.addr ?? '' })),
     };
   }
 

@@ -31,7 +31,7 @@ export function connectKvClients(cfg: ClusterConfig, n: number, o: ConnectOption
   const addrs = new Map(cfg.stores.map((s) => [s.id, s.addr]));
   // A store added after the file was read (tinykv store add) is found by reading it again.
   const addrOf = (storeId: number): string | undefined => {
-    if (!addrs.has(storeId)) {
+    if (!addrs.has(storeId) && cfg.file !== '') {
       try {
         for (const s of loadClusterConfig(cfg.file).stores) if (!addrs.has(s.id)) addrs.set(s.id, s.addr);
       } catch {

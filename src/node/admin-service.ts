@@ -23,6 +23,8 @@ export interface AdminDeps {
   readonly identity: (asking: StoreId) => Promise<PeerIdentity>;
   /** Bytes on disk of this store's raftdb. */
   readonly raftdbBytes: () => Promise<number>;
+  /** The stores whose addresses this one knows. */
+  readonly knownStores?: () => ReadonlyArray<readonly [StoreId, string]>;
 }
 
 /** Applies one FaultRequest to the current filters (see kvrpcpb.FaultRequest). */
@@ -72,6 +74,7 @@ async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
     conf_ver: st?.confVer ?? 0,
     members: (st?.members ?? []).map(memberToProto),
     has_peer: st !== undefined,
+    stores: (d.knownStores?.() ?? []).map(([id, addr]) => ({ store_id: id, addr })),
   };
 }
 

@@ -99,7 +99,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   server.addService(AdminService, adminHandlers({
     storeId, store: () => store, startedAt, now: realClock.now, allStoreIds: cfg.stores.map((s) => s.id),
     getFaults: () => transport.getFaults(), setFaults: (f) => transport.setFaults(f),
-    identity, raftdbBytes: () => dirBytes(join(dir, 'raftdb')),
+    identity, raftdbBytes: () => dirBytes(join(dir, 'raftdb')), knownStores: () => [...addrs],
   }));
 
   async function bind(): Promise<void> {

@@ -48,5 +48,14 @@ t.test('a script of puts, gets, scans and mistakes through tinykv shell', async 
     'OK',
     'ERROR 1 key not found: "k7"',
   ], 'one answer per command, in order');
+  // No cluster file: one address is enough, the stores tell the rest.
+  const noFile = (...args: string[]) => execa(process.execPath, [bin, '-c', '/nonexistent/cluster.yaml', ...args], { reject: false, env, extendEnv: false });
+  for (const s of c.cfg.stores) {
+    const g = await noFile('--endpoints', s.addr, 'get', 'k9');
+    t.same([g.exitCode, g.stdout], [0, 'value 9'], `--endpoints ${s.addr} reaches the leader, whichever store that is`);
+  }
+  const bad = await noFile('--endpoints', '127.0.0.1:1', 'get', 'k9');
+  t.equal(bad.exitCode, 3, 'an endpoint where no store runs: exit 3');
+  t.match(bad.stderr, /no store answers at 127\.0\.0\.1:1 \(connection refused\)/);
   await c.ok('cluster', 'down');
 });
