@@ -46,7 +46,17 @@ export const RULES = [
   {
     name: 'src/cli reaches stores only through client and orchestrator',
     applies: (file) => under(file, 'src/cli'),
-    breaks: (imp) => targetIn(imp.target, ['src/raftstore', 'src/raft']),
+    breaks: (imp) => targetIn(imp.target, ['src/raftstore', 'src/raft', 'src/node']),
+  },
+  {
+    name: 'src/client speaks the wire vocabulary (src/api), not the store internals',
+    applies: (file) => under(file, 'src/client'),
+    breaks: (imp) => targetIn(imp.target, ['src/raftstore', 'src/raft', 'src/node', 'src/orchestrator', 'src/cli']),
+  },
+  {
+    name: 'src/api imports only src/api and the generated protobuf code',
+    applies: (file) => under(file, 'src/api') && !file.endsWith('.test.ts'),
+    breaks: (imp) => imp.target === null ? !imp.pkg?.startsWith('node:') : !targetIn(imp.target, ['src/api', 'src/gen']),
   },
 ];
 

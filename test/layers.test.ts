@@ -60,6 +60,22 @@ t.test('every rule reports its violations, one line each', async (t) => {
           "import { Command } from 'commander';",
           "import { Peer } from '../raftstore/peer.js';",
           "import type { Entry } from '../raft/index.js';",
+          "const node = await import('../node/main.js');",
+        ].join('\n'),
+      },
+      client: {
+        'kv-client.ts': [
+          "import type { RequestHeader } from '../api/request.js';",
+          "import { NotLeaderError } from '../raftstore/errors.js';",
+        ].join('\n'),
+      },
+      api: {
+        'errors.ts': [
+          "import type { ErrorCode } from './codes.js';",
+          "import { errorpb } from '../gen/proto.js';",
+          "import { readFileSync } from 'node:fs';",
+          "import type { PeerMeta } from '../raftstore/envelope.js';",
+          "import Long from 'long';",
         ].join('\n'),
       },
       gen: { 'proto.d.ts': "import rocksdbCjs from 'rocksdb';\n" },
@@ -68,10 +84,14 @@ t.test('every rule reports its violations, one line each', async (t) => {
   const r = checkLayers(dir);
   t.equal(r.status, 1);
   const lines = r.stderr.trimEnd().split('\n');
-  t.match(lines.pop(), /^check-layers: 11 violation\(s\); 7 files checked$/);
+  t.match(lines.pop(), /^check-layers: 15 violation\(s\); 9 files checked$/);
   t.same(lines.sort(), [
+    'src/api/errors.ts: imports ../raftstore/envelope.js (src/api imports only src/api and the generated protobuf code)',
+    'src/api/errors.ts: imports long (src/api imports only src/api and the generated protobuf code)',
+    'src/cli/get.ts: imports ../node/main.js (src/cli reaches stores only through client and orchestrator)',
     'src/cli/get.ts: imports ../raft/index.js (src/cli reaches stores only through client and orchestrator)',
     'src/cli/get.ts: imports ../raftstore/peer.js (src/cli reaches stores only through client and orchestrator)',
+    'src/client/kv-client.ts: imports ../raftstore/errors.js (src/client speaks the wire vocabulary (src/api), not the store internals)',
     'src/engine/memory.ts: imports rocksdb (only src/engine/rocksdb*.ts imports rocksdb)',
     'src/raft/raft.ts: imports ../engine/keys.js (src/raft imports only src/raft)',
     'src/raft/raft.ts: imports events (src/raft imports only src/raft)',

@@ -1,5 +1,6 @@
 import { CommanderError } from 'commander';
 import t from 'tap';
+import type { ErrorCode } from '../api/codes.js';
 import { KeyNotFoundError, NotBuiltError, UsageError } from './errors.js';
 import { ExitCode, exitFor } from './exit-codes.js';
 import { run } from './run.js';
@@ -12,7 +13,7 @@ t.test('each error code maps to its exit code and one line', async (t) => {
   t.same(exitFor(new NotBuiltError('get')), { code: ExitCode.usage, line: "'get' is not built yet" });
   t.equal(exitFor(withCode('CONFIG', 'stores[1].addr: missing')).code, ExitCode.usage);
   t.equal(exitFor(withCode('UNKNOWN_STORE', 'no store 9')).code, ExitCode.usage);
-  t.equal(exitFor(withCode('TIMEOUT', 'no answer in 10000 ms')).code, ExitCode.timeout);
+  t.equal(exitFor(withCode('CLUSTER_NOT_READY', 'no leader in 10000 ms')).code, ExitCode.timeout);
   // The client's errors.
   t.equal(exitFor(withCode('INVALID_ARGUMENT', 'value too large')).code, ExitCode.usage);
   t.equal(exitFor(withCode('UNKNOWN_OUTCOME', 'put: may or may not')).code, ExitCode.timeout);
@@ -50,4 +51,16 @@ t.test('run() works in-process with collected output', async (t) => {
   ]);
   t.equal(await run(['node', 'tinykv', '--help'], io), ExitCode.ok);
   t.match(out.join(''), /chaos partition/);
+});
+
+t.test('the exit codes are a total map over ErrorCode', async (t) => {
+  // The compiler refuses a code outside the union, and the map's type (Record<ErrorCode, …>)
+  // refuses a code in the union without an exit code: so a new code cannot go unmapped.
+  // @ts-expect-error not an ErrorCode
+  const notACode: ErrorCode = 'SOMETHING_NEW';
+  t.equal(notACode, 'SOMETHING_NEW');
+  for (const code of ['NOT_LEADER', 'CLUSTER_BUSY', 'LOST_STATE'] as const) {
+    const err = Object.assign(new Error('x'), { code });
+    t.not(exitFor(err).code, ExitCode.internal, `${code} has its own exit code`);
+  }
 });

@@ -1,7 +1,9 @@
 // The one place that decides the process exit code (and the error line on stderr)
 // for whatever a command threw. Commands never pick exit codes themselves.
 
+import type { ErrorCode } from '../api/codes.js';
 import { CommanderError } from 'commander';
+import { ExitAsError } from './errors.js';
 
 export const ExitCode = {
   ok: 0,
@@ -25,7 +27,7 @@ export interface ExitDecision {
  * Stable error `code`s from every layer the CLI calls, and the exit code each means;
  * a layer that adds a user-facing error adds its code here.
  */
-const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
+const EXIT_BY_ERROR_CODE: Readonly<Record<ErrorCode, number>> = {
   // The CLI itself (errors.ts).
   KEY_NOT_FOUND: ExitCode.notFound,
   USAGE: ExitCode.usage,
@@ -36,14 +38,28 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<string, number>> = {
   INVALID_ARGUMENT: ExitCode.usage,
   UNKNOWN_OUTCOME: ExitCode.timeout,
   CLUSTER_UNAVAILABLE: ExitCode.timeout,
-  TIMEOUT: ExitCode.timeout,
-  // A store (src/raftstore/errors.ts) refusing a write it may already have applied.
+  CONNECTION_REFUSED: ExitCode.timeout,
+  CHANGE_NOT_YET: ExitCode.timeout,
+  // Region errors (src/api/errors.ts). The client retries the transient ones until its
+  // timeout; the others mean a request this client cannot fix.
+  NOT_LEADER: ExitCode.timeout,
+  REGION_NOT_FOUND: ExitCode.timeout,
+  STALE_COMMAND: ExitCode.timeout,
+  SERVER_IS_BUSY: ExitCode.timeout,
+  STORE_STOPPED: ExitCode.timeout,
+  // A store refusing a write it may already have applied.
   SESSION_EXPIRED: ExitCode.timeout,
-  // The orchestrator (src/orchestrator/errors.ts), and the store process run in the
-  // foreground (src/node: PORT_IN_USE, FOREIGN_DATA_DIR, UNKNOWN_STORE).
-  UNKNOWN_STORE: ExitCode.usage,
+  STORE_NOT_MATCH: ExitCode.internal,
+  EPOCH_NOT_MATCH: ExitCode.internal,
+  KEY_NOT_IN_REGION: ExitCode.internal,
+  CHANGE_PEER_REFUSED: ExitCode.usage,
+  INVALID_REQUEST: ExitCode.usage,
+  // The store process run in the foreground (src/node).
   PORT_IN_USE: ExitCode.usage,
   FOREIGN_DATA_DIR: ExitCode.usage,
+  LOST_STATE: ExitCode.usage,
+  // The orchestrator (src/orchestrator/errors.ts).
+  UNKNOWN_STORE: ExitCode.usage,
   STORE_START_FAILED: ExitCode.usage,
   STORE_NOT_RUNNING: ExitCode.usage,
   STORE_BUSY: ExitCode.usage,
@@ -64,13 +80,11 @@ export function exitFor(err: unknown): ExitDecision {
     // --help, --version and `help <command>`; its 1 (for every usage error) is our 2.
     return { code: err.exitCode === 0 ? ExitCode.ok : ExitCode.usage };
   }
-  if (err instanceof Error && (err as { code?: unknown }).code === 'SHELL_LINE_FAILED') {
-    return { code: (err as unknown as { exitCode: number }).exitCode };
-  }
+  if (err instanceof ExitAsError) return { code: err.exitCode };
   if (err instanceof Error) {
     const code = (err as { code?: unknown }).code;
     if (typeof code === 'string' && Object.hasOwn(EXIT_BY_ERROR_CODE, code)) {
-      return { code: EXIT_BY_ERROR_CODE[code], line: oneLine(err.message) };
+      return { code: EXIT_BY_ERROR_CODE[code as ErrorCode], line: oneLine(err.message) };
     }
     return { code: ExitCode.internal, line: `internal error: ${oneLine(err.message || err.name)}` };
   }

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { isUtf8 } from './bytes.js';
 import { clientConfigOf, setShellSession } from './context.js';
-import { UsageError } from './errors.js';
+import { ExitAsError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { timeoutOption, writeOutOf } from './options.js';
 
@@ -48,17 +48,10 @@ export function registerShell(program: Command, io: CliIo, run: (argv: string[],
         setShellSession(undefined);
         close();
       }
-      if (first !== 0) throw new ShellFailedError(first);
+      if (first !== 0) throw new ExitAsError(first);
     });
 }
 
-/** Some line failed: the shell exits with that line's code (its message was already printed). */
-export class ShellFailedError extends Error {
-  readonly code = 'SHELL_LINE_FAILED';
-  constructor(readonly exitCode: number) {
-    super('');
-  }
-}
 
 /** stdin split on \n, as bytes (so that bytes that are not UTF-8 are seen, not replaced). */
 async function* stdinLines(): AsyncGenerator<Buffer> {

@@ -4,7 +4,7 @@
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { clusterConfigOf, processLocked, startProgress } from './context.js';
-import { NotBuiltError } from './errors.js';
+import { ExitAsError } from './errors.js';
 import type { MembershipOptions, MembershipResult } from '../orchestrator/membership.js';
 import type { StoreStart } from '../orchestrator/up.js';
 import type { CliIo } from './io.js';
@@ -50,10 +50,9 @@ export function registerStore(program: Command, io: CliIo): Command {
       const { storeConfig } = await import('../orchestrator/stores.js');
       storeConfig(cfg, opts.store);
       if (opts.foreground) {
-        const node: { runStoreProcess?: (o: { configPath: string; storeId: number; echo?: boolean }) => Promise<void> } =
-          await import('../node/main.js');
-        if (typeof node.runStoreProcess !== 'function') throw new NotBuiltError('store start --foreground');
-        await node.runStoreProcess({ configPath: cfg.file, storeId: opts.store, echo: true });
+        const { runStoreForeground } = await import('../orchestrator/spawn.js');
+        const code = await runStoreForeground(cfg, opts.store);
+        if (code !== 0) throw new ExitAsError(code);
         return;
       }
       const { startStore } = await import('../orchestrator/up.js');

@@ -8,10 +8,11 @@
 // message by up to that much; `heal` clears every filter. Chaos commands send the same
 // partition/drop/heal to every live store, and `isolate` to the one store.
 
+import type { ErrorCode } from '../api/codes.js';
 import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
 import { AdminService } from '../rpc/services.js';
-import { regionErrorFromProto } from '../rpc/region-errors.js';
+import { regionErrorFromProto } from '../api/proto-errors.js';
 import { InvalidArgumentError } from './errors.js';
 
 export interface StoreStatusInfo {
@@ -57,7 +58,7 @@ export type MembershipChange = 'addLearner' | 'addVoter' | 'remove';
 
 /** A membership change refused for now only: an earlier one is not applied yet. Ask again. */
 export class ChangeNotYetError extends Error {
-  readonly code = 'CHANGE_NOT_YET';
+  readonly code: ErrorCode = 'CHANGE_NOT_YET';
 }
 const CHANGE_CODES: Record<MembershipChange, number> = { addLearner: 0, addVoter: 1, remove: 2 };
 

@@ -4,7 +4,7 @@
 // the store reported them, with InvalidRequestError for bad input, or with any other
 // error for a transport failure.
 
-import type { RequestHeader, ClientSession } from '../raftstore/command.js';
+import type { RequestHeader, ClientSession } from '../api/request.js';
 
 export interface StoreConnection {
   readonly storeId: number;

@@ -1,13 +1,13 @@
 // StoreConnection over gRPC: one channel per store address. Region errors come back as
-// the raftstore error classes (via src/rpc/region-errors.ts), invalid requests as
+// the raftstore error classes (via src/api/proto-errors.ts), invalid requests as
 // InvalidRequestError, and transport failures as plain errors the client retries
 // elsewhere.
 
 import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
-import type { ClientSession, RequestHeader } from '../raftstore/command.js';
-import { InvalidRequestError } from '../raftstore/errors.js';
-import { regionErrorFromProto } from '../rpc/region-errors.js';
+import type { ClientSession, RequestHeader } from '../api/request.js';
+import { InvalidRequestError } from '../api/errors.js';
+import { regionErrorFromProto } from '../api/proto-errors.js';
 import { TinyKvService } from '../rpc/services.js';
 import type { StoreConnection } from './connection.js';
 import { ConnectionRefusedError } from './errors.js';

@@ -7,8 +7,8 @@
 // sequences apply in order. A write whose attempts may have reached a leader is never
 // reported as failed: at the deadline it is UnknownOutcomeError.
 
-import type { ClientSession, RequestHeader } from '../raftstore/command.js';
-import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../raftstore/errors.js';
+import type { ClientSession, RequestHeader } from '../api/request.js';
+import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../api/errors.js';
 import type { StoreConnection } from './connection.js';
 import { ClusterUnavailableError, ConnectionRefusedError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
 

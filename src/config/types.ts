@@ -1,6 +1,8 @@
 // The shape of config/cluster.yaml once loaded and validated (see load.ts). Shared by
 // the store process, the orchestrator and the CLI.
 
+import type { ErrorCode } from '../api/codes.js';
+
 export interface StoreConfig {
   readonly id: number;
   /** "host:port" as written in the file. */
@@ -61,5 +63,5 @@ export function storeDir(cfg: ClusterConfig, id: number): string {
 
 /** A malformed or invalid cluster file; the message names the file and the field. */
 export class ConfigError extends Error {
-  readonly code = 'CONFIG';
+  readonly code: ErrorCode = 'CONFIG';
 }

@@ -7,7 +7,7 @@ import type { MemberStatus, Store } from '../raftstore/store.js';
 import type { FaultState } from '../raftstore/transport.js';
 import { NO_FAULTS } from '../raftstore/transport.js';
 import type { AdminHandlers } from '../rpc/services.js';
-import { regionErrorToProto } from '../rpc/region-errors.js';
+import { regionErrorToProto } from '../api/proto-errors.js';
 import { ChangePeerRefusedError, InvalidRequestError, RegionError, StoreStoppedError } from '../raftstore/errors.js';
 import type { PeerIdentity } from './identity.js';
 

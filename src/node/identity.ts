@@ -36,6 +36,7 @@
 // The first start writes (cluster id, store id, min_peer_id) into kvdb; every later start
 // checks it, so a store never runs on another store's or another cluster's data either.
 
+import type { ErrorCode } from '../api/codes.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import type { KvEngine } from '../engine/kv-engine.js';
@@ -44,12 +45,12 @@ import type { Logger } from '../raft/index.js';
 import { highestPeerIdAt } from '../raftstore/ids.js';
 
 export class ForeignDataDirError extends Error {
-  readonly code = 'FOREIGN_DATA_DIR';
+  readonly code: ErrorCode = 'FOREIGN_DATA_DIR';
 }
 
 /** The store lost (or rolled back) state its cluster relies on; starting would be unsafe. */
 export class LostStateError extends Error {
-  readonly code = 'LOST_STATE';
+  readonly code: ErrorCode = 'LOST_STATE';
 }
 
 /** What another store answers about itself and about us. */

@@ -7,7 +7,7 @@ import type { kvrpcpb } from '../gen/proto.js';
 import type { RequestHeader } from '../raftstore/command.js';
 import { InvalidRequestError, RegionError } from '../raftstore/errors.js';
 import type { Store } from '../raftstore/store.js';
-import { regionErrorToProto } from '../rpc/region-errors.js';
+import { regionErrorToProto } from '../api/proto-errors.js';
 import type { TinyKvHandlers } from '../rpc/services.js';
 
 const EMPTY = Buffer.alloc(0);

@@ -1,6 +1,6 @@
-// The store process entry point: `node dist/node/main.js --config FILE --store ID`, as
-// started by the orchestrator, or `tinykv store start --store ID --foreground` (which
-// calls runStoreProcess). Only this file reads argv, installs signal handlers and
+// The store process entry point: `node dist/node/main.js --config FILE --store ID [--echo]`,
+// as started by the orchestrator (in the background, or attached to the terminal for
+// `tinykv store start --foreground`, with --echo). Only this file reads argv, installs signal handlers and
 // decides the process exit code.
 //
 // Exit codes: 0 after a clean SIGTERM/SIGINT shutdown; 2 when the store cannot start
@@ -51,20 +51,22 @@ export async function runStoreProcess(o: StoreProcessOptions): Promise<void> {
   });
 }
 
-function parseArgs(argv: readonly string[]): { configPath: string; storeId: number } {
+function parseArgs(argv: readonly string[]): StoreProcessOptions {
   let configPath: string | undefined;
   let storeId: number | undefined;
+  let echo = false;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--config') configPath = argv[++i];
     else if (a === '--store') storeId = Number(argv[++i]);
+    else if (a === '--echo') echo = true;
     else throw Object.assign(new Error(`unknown argument ${a}`), { code: 'USAGE' });
   }
   if (!configPath) throw Object.assign(new Error('missing --config FILE'), { code: 'USAGE' });
   if (storeId === undefined || !Number.isSafeInteger(storeId) || storeId <= 0) {
     throw Object.assign(new Error('missing or invalid --store ID'), { code: 'USAGE' });
   }
-  return { configPath, storeId };
+  return { configPath, storeId, echo };
 }
 
 const isEntry = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;

@@ -3,6 +3,7 @@
 // bootstrapped or reloaded, raft transport connected — and stopped in reverse: stop
 // accepting, finish in-flight requests, settle pending proposals, close RocksDB.
 
+import type { ErrorCode } from '../api/codes.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { AdminClient } from '../client/admin-client.js';
 import * as keys from '../engine/keys.js';
@@ -30,7 +31,7 @@ import type { PeerIdentity } from './identity.js';
 import { InFlight, kvHandlers } from './kv-service.js';
 
 export class PortInUseError extends Error {
-  readonly code = 'PORT_IN_USE';
+  readonly code: ErrorCode = 'PORT_IN_USE';
 }
 
 export interface StoreServer {

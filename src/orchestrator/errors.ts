@@ -1,9 +1,11 @@
 // Errors the orchestrator raises to the CLI. Each has a stable upper-case `code`, which
 // src/cli/exit-codes.ts maps to an exit code, and a one-line message naming the store.
 
+import type { ErrorCode } from '../api/codes.js';
+
 export class OrchestratorError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
   ) {
     super(message);

@@ -105,3 +105,27 @@ function readFrom(file: string, offset: number): string {
     closeSync(fd);
   }
 }
+
+/**
+ * Runs a store attached to this terminal (`store start --foreground`): its log lines echo
+ * to stderr, Ctrl-C or SIGTERM stops it cleanly (the signal is passed on), and this
+ * resolves with its exit code once it has stopped.
+ */
+export async function runStoreForeground(cfg: ClusterConfig, id: number): Promise<number> {
+  const sub = execa(process.execPath, [storeEntryPath(), '--config', cfg.file, '--store', String(id), '--echo'], {
+    reject: false, stdio: 'inherit',
+  });
+  // A terminal's Ctrl-C reaches the store too (same process group); wait for it to stop.
+  const forward = (sig: NodeJS.Signals) => () => { if (sub.pid) try { process.kill(sub.pid, sig); } catch { /* gone */ } };
+  const onInt = forward('SIGINT');
+  const onTerm = forward('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
+  try {
+    const r = await sub;
+    return r.exitCode ?? (r.signal ? 1 : 0);
+  } finally {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+  }
+}

@@ -20,22 +20,8 @@ export type ReadResult =
   | { readonly kind: 'get'; readonly value: Uint8Array | undefined }
   | { readonly kind: 'scan'; readonly pairs: ReadonlyArray<readonly [Uint8Array, Uint8Array]> };
 
-/** Identifies a client's write for duplicate detection (Raft thesis §6.3); 0 = none. */
-export interface ClientSession {
-  readonly clientId: number;
-  readonly sequence: number;
-  /**
-   * The client's wall clock (ms) when it first sent this sequence; retries keep it. Lets a
-   * store refuse a late retry whose session it may have forgotten (session-table.ts).
-   */
-  readonly sentAtMs: number;
-}
-
-export interface RequestHeader {
-  readonly regionId: RegionId;
-  /** The epoch the client believes in; undefined skips the check. */
-  readonly epoch?: RegionEpoch;
-}
+import type { ClientSession, RequestHeader } from '../api/request.js';
+export type { ClientSession, RequestHeader } from '../api/request.js';
 
 export interface WriteCommand {
   readonly header: RequestHeader;

@@ -2,19 +2,10 @@
 // between stores (raft_serverpb.RaftMessage on the wire).
 
 import type { Message } from '../raft/index.js';
-import type { PeerId, RegionId, StoreId } from './ids.js';
+import type { PeerMeta, RegionEpoch } from '../api/meta.js';
+import type { RegionId } from './ids.js';
 
-export interface PeerMeta {
-  readonly id: PeerId;
-  readonly storeId: StoreId;
-  /** Gets the log, neither votes nor counts toward quorums (absent: a voter). */
-  readonly learner?: boolean;
-}
-
-export interface RegionEpoch {
-  readonly confVer: number;
-  readonly version: number;
-}
+export type { PeerMeta, RegionEpoch } from '../api/meta.js';
 
 export interface RaftEnvelope {
   readonly regionId: RegionId;

@@ -1,9 +1,7 @@
-// Branded identifiers used across the store layer, so a region id is never passed where
-// a store or peer id is expected.
+// Peer id allocation; the branded id types themselves live in src/api (re-exported here).
 
-export type StoreId = number & { readonly __brand?: 'StoreId' };
-export type PeerId = number & { readonly __brand?: 'PeerId' };
-export type RegionId = number & { readonly __brand?: 'RegionId' };
+import type { PeerId, StoreId } from '../api/ids.js';
+export type { PeerId, RegionId, StoreId } from '../api/ids.js';
 
 // Store ids are at most MAX_STORE_ID (the cluster file loader enforces it), so that a
 // peer id can carry its store id in its low digits.

@@ -1,4 +1,4 @@
-// The one mapping between raftstore region errors and errorpb.Error, in both
+// The one mapping between region errors and errorpb.Error, in both
 // directions: the server encodes what a store threw, the client turns it back into the
 // same error classes so retry logic is identical in and out of process.
 
@@ -6,8 +6,8 @@ import { errorpb } from '../gen/proto.js';
 import {
   EpochNotMatchError, KeyNotInRegionError, NotLeaderError, RegionError, RegionNotFoundError,
   ServerIsBusyError, SessionExpiredError, StaleCommandError, StoreNotMatchError, StoreStoppedError,
-} from '../raftstore/errors.js';
-import type { PeerId, StoreId } from '../raftstore/ids.js';
+} from './errors.js';
+import type { PeerId, StoreId } from './ids.js';
 
 export function regionErrorToProto(e: RegionError): errorpb.IError {
   const message = e.message;
