@@ -74,7 +74,7 @@ t.test('group help lists the group subcommands', async (t) => {
   const scan = tinykv('scan', '--help');
   t.equal(scan.status, 0);
   t.match(scan.stdout, /--limit <n>/);
-  t.match(scan.stdout, /--timeout <ms>.*\(default: 10000\)/s);
+  t.match(scan.stdout, /--timeout <ms>.*\(default:\s+10000\)/s);
 });
 
 t.test('--version prints the package version', async (t) => {
@@ -131,7 +131,7 @@ t.test('usage errors exit 2 with one line on stderr', async (t) => {
     [['get'], /missing required argument 'key'/],
     [['get', 'a', 'b'], /too many arguments/],
     [['get', ''], /key must not be empty/],
-    [['put', 'k'], /missing required argument 'value'/],
+    [['put', 'k'], /missing value: give it as an argument, '-' for stdin, or --file <path>/],
     [['put', 'k', 'v', '--timeout', '0'], /--timeout must be a positive integer/],
     [['get', 'k', '--timeout', 'soon'], /--timeout must be a positive integer/],
     [['scan', 'a', '--limit', 'x'], /--limit must be a positive integer/],
