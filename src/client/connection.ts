@@ -12,4 +12,6 @@ export interface StoreConnection {
   scan(h: RequestHeader, start: Uint8Array, end: Uint8Array, limit: number): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>>;
   put(h: RequestHeader, key: Uint8Array, value: Uint8Array, session: ClientSession): Promise<void>;
   delete(h: RequestHeader, key: Uint8Array, session: ClientSession): Promise<void>;
+  /** Deletes [start, end); resolves with the count (undefined: a duplicate, count unknown). */
+  deleteRange(h: RequestHeader, start: Uint8Array, end: Uint8Array, session: ClientSession): Promise<number | undefined>;
 }

@@ -84,6 +84,13 @@ export class GrpcStoreConnection implements StoreConnection {
     await this.call(TinyKvService.rawDelete, { context: this.ctx(h), key, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs });
   }
 
+  async deleteRange(h: RequestHeader, start: Uint8Array, end: Uint8Array, s: ClientSession): Promise<number | undefined> {
+    const r = await this.call(TinyKvService.rawDeleteRange, {
+      context: this.ctx(h), start_key: start, end_key: end, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs,
+    });
+    return r.duplicate ? undefined : Number(r.deleted ?? 0);
+  }
+
   close(): void {
     this.client.close();
   }

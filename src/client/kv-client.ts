@@ -87,8 +87,16 @@ export class KvClient {
     return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h) => c.delete(h, key, s) }));
   }
 
+  /**
+   * Deletes every key in [start, end) (end empty: to the last key) atomically; resolves with
+   * how many keys it removed, or undefined when a retry found it already applied.
+   */
+  deleteRange(start: Uint8Array, end: Uint8Array): Promise<number | undefined> {
+    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h) => c.deleteRange(h, start, end, s) }));
+  }
+
   /** Queues a write behind the previous one so sequences apply in order. */
-  private serialWrite(make: (s: ClientSession) => Attempt<void>): Promise<void> {
+  private serialWrite<T>(make: (s: ClientSession) => Attempt<T>): Promise<T> {
     const run = async () => {
       const session = { clientId: this.o.clientId, sequence: ++this.sequence, sentAtMs: this.now() };
       return this.execute(make(session));

@@ -328,6 +328,10 @@ export class Cluster {
       scan: async (h, start, end, limit) => get().scan(h, start, end, limit),
       put: async (h, key, value, session) => get().put(h, key, value, session),
       delete: async (h, key, session) => get().delete(h, key, session),
+      deleteRange: async (h, start, end, session) => {
+        const r = await get().deleteRange(h, start, end, session);
+        return r.duplicate ? undefined : (r.deleted ?? 0);
+      },
     };
   }
 

@@ -83,6 +83,13 @@ export function kvHandlers(getStore: () => Store, inflight: InFlight): TinyKvHan
         return {};
       }, cb);
     },
+    rawDeleteRange(call, cb) {
+      const r = call.request;
+      answer<kvrpcpb.IRawDeleteRangeResponse>(inflight, async () => {
+        const res = await getStore().deleteRange(header(r.context), buf(r.start_key), buf(r.end_key), session(r.client_id, r.sequence, r.sent_at_ms));
+        return { deleted: res.deleted ?? 0, duplicate: res.duplicate === true };
+      }, cb);
+    },
     rawScan(call, cb) {
       const r = call.request;
       answer<kvrpcpb.IRawScanResponse>(inflight, async () => {

@@ -10,7 +10,7 @@ import type { KvEngine } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Entry } from '../raft/index.js';
-import { applyEntries } from './apply.js';
+import { applyEntries, rangeKey } from './apply.js';
 import type { ClientSession, WriteOp } from './command.js';
 import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
 import type { RegionEpoch } from './envelope.js';
@@ -146,7 +146,7 @@ t.test('a duplicate (client id, sequence) is acknowledged but not applied again'
   // In one round.
   const kv = await openMemoryEngine();
   const out = await applyOnEngine(kv, log);
-  t.same(out.results, [{ index: 6, term: 6 }, { index: 7, term: 6 }, { index: 8, term: 6 }], 'all three acknowledged');
+  t.same(out.results, [{ index: 6, term: 6 }, { index: 7, term: 6 }, { index: 8, term: 6, result: { duplicate: true } }], 'all three acknowledged (the third as a duplicate)');
   t.equal(await userValue(kv, 'k'), 'v2', 'the retry did not overwrite v2');
   t.same([...(await loadState(kv)).sessions.rows], [[42, { sequence: 2, lastUsedMs: 1000 }]], 'the session records sequence 2');
   t.equal(out.applyState.appliedIndex, 8, 'the duplicate still advanced the applied index');
@@ -157,7 +157,7 @@ t.test('a duplicate (client id, sequence) is acknowledged but not applied again'
   t.equal(sessions.rows.size, 0, 'applyEntries does not modify the table it is given');
   first.sessions.commit();
   const retry = applyEntries(log.slice(2), REGION, first.applyState, sessions);
-  t.same(retry.results, [{ index: 8, term: 6 }], 'the retry is acknowledged');
+  t.same(retry.results, [{ index: 8, term: 6, result: { duplicate: true } }], 'the retry is acknowledged, as a duplicate');
   t.equal(retry.batch.count, 1, 'and writes nothing but the apply state');
   t.same([...sessions.rows], [[42, { sequence: 2, lastUsedMs: 1000 }]], 'the committed changes hold sequence 2');
 
@@ -332,4 +332,29 @@ t.test('ChangePeer: the region (peers, conf_ver) changes in the same batch; stal
   const stored = regionFromProto(raft_serverpb.RegionLocalState.decode(raw!).region!);
   t.same(stored, out.region, 'RegionLocalState is written with the batch');
   t.equal(await userValue(kv, 'k'), 'v', 'a write between the changes applies (conf_ver does not make it stale)');
+});
+
+t.test('a range delete removes what kvdb held in the range and what earlier commands of the same batch wrote', async (t) => {
+  const run = async (bugs: { rangeDeleteIgnoresBatch?: boolean }) => {
+    const kv = await openMemoryEngine();
+    const first = applyEntries([cmd(6, 5, [put('a', '1'), put('k1', '1'), put('k2', '2'), put('z', '9')])], REGION, INITIAL, new SessionTable());
+    await kv.write(first.batch, { sync: true });
+    // In one batch: a put inside the range, a delete of a key kvdb has, then the range delete,
+    // then a put inside the range after it (which stays).
+    const range = { kind: 'deleteRange' as const, start: b('k'), end: b('l') };
+    const entries = [cmd(7, 5, [put('k3', '3'), del('k1')]), cmd(8, 5, [range]), cmd(9, 5, [put('k4', '4')])];
+    const { applyState, sessions } = await loadState(kv);
+    const read = (await kv.scan({ start: keys.dataKey('default', b('k')), end: keys.dataKey('default', b('l')) })).map(([k]) => keys.decodeDataKey(k).key);
+    const out = applyEntries(entries, REGION, applyState, sessions, bugs, new Map([[rangeKey(b('k'), b('l')), read]]));
+    await kv.write(out.batch, { sync: true });
+    const left = (await kv.scan({ start: keys.dataKey('default', b('')), end: keys.dataKeyEnd('default') })).map(([k]) => keys.decodeDataKey(k).key.toString());
+    return { deleted: out.results.find((r) => r.index === 8)?.result?.deleted, left };
+  };
+  const ok = await run({});
+  t.equal(ok.deleted, 2, 'k2 (in kvdb) and k3 (written earlier in the batch); k1 was already deleted in the batch');
+  t.same(ok.left, ['a', 'k4', 'z'], 'only the keys outside the range, and the one written after the delete, remain');
+  const bug = await run({ rangeDeleteIgnoresBatch: true });
+  t.same([bug.deleted, bug.left.includes('k3')], [1, true], 'planted bug rangeDeleteIgnoresBatch: k3 survives the range delete, caught');
+  t.throws(() => applyEntries([cmd(6, 5, [{ kind: 'deleteRange', start: b('a'), end: b('b') }])], REGION, INITIAL, new SessionTable()),
+    /a range delete whose range was not read first/, 'apply refuses a range it was not given the keys of');
 });

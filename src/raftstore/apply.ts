@@ -9,6 +9,7 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Entry, Index, Term } from '../raft/index.js';
 import { decodeCommand } from './command.js';
+import type { WriteResult } from './command.js';
 import { ChangePeerRefusedError, EpochNotMatchError, RegionError, SessionExpiredError } from './errors.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfChange } from '../raft/index.js';
@@ -27,6 +28,28 @@ export interface AppliedEntry {
   readonly term: Term;
   /** Undefined on success (including a dropped duplicate), or why it was not applied. */
   readonly error?: RegionError;
+  /** What a successful write reports (a range delete's count, a duplicate). */
+  readonly result?: WriteResult;
+}
+
+/**
+ * The keys kvdb held in each range a range delete of this batch covers, read before the
+ * batch (apply builds one write batch without reading): `rangeKey(start, end)` → user keys.
+ */
+export type RangeReads = ReadonlyMap<string, readonly Uint8Array[]>;
+
+export const rangeKey = (start: Uint8Array, end: Uint8Array): string => `${Buffer.from(start).toString('hex')}|${Buffer.from(end).toString('hex')}`;
+
+/** The ranges the range deletes in `entries` cover (for the reads apply needs first). */
+export function rangesToRead(entries: readonly Entry[]): { start: Uint8Array; end: Uint8Array }[] {
+  const out: { start: Uint8Array; end: Uint8Array }[] = [];
+  for (const e of entries) {
+    if (e.data.length === 0 || e.type === 'confChange') continue;
+    const d = decodeCommand(e.data);
+    if (d.kind !== 'write') continue;
+    for (const op of d.ops) if (op.kind === 'deleteRange') out.push({ start: op.start, end: op.end });
+  }
+  return out;
 }
 
 /** A membership change applied in this batch, for the peer to hand to Raft (in order). */
@@ -61,8 +84,11 @@ export interface ApplyOutcome {
  */
 export function applyEntries(
   entries: readonly Entry[], regionBefore: RegionMeta, applyState: ApplyState, sessions: SessionTable,
-  bugs: Pick<DeliberateBugs, 'applyExpiredSessionWrites'> = {},
+  bugs: Pick<DeliberateBugs, 'applyExpiredSessionWrites' | 'rangeDeleteIgnoresBatch'> = {}, ranges?: RangeReads,
 ): ApplyOutcome {
+  // With range deletes in the batch, what earlier commands of this same batch wrote counts
+  // too (kvdb does not have it yet): hex key → present after the ops so far.
+  const overlay = ranges ? new Map<string, { key: Uint8Array; present: boolean }>() : undefined;
   let region = regionBefore;
   const confChanges: AppliedConfChange[] = [];
   const batch = new WriteBatch();
@@ -115,7 +141,7 @@ export function applyEntries(
       const row = changed.get(clientId);
       if (row && sequence <= row.sequence) {
         // A retry of a write that already took effect: answer success, change nothing.
-        results.push({ index: e.index, term: e.term });
+        results.push({ index: e.index, term: e.term, result: { duplicate: true } });
         continue;
       }
       if (!row && sentAtMs < changed.rejectBeforeMs && !bugs.applyExpiredSessionWrites) {
@@ -125,11 +151,33 @@ export function applyEntries(
       }
       changed.put(clientId, { sequence, lastUsedMs: cmd.proposedAtMs });
     }
+    let deleted: number | undefined;
     for (const op of cmd.ops) {
-      if (op.kind === 'put') batch.put(keys.dataKey('default', op.key), op.value);
-      else batch.delete(keys.dataKey('default', op.key));
+      if (op.kind === 'put') {
+        batch.put(keys.dataKey('default', op.key), op.value);
+        overlay?.set(Buffer.from(op.key).toString('hex'), { key: op.key, present: true });
+      } else if (op.kind === 'delete') {
+        batch.delete(keys.dataKey('default', op.key));
+        overlay?.set(Buffer.from(op.key).toString('hex'), { key: op.key, present: false });
+      } else {
+        const before = ranges?.get(rangeKey(op.start, op.end));
+        if (!before || !overlay) throw new Error('apply: a range delete whose range was not read first');
+        const gone = new Map<string, Uint8Array>();
+        for (const k of before) {
+          const hex = Buffer.from(k).toString('hex');
+          if (overlay.get(hex)?.present !== false) gone.set(hex, k);
+        }
+        if (!bugs.rangeDeleteIgnoresBatch) {
+          for (const [hex, w] of overlay) if (w.present && inRange(w.key, op.start, op.end)) gone.set(hex, w.key);
+        }
+        for (const [hex, k] of gone) {
+          batch.delete(keys.dataKey('default', k));
+          overlay.set(hex, { key: k, present: false });
+        }
+        deleted = (deleted ?? 0) + gone.size;
+      }
     }
-    results.push({ index: e.index, term: e.term });
+    results.push({ index: e.index, term: e.term, ...(deleted !== undefined ? { result: { deleted } } : {}) });
   }
   const next: ApplyState = { appliedIndex: applied, truncatedIndex: truncated.index, truncatedTerm: truncated.term };
   changed.writeTo(batch, region.id);
@@ -138,6 +186,10 @@ export function applyEntries(
     batch, applyState: next, results, sessions: changed, sessionsExpired: expired, compacted: truncated.index !== applyState.truncatedIndex,
     confChanges, region,
   };
+}
+
+function inRange(key: Uint8Array, start: Uint8Array, end: Uint8Array): boolean {
+  return Buffer.compare(key, start) >= 0 && (end.length === 0 || Buffer.compare(key, end) < 0);
 }
 
 /**

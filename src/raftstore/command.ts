@@ -10,7 +10,21 @@ import type { RegionId } from './ids.js';
 
 export type WriteOp =
   | { readonly kind: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
-  | { readonly kind: 'delete'; readonly key: Uint8Array };
+  | { readonly kind: 'delete'; readonly key: Uint8Array }
+  /** Every key in [start, end) (end empty: to the last key). */
+  | { readonly kind: 'deleteRange'; readonly start: Uint8Array; readonly end: Uint8Array };
+
+/** What applying a write reports: for a range delete, how many keys it removed. */
+export interface WriteResult {
+  readonly deleted?: number;
+  /** A retry of a write already applied: nothing changed now, and the first count is not kept. */
+  readonly duplicate?: boolean;
+}
+
+/** The key a write op is checked against the region with (a range: its start). */
+export function opKey(op: WriteOp): Uint8Array {
+  return op.kind === 'deleteRange' ? op.start : op.key;
+}
 
 export type ReadOp =
   | { readonly kind: 'get'; readonly key: Uint8Array }
@@ -43,7 +57,9 @@ export function encodeWriteCommand(cmd: WriteCommand, epoch: RegionEpoch, propos
     requests: cmd.ops.map((op) =>
       op.kind === 'put'
         ? { cmd_type: raft_cmdpb.CmdType.Put, put: { cf: 'default', key: op.key, value: op.value } }
-        : { cmd_type: raft_cmdpb.CmdType.Delete, delete: { cf: 'default', key: op.key } }),
+        : op.kind === 'delete'
+          ? { cmd_type: raft_cmdpb.CmdType.Delete, delete: { cf: 'default', key: op.key } }
+          : { cmd_type: raft_cmdpb.CmdType.DeleteRange, delete_range: { cf: 'default', start_key: op.start, end_key: op.end } }),
   }).finish();
 }
 
@@ -69,6 +85,8 @@ function writeFromRequest(req: raft_cmdpb.RaftCmdRequest): DecodedWrite {
       ops.push({ kind: 'put', key: r.put.key ?? EMPTY, value: r.put.value ?? EMPTY });
     } else if (r.cmd_type === raft_cmdpb.CmdType.Delete && r.delete) {
       ops.push({ kind: 'delete', key: r.delete.key ?? EMPTY });
+    } else if (r.cmd_type === raft_cmdpb.CmdType.DeleteRange && r.delete_range) {
+      ops.push({ kind: 'deleteRange', start: r.delete_range.start_key ?? EMPTY, end: r.delete_range.end_key ?? EMPTY });
     } else {
       throw new TypeError(`unsupported command type ${String(r.cmd_type)} in a log entry`);
     }

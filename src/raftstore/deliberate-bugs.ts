@@ -36,6 +36,8 @@ export interface DeliberateBugs {
   readonly ignoreTombstones?: boolean;
   /** A store that rejoined after losing its data recreates any peer a leader addresses, also one it had before. */
   readonly recreateOldPeers?: boolean;
+  /** A range delete removes only what kvdb held before the batch, not keys written earlier in the same apply batch. */
+  readonly rangeDeleteIgnoresBatch?: boolean;
   /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */
   readonly readBeforeApplied?: boolean;
 }

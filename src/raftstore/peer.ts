@@ -17,12 +17,13 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Logger, Ready } from '../raft/index.js';
 import { ProposalDroppedError, RawNode, seededRng } from '../raft/index.js';
-import { applyEntries } from './apply.js';
+import { applyEntries, rangeKey, rangesToRead } from './apply.js';
+import type { RangeReads } from './apply.js';
 import type { MsgSnapshot } from '../raft/index.js';
 import type { SnapshotManager } from './snapshot-manager.js';
 import { decodeDescriptor } from './snapshot-data.js';
-import type { ReadOp, ReadResult, RequestHeader, WriteCommand } from './command.js';
-import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
+import type { ReadOp, ReadResult, RequestHeader, WriteCommand, WriteResult } from './command.js';
+import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand, opKey } from './command.js';
 import type { ChangePeerCommand } from './command.js';
 import { ConfChangeError, ConfChangePendingError } from '../raft/index.js';
 import type { RegionMeta } from './region.js';
@@ -94,7 +95,7 @@ const SNAPSHOT_FRESH_MS = 5_000;
 export class Peer {
   meta: PeerMeta;
   private readonly node: RawNode;
-  private readonly proposals = new ProposalQueue<void>();
+  private readonly proposals = new ProposalQueue<WriteResult>();
   private readonly reads: ReadQueue;
   private loopRunning = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -295,8 +296,8 @@ export class Peer {
   }
 
   /** Proposes a write; resolves once it is applied here (after a quorum fsynced it). */
-  proposeWrite(cmd: WriteCommand): Promise<void> {
-    this.checkHeader(cmd.header, cmd.ops.map((op) => op.key));
+  proposeWrite(cmd: WriteCommand): Promise<WriteResult> {
+    this.checkHeader(cmd.header, cmd.ops.map(opKey));
     let at: { index: number; term: number };
     try {
       at = this.node.propose(encodeWriteCommand(cmd, this.region.epoch, Math.max(0, Math.floor(this.o.wallClock()))));
@@ -304,13 +305,13 @@ export class Peer {
       if (e instanceof ProposalDroppedError) throw new NotLeaderError(this.region.id, this.leaderMeta());
       throw e;
     }
-    const done = new Promise<void>((resolve, reject) => {
+    const done = new Promise<WriteResult>((resolve, reject) => {
       this.proposals.push({ index: at.index, term: at.term, resolve, reject });
     });
     this.schedule();
     if (this.o.bugs.ackBeforeCommit) {
       done.catch(() => undefined);
-      return Promise.resolve();
+      return Promise.resolve({});
     }
     return done;
   }
@@ -345,7 +346,7 @@ export class Peer {
       throw e;
     }
     this.o.logger.info('proposed a membership change', { change, store: storeId, peer: peer.id, index: at.index });
-    const done = new Promise<void>((resolve, reject) => this.proposals.push({ index: at.index, term: at.term, resolve, reject }));
+    const done = new Promise<void>((resolve, reject) => this.proposals.push({ index: at.index, term: at.term, resolve: () => resolve(), reject }));
     this.schedule();
     await done;
     return this.region;
@@ -383,6 +384,20 @@ export class Peer {
       if (ctx) this.node.readIndex(ctx);
       if (!this.loopRunning && this.node.hasReady()) this.loopDone = this.runLoop();
     });
+  }
+
+  /** For each range, the user keys kvdb holds in it now (undefined when there is none). */
+  private async readRanges(list: { start: Uint8Array; end: Uint8Array }[]): Promise<RangeReads | undefined> {
+    if (list.length === 0) return undefined;
+    const out = new Map<string, Uint8Array[]>();
+    for (const r of list) {
+      const k = rangeKey(r.start, r.end);
+      if (out.has(k)) continue;
+      const end = r.end.length === 0 ? keys.dataKeyEnd('default') : keys.dataKey('default', r.end);
+      const pairs = await this.o.kv.scan({ start: keys.dataKey('default', r.start), end });
+      out.set(k, pairs.map(([key]) => keys.decodeDataKey(key).key));
+    }
+    return out;
   }
 
   private async runLoop(): Promise<void> {
@@ -437,7 +452,10 @@ export class Peer {
     for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
     if (this.o.bugs.readBeforeApplied) void this.serveReads();
     if (rd.committedEntries.length > 0) {
-      const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions, this.o.bugs);
+      // A range delete needs the keys kvdb holds in its range (apply itself reads nothing).
+      const ranges = await this.readRanges(rangesToRead(rd.committedEntries));
+      if (this.stopped) return;
+      const out = applyEntries(rd.committedEntries, this.region, storage.applyState, this.o.sessions, this.o.bugs, ranges);
       if (this.o.bugs.applyStateInSeparateBatch) {
         const ahead = new WriteBatch();
         ahead.put(keys.applyStateKey(this.region.id), encodeApplyState(out.applyState));
@@ -472,7 +490,7 @@ export class Peer {
         const p = this.proposals.take(r.index, r.term);
         if (!p) continue;
         if (r.error) p.reject(r.error);
-        else p.resolve();
+        else p.resolve(r.result ?? {});
       }
     }
     this.node.advance(rd);

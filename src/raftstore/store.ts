@@ -9,7 +9,7 @@ import type { Logger, Message } from '../raft/index.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import { silentLogger } from '../raft/index.js';
 import * as keys from '../engine/keys.js';
-import type { ClientSession, ReadResult, RequestHeader, WriteOp } from './command.js';
+import type { ClientSession, ReadResult, RequestHeader, WriteOp, WriteResult } from './command.js';
 import type { Clock } from './clock.js';
 import type { RaftEnvelope } from './envelope.js';
 import { InvalidRequestError, RegionNotFoundError, StoreStoppedError } from './errors.js';
@@ -399,15 +399,25 @@ export class Store {
     this.checkKey(key);
     const max = this.o.maxValueBytes ?? DEFAULT_MAX_VALUE_BYTES;
     if (value.length > max) throw new InvalidRequestError(`value is ${value.length} bytes; the maximum is ${max}`);
-    return this.write(h, [{ kind: 'put', key, value }], session);
+    await this.write(h, [{ kind: 'put', key, value }], session);
   }
 
   async delete(h: RequestHeader, key: Uint8Array, session?: ClientSession): Promise<void> {
     this.checkKey(key);
-    return this.write(h, [{ kind: 'delete', key }], session);
+    await this.write(h, [{ kind: 'delete', key }], session);
   }
 
-  private async write(h: RequestHeader, ops: WriteOp[], session?: ClientSession): Promise<void> {
+  /**
+   * Deletes every key in [start, end) (end empty: to the last key) in one replicated
+   * command; resolves with how many it removed (unknown for a duplicate of a write that
+   * had already applied).
+   */
+  async deleteRange(h: RequestHeader, start: Uint8Array, end: Uint8Array, session?: ClientSession): Promise<WriteResult> {
+    if (end.length > 0 && compareBytes(start, end) >= 0) throw new InvalidRequestError('delete range: start must sort before end');
+    return this.write(h, [{ kind: 'deleteRange', start, end }], session);
+  }
+
+  private async write(h: RequestHeader, ops: WriteOp[], session?: ClientSession): Promise<WriteResult> {
     return this.peerFor(h.regionId).proposeWrite({ header: h, ops, ...(session ? { session } : {}) });
   }
 

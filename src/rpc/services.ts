@@ -32,6 +32,8 @@ export const TinyKvService = {
   rawGet: method<kvrpcpb.IRawGetRequest, kvrpcpb.IRawGetResponse>('/tinykvpb.TinyKv/RawGet', c(kvrpcpb.RawGetRequest), c(kvrpcpb.RawGetResponse)),
   rawPut: method<kvrpcpb.IRawPutRequest, kvrpcpb.IRawPutResponse>('/tinykvpb.TinyKv/RawPut', c(kvrpcpb.RawPutRequest), c(kvrpcpb.RawPutResponse)),
   rawDelete: method<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>('/tinykvpb.TinyKv/RawDelete', c(kvrpcpb.RawDeleteRequest), c(kvrpcpb.RawDeleteResponse)),
+  rawDeleteRange: method<kvrpcpb.IRawDeleteRangeRequest, kvrpcpb.IRawDeleteRangeResponse>(
+    '/tinykvpb.TinyKv/RawDeleteRange', c(kvrpcpb.RawDeleteRangeRequest), c(kvrpcpb.RawDeleteRangeResponse)),
   rawScan: method<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>('/tinykvpb.TinyKv/RawScan', c(kvrpcpb.RawScanRequest), c(kvrpcpb.RawScanResponse)),
 } as const;
 
@@ -54,6 +56,7 @@ export type TinyKvHandlers = {
   rawGet: grpc.handleUnaryCall<kvrpcpb.IRawGetRequest, kvrpcpb.IRawGetResponse>;
   rawPut: grpc.handleUnaryCall<kvrpcpb.IRawPutRequest, kvrpcpb.IRawPutResponse>;
   rawDelete: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>;
+  rawDeleteRange: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRangeRequest, kvrpcpb.IRawDeleteRangeResponse>;
   rawScan: grpc.handleUnaryCall<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>;
 };
 

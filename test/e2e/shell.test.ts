@@ -48,6 +48,14 @@ t.test('a script of puts, gets, scans and mistakes through tinykv shell', async 
     'OK',
     'ERROR 1 key not found: "k7"',
   ], 'one answer per command, in order');
+  // Range deletes: one atomic command each, reporting the count.
+  t.equal((await c.ok('delete', 'k1', 'k2')).stdout, '111 deleted\n', '[k1, k2): k1, k10-k19, k100-k199');
+  t.same(JSON.parse((await c.ok('delete', 'k4', '--prefix', '-w', 'json')).stdout), { deleted: 111 }, '--prefix k4');
+  t.equal((await c.ok('delete', 'k4', '--prefix')).stdout, '0 deleted\n', 'nothing left to delete');
+  t.equal((await c.ok('scan', '', '--count-only')).stdout, '278\n', '501 keys - k7 - 222 deleted');
+  t.equal((await c.cli('get', 'k150')).code, 1, 'k150 is gone');
+  t.equal((await c.ok('get', 'k20')).stdout, 'value 20\n', 'k20 is not');
+
   // No cluster file: one address is enough, the stores tell the rest.
   const noFile = (...args: string[]) => execa(process.execPath, [bin, '-c', '/nonexistent/cluster.yaml', ...args], { reject: false, env, extendEnv: false });
   for (const s of c.cfg.stores) {
