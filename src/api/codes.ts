@@ -4,7 +4,7 @@
 
 export type ErrorCode =
   // The CLI itself.
-  | 'KEY_NOT_FOUND' | 'USAGE' | 'NOT_BUILT'
+  | 'KEY_NOT_FOUND' | 'USAGE'
   // The cluster file.
   | 'CONFIG'
   // The client.

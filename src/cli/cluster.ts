@@ -69,7 +69,7 @@ export function registerCluster(program: Command, io: CliIo): Command {
         'term, leader, commit/applied/last index). A store that is down or does not answer has no role.',
     )
     .addOption(jsonOption())
-    .action(async (opts: { json?: boolean }, cmd: Command) => {
+    .action(async (_opts: unknown, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { clusterStatus, membershipOf } = await import('../orchestrator/status.js');
       const rows = await clusterStatus(cfg);

@@ -20,13 +20,6 @@ export class UsageError extends CliError {
   }
 }
 
-/** The command exists in the tree but has no implementation yet. */
-export class NotBuiltError extends CliError {
-  constructor(readonly command: string) {
-    super('NOT_BUILT', `'${command}' is not built yet`);
-  }
-}
-
 /** `get` found no value for the key. */
 export class KeyNotFoundError extends CliError {
   constructor(readonly key: string) {

@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import t from 'tap';
 import type { ErrorCode } from '../api/codes.js';
-import { KeyNotFoundError, NotBuiltError, UsageError } from './errors.js';
+import { KeyNotFoundError, UsageError } from './errors.js';
 import { ExitCode, exitFor } from './exit-codes.js';
 import { run } from './run.js';
 
@@ -10,7 +10,6 @@ const withCode = (code: string, message: string) => Object.assign(new Error(mess
 t.test('each error code maps to its exit code and one line', async (t) => {
   t.same(exitFor(new KeyNotFoundError('k')), { code: ExitCode.notFound, line: 'key not found: "k"' });
   t.same(exitFor(new UsageError('bad\nthing')), { code: ExitCode.usage, line: 'bad thing' });
-  t.same(exitFor(new NotBuiltError('get')), { code: ExitCode.usage, line: "'get' is not built yet" });
   t.equal(exitFor(withCode('CONFIG', 'stores[1].addr: missing')).code, ExitCode.usage);
   t.equal(exitFor(withCode('UNKNOWN_STORE', 'no store 9')).code, ExitCode.usage);
   t.equal(exitFor(withCode('CLUSTER_NOT_READY', 'no leader in 10000 ms')).code, ExitCode.timeout);

@@ -31,7 +31,6 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<ErrorCode, number>> = {
   // The CLI itself (errors.ts).
   KEY_NOT_FOUND: ExitCode.notFound,
   USAGE: ExitCode.usage,
-  NOT_BUILT: ExitCode.usage,
   // The cluster-file loader (src/config).
   CONFIG: ExitCode.usage,
   // The client (src/client/errors.ts).
