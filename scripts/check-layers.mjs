@@ -37,6 +37,11 @@ export const RULES = [
     breaks: (imp) => imp.pkg === 'rocksdb',
   },
   {
+    name: 'only src/node imports prom-client (the raftstore reports through StoreObserver)',
+    applies: (file) => !under(file, 'src/node'),
+    breaks: (imp) => imp.pkg === 'prom-client',
+  },
+  {
     name: 'src/raftstore does not import node, cli, orchestrator or gRPC',
     applies: (file) => under(file, 'src/raftstore'),
     breaks: (imp) =>

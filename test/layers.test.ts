@@ -52,8 +52,10 @@ t.test('every rule reports its violations, one line each', async (t) => {
           "import * as grpc from '@grpc/grpc-js';",
           "export * from '../cli/program.js';",
           "const orchestrator = await import('../orchestrator/spawn.js');",
+          "import { Counter } from 'prom-client';",
         ].join('\n'),
       },
+      node: { 'metrics.ts': "import { Registry } from 'prom-client';\n" },
       cli: {
         'get.ts': [
           "import { Client } from '../client/client.js';",
@@ -84,7 +86,7 @@ t.test('every rule reports its violations, one line each', async (t) => {
   const r = checkLayers(dir);
   t.equal(r.status, 1);
   const lines = r.stderr.trimEnd().split('\n');
-  t.match(lines.pop(), /^check-layers: 15 violation\(s\); 9 files checked$/);
+  t.match(lines.pop(), /^check-layers: 16 violation\(s\); 10 files checked$/);
   t.same(lines.sort(), [
     'src/api/errors.ts: imports ../raftstore/envelope.js (src/api imports only src/api and the generated protobuf code)',
     'src/api/errors.ts: imports long (src/api imports only src/api and the generated protobuf code)',
@@ -101,5 +103,6 @@ t.test('every rule reports its violations, one line each', async (t) => {
     'src/raftstore/peer.ts: imports ../node/config.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
     'src/raftstore/peer.ts: imports ../orchestrator/spawn.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
     'src/raftstore/peer.ts: imports @grpc/grpc-js (src/raftstore does not import node, cli, orchestrator or gRPC)',
+    'src/raftstore/peer.ts: imports prom-client (only src/node imports prom-client (the raftstore reports through StoreObserver))',
   ]);
 });

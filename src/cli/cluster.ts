@@ -66,7 +66,9 @@ export function registerCluster(program: Command, io: CliIo): Command {
     .summary('show each store: address, process, raft role and indexes')
     .description(
       'Show each store of the cluster file: its address, its process, and its raft state (role, ' +
-        'term, leader, commit/applied/last index). A store that is down or does not answer has no role.',
+        'term, leader, commit/applied/last index). A store that is down or does not answer has no role. ' +
+        '-w table adds kvdb\'s size, the p99 of the last 1,024 fsyncs, the process RSS and the metrics address ' +
+        '(Prometheus text at http://<addr>/metrics).',
     )
     .addOption(jsonOption())
     .action(async (_opts: unknown, cmd: Command) => {
@@ -75,7 +77,8 @@ export function registerCluster(program: Command, io: CliIo): Command {
       const rows = await clusterStatus(cfg);
       const members = membershipOf(rows);
       const removed = cfg.removedStores.map((s) => s.id);
-      io.stdout(writeOutOf(cmd) === 'json' ? `${statusJson(rows, members, removed)}\n` : statusTable(rows, members, removed));
+      const w = writeOutOf(cmd);
+      io.stdout(w === 'json' ? `${statusJson(rows, members, removed)}\n` : statusTable(rows, members, removed, w === 'table'));
     });
 
   cluster
@@ -160,6 +163,10 @@ export function statusJson(rows: readonly StoreStatusRow[], m: Membership | null
       last_index: r.lastIndex,
       truncated_index: r.truncatedIndex,
       raftdb_bytes: r.raftdbBytes,
+      kvdb_bytes: r.kvdbBytes,
+      fsync_p99_ms: r.fsyncP99Ms,
+      rss_bytes: r.rssBytes,
+      metrics_addr: r.metricsAddr,
       snapshots_sending: r.snapshotsSending,
       snapshots_receiving: r.snapshotsReceiving,
       last_snapshot_installed: r.lastSnapshotInstalled,
@@ -176,13 +183,20 @@ export function statusJson(rows: readonly StoreStatusRow[], m: Membership | null
   });
 }
 
-export function statusTable(rows: readonly StoreStatusRow[], m: Membership | null = null, removed: readonly number[] = []): string {
+/**
+ * The status table; `wide` (-w table) adds kvdb's size, the fsync p99, the process's RSS
+ * and the metrics address.
+ */
+export function statusTable(rows: readonly StoreStatusRow[], m: Membership | null = null, removed: readonly number[] = [], wide = false): string {
   const head = ['STORE', 'ADDR', 'PID', 'PROCESS', 'ROLE', 'MEMBER', 'MATCH', 'TERM', 'LEADER', 'COMMIT', 'APPLIED', 'LAST', 'TRUNCATED', 'RAFTDB', 'SNAPSHOTS'];
+  if (wide) head.push('KVDB', 'FSYNC P99', 'RSS', 'METRICS');
   const cell = (v: string | number | null) => (v === null ? '-' : String(v));
+  const bytes = (n: number | null) => (n === null ? '-' : formatBytes(n));
   const body = rows.map((r) => [
     cell(r.id), r.addr, cell(r.pid), r.process === 'paused' ? 'stopped (SIGSTOP)' : r.process, cell(r.role), cell(memberCell(r.id, m).member), cell(memberCell(r.id, m).match), cell(r.term),
     cell(r.leaderId), cell(r.commitIndex), cell(r.appliedIndex), cell(r.lastIndex),
-    cell(r.truncatedIndex), r.raftdbBytes === null ? '-' : formatBytes(r.raftdbBytes), snapshotCell(r),
+    cell(r.truncatedIndex), bytes(r.raftdbBytes), snapshotCell(r),
+    ...(wide ? [bytes(r.kvdbBytes), r.fsyncP99Ms === null ? '-' : `${r.fsyncP99Ms.toFixed(2)} ms`, bytes(r.rssBytes), cell(r.metricsAddr)] : []),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
   const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();

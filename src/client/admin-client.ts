@@ -30,6 +30,12 @@ export interface StoreStatusInfo {
   /** Log entries at or below it are compacted away. */
   readonly truncatedIndex: number;
   readonly raftdbBytes: number;
+  readonly kvdbBytes: number;
+  /** p99 of the store's recent synced writes (ms), over `fsyncSamples` of them; undefined before the first. */
+  readonly fsyncP99Ms: number | undefined;
+  readonly fsyncSamples: number;
+  /** host:port of the store's Prometheus endpoint ('' from a store too old to have one). */
+  readonly metricsAddr: string;
   readonly logBytes: number;
   readonly snapshotsSending: number;
   readonly snapshotsReceiving: number;
@@ -107,7 +113,10 @@ export class AdminClient {
       role: r.role ?? '', term: Number(r.term ?? 0), leaderId: Number(r.leader_id ?? 0),
       commitIndex: Number(r.commit_index ?? 0), appliedIndex: Number(r.applied_index ?? 0),
       lastIndex: Number(r.last_index ?? 0), uptimeMs: Number(r.uptime_ms ?? 0),
-      truncatedIndex: Number(r.truncated_index ?? 0), raftdbBytes: Number(r.raftdb_bytes ?? 0), logBytes: Number(r.log_bytes ?? 0),
+      truncatedIndex: Number(r.truncated_index ?? 0), raftdbBytes: Number(r.raftdb_bytes ?? 0),
+      kvdbBytes: Number(r.kvdb_bytes ?? 0), fsyncSamples: Number(r.fsync_samples ?? 0),
+      fsyncP99Ms: Number(r.fsync_samples ?? 0) > 0 ? Number(r.fsync_p99_us ?? 0) / 1000 : undefined,
+      metricsAddr: r.metrics_addr ?? '', logBytes: Number(r.log_bytes ?? 0),
       snapshotsSending: Number(r.snapshots_sending ?? 0), snapshotsReceiving: Number(r.snapshots_receiving ?? 0),
       lastSnapshotInstalled: Number(r.last_snapshot_installed ?? 0),
       heapUsedBytes: Number(r.heap_used_bytes ?? 0), rssBytes: Number(r.rss_bytes ?? 0),

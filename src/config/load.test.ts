@@ -74,7 +74,7 @@ t.test('every invalid field is named', async (t) => {
   rejects(t, 'data_dir: d\n', 'stores: missing; expected a list of {id, addr}');
   rejects(t, 'data_dir: d\nstores: []\n', 'stores: expected at least one store');
   rejects(t, 'data_dir: d\nstores: {id: 1}\n', 'stores: expected a list of {id, addr}, got a mapping');
-  rejects(t, 'data_dir: d\nstores: [5]\n', 'stores[0]: expected a mapping with id, addr, join, removed, got number 5');
+  rejects(t, 'data_dir: d\nstores: [5]\n', 'stores[0]: expected a mapping with id, addr, metrics_addr, join, removed, got number 5');
   rejects(t, 'data_dir: d\nstores: [{addr: "h:1"}]\n', 'stores[0].id: missing; expected a positive integer');
   rejects(t, 'data_dir: d\nstores: [{id: 0, addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got 0');
   rejects(t, 'data_dir: d\nstores: [{id: 1.5, addr: "h:1"}]\n', 'stores[0].id: expected a positive integer, got 1.5');
@@ -89,7 +89,7 @@ t.test('every invalid field is named', async (t) => {
   rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:65536"}]\n',
     'stores[0].addr: port must be from 1 to 65535, got 65536');
   rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", adr: "x"}]\n',
-    'stores[0].adr: unknown field (expected one of id, addr, join, removed)');
+    'stores[0].adr: unknown field (expected one of id, addr, metrics_addr, join, removed)');
   rejects(t, `data_dir: d\n${stores}dataDir: x\n`,
     'dataDir: unknown field (expected one of cluster_id, data_dir, stores, raft, max_key_bytes, max_value_bytes)');
   rejects(t, `data_dir: d\ncluster_id: "a b"\n${stores}`,
@@ -164,4 +164,17 @@ t.test('two spellings of one socket are refused', async (t) => {
     'stores[1].addr: 127.0.0.1:7 is the same socket as 0.0.0.0:7 (stores[0])');
   const ok = parse('data_dir: d\nstores:\n  - {id: 1, addr: "127.0.0.1:7"}\n  - {id: 2, addr: "127.0.0.2:7"}\n  - {id: 3, addr: "localhost:8"}\n');
   t.equal(ok.stores.length, 3, 'different addresses, or different ports, are fine');
+});
+
+t.test('metrics_addr: optional, checked like addr, and never one of the file\'s other sockets', async (t) => {
+  const cfg = parse('data_dir: d\nstores:\n  - {id: 1, addr: "127.0.0.1:7", metrics_addr: "127.0.0.1:9"}\n  - {id: 2, addr: "127.0.0.1:8"}\n');
+  t.same(cfg.stores[0]!.metrics, { addr: '127.0.0.1:9', host: '127.0.0.1', port: 9 });
+  t.equal(cfg.stores[1]!.metrics, undefined, 'absent: the store picks a loopback port');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", metrics_addr: 9100}]\n', 'stores[0].metrics_addr: expected host:port, got 9100');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", metrics_addr: "h:0"}]\n', 'stores[0].metrics_addr: port must be from 1 to 65535, got 0');
+  rejects(t, 'data_dir: d\nstores: [{id: 1, addr: "h:1", metrics_addr: "h:1"}]\n', 'stores[0].metrics_addr: h:1 is already used by stores[0]');
+  rejects(t, 'data_dir: d\nstores:\n  - {id: 1, addr: "h:1", metrics_addr: "127.0.0.1:9"}\n  - {id: 2, addr: "localhost:9"}\n',
+    'stores[1].addr: localhost:9 is the same socket as 127.0.0.1:9 (stores[0].metrics_addr)');
+  rejects(t, 'data_dir: d\nstores:\n  - {id: 1, addr: "h:1", metrics_addr: "0.0.0.0:9"}\n  - {id: 2, addr: "h:2", metrics_addr: "127.0.0.1:9"}\n',
+    'stores[1].metrics_addr: 127.0.0.1:9 is the same socket as 0.0.0.0:9 (stores[0].metrics_addr)');
 });

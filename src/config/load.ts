@@ -18,7 +18,7 @@ export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
-const STORE_FIELDS = ['id', 'addr', 'join', 'removed'];
+const STORE_FIELDS = ['id', 'addr', 'metrics_addr', 'join', 'removed'];
 const MIN_SESSION_WINDOW_MS = 10_000;
 
 const RAFT_FIELDS = [
@@ -102,7 +102,7 @@ function parseStores(value: unknown, fail: Fail): (StoreConfig & { removed: bool
   const list = value as unknown[];
   if (list.length === 0) fail('stores', 'expected at least one store');
   const ids = new Map<number, number>();
-  const addrs = new Map<string, number>();
+  const sockets = new SocketTable(fail);
   return list.map((raw, i) => {
     const at = `stores[${i}]`;
     const s = expectObject(raw, at, fail, STORE_FIELDS);
@@ -115,20 +115,42 @@ function parseStores(value: unknown, fail: Fail): (StoreConfig & { removed: bool
     if (s.addr === undefined) fail(`${at}.addr`, 'missing; expected host:port');
     const addr = typeof s.addr === 'string' ? s.addr.trim() : fail(`${at}.addr`, `expected host:port, got ${show(s.addr)}`);
     const { host, port } = parseAddr(addr, `${at}.addr`, fail);
-    // Different spellings of one socket (localhost and 127.0.0.1; 0.0.0.0 takes the port
-    // on every address) would make the second store fail to bind.
-    for (const key of socketKeys(host, port)) {
-      const dup = addrs.get(key) ?? addrs.get(`*:${port}`) ?? (key.startsWith('*:') ? [...addrs].find(([k]) => k.endsWith(`:${port}`))?.[1] : undefined);
-      if (dup !== undefined) {
-        const other = (list[dup] as { addr?: unknown }).addr;
-        fail(`${at}.addr`, String(other).trim().toLowerCase() === addr.toLowerCase() ? `${addr} is already used by stores[${dup}]` : `${addr} is the same socket as ${String(other).trim()} (stores[${dup}])`);
-      }
-    }
-    for (const key of socketKeys(host, port)) addrs.set(key, i);
+    sockets.claim(addr, host, port, `${at}.addr`, `stores[${i}]`);
     const join = optionalBoolean(s.join, `${at}.join`, fail);
     const removed = optionalBoolean(s.removed, `${at}.removed`, fail);
-    return { id, addr, host, port, join, removed };
+    let metrics: StoreConfig['metrics'];
+    if (s.metrics_addr !== undefined) {
+      const m = typeof s.metrics_addr === 'string' ? s.metrics_addr.trim() : fail(`${at}.metrics_addr`, `expected host:port, got ${show(s.metrics_addr)}`);
+      const hp = parseAddr(m, `${at}.metrics_addr`, fail);
+      sockets.claim(m, hp.host, hp.port, `${at}.metrics_addr`, `stores[${i}].metrics_addr`);
+      metrics = { addr: m, ...hp };
+    }
+    return { id, addr, host, port, join, removed, ...(metrics ? { metrics } : {}) };
   });
+}
+
+/**
+ * The sockets the file asks for so far: different spellings of one socket (localhost and
+ * 127.0.0.1; 0.0.0.0 takes the port on every address) would make the second bind fail.
+ */
+class SocketTable {
+  private readonly taken = new Map<string, { addr: string; owner: string }>();
+  constructor(private readonly fail: Fail) {}
+
+  claim(addr: string, host: string, port: number, field: string, owner: string): void {
+    const keys = socketKeys(host, port);
+    for (const key of keys) {
+      const wildcard = key.startsWith('*:');
+      const dup = this.taken.get(key) ?? this.taken.get(`*:${port}`) ??
+        (wildcard ? [...this.taken].find(([k]) => k.endsWith(`:${port}`))?.[1] : undefined);
+      if (dup) {
+        this.fail(field, dup.addr.toLowerCase() === addr.toLowerCase()
+          ? `${addr} is already used by ${dup.owner}`
+          : `${addr} is the same socket as ${dup.addr} (${dup.owner})`);
+      }
+    }
+    for (const key of keys) this.taken.set(key, { addr, owner });
+  }
 }
 
 /** The sockets a host:port binds, as comparable keys ('*:port' for a wildcard address). */

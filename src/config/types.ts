@@ -10,6 +10,11 @@ export interface StoreConfig {
   readonly host: string;
   readonly port: number;
   /**
+   * Where the store serves Prometheus metrics (GET /metrics); when the file gives no
+   * `metrics_addr`, a port the system picks on 127.0.0.1 (shown by `tinykv cluster status`).
+   */
+  readonly metrics?: { readonly addr: string; readonly host: string; readonly port: number };
+  /**
    * Added to a running cluster (`tinykv store add`, `store replace`): on an empty data
    * directory the store waits to be added by the region's leader instead of bootstrapping.
    */

@@ -21,8 +21,12 @@ export interface AdminDeps {
   readonly allStoreIds: readonly StoreId[];
   /** What this store answers another store's identity question with (see identity.ts). */
   readonly identity: (asking: StoreId) => Promise<PeerIdentity>;
-  /** Bytes on disk of this store's raftdb. */
-  readonly raftdbBytes: () => Promise<number>;
+  /** Bytes on disk of this store's raftdb and kvdb. */
+  readonly dbBytes: () => Promise<{ raftdb: number; kvdb: number }>;
+  /** The p99 of recent fsyncs and how many samples it covers (see StoreMetrics). */
+  readonly fsyncP99?: () => { ms: number | undefined; samples: number };
+  /** Where the store serves its metrics; '' until it does. */
+  readonly metricsAddr?: () => string;
   /** The stores whose addresses this one knows. */
   readonly knownStores?: () => ReadonlyArray<readonly [StoreId, string]>;
 }
@@ -51,6 +55,8 @@ async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
   const store = d.store();
   const st = store?.status()[0];
   const snaps = store?.snapshots.snapshotStats();
+  const db = await d.dbBytes();
+  const fsync = d.fsyncP99?.() ?? { ms: undefined, samples: 0 };
   return {
     store_id: d.storeId,
     pid: process.pid,
@@ -65,7 +71,11 @@ async function statusResponse(d: AdminDeps): Promise<kvrpcpb.IStatusResponse> {
     uptime_ms: Math.max(0, Math.round(d.now() - d.startedAt)),
     truncated_index: st?.truncatedIndex ?? 0,
     log_bytes: st?.logBytes ?? 0,
-    raftdb_bytes: await d.raftdbBytes(),
+    raftdb_bytes: db.raftdb,
+    kvdb_bytes: db.kvdb,
+    fsync_p99_us: fsync.ms === undefined ? 0 : Math.round(fsync.ms * 1000),
+    fsync_samples: fsync.samples,
+    metrics_addr: d.metricsAddr?.() ?? '',
     snapshots_sending: snaps?.sending ?? 0,
     snapshots_receiving: snaps?.receiving ?? 0,
     last_snapshot_installed: snaps?.lastInstalledIndex ?? 0,

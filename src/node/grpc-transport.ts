@@ -47,8 +47,8 @@ export class GrpcTransport implements Transport {
   private closed = false;
   /** Inbound streams from other stores, answered (ended) on close. */
   private readonly inbound = new Set<() => void>();
-  sent = 0;
-  dropped = 0;
+  /** Raft messages handed to a stream, received, and dropped by why (the store's metrics). */
+  readonly counts = { sent: 0, received: 0, dropped: { fault: 0, unreachable: 0, congested: 0, unknown_store: 0, undecodable: 0 } };
 
   constructor(
     private readonly self: StoreId,
@@ -76,11 +76,14 @@ export class GrpcTransport implements Transport {
     if (this.closed) return;
     const to = msg.toPeer.storeId;
     if (this.cut(this.self, to)) {
-      this.dropped++;
+      this.counts.dropped.fault++;
       return;
     }
     const link = this.link(to);
-    if (!link) return;
+    if (!link) {
+      this.counts.dropped.unknown_store++;
+      return;
+    }
     const proto = envelopeToProto(msg);
     const delay = this.faults.delayMs;
     if (delay > 0) {
@@ -122,10 +125,10 @@ export class GrpcTransport implements Transport {
       link.queue = [];
       const stream = this.streamFor(to, link);
       if (!stream || link.congested) {
-        this.dropped += msgs.length;
+        this.counts.dropped[stream ? 'congested' : 'unreachable'] += msgs.length;
         continue;
       }
-      this.sent += msgs.length;
+      this.counts.sent += msgs.length;
       if (!stream.write({ msgs })) {
         link.congested = true;
         stream.once('drain', () => { link.congested = false; });
@@ -231,10 +234,15 @@ export class GrpcTransport implements Transport {
             try {
               env = envelopeFromProto(p);
             } catch (e) {
+              this.counts.dropped.undecodable++;
               this.logger.warn('dropping undecodable raft message', { error: (e as Error).message });
               continue;
             }
-            if (linkCut(this.faults, env.fromPeer.storeId, this.self)) continue;
+            if (linkCut(this.faults, env.fromPeer.storeId, this.self)) {
+              this.counts.dropped.fault++;
+              continue;
+            }
+            this.counts.received++;
             deliver(env);
           }
         });

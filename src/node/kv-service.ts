@@ -45,54 +45,67 @@ export class InFlight {
   }
 }
 
-/** Runs a handler body and turns its outcome into a response or a gRPC error. */
-function answer<R extends object>(
-  inflight: InFlight, body: () => Promise<R>, cb: grpc.sendUnaryData<R>,
-): void {
-  inflight.begin();
-  body().finally(() => inflight.end()).then(
-    (r) => cb(null, r),
-    (e: unknown) => {
-      if (e instanceof RegionError) cb(null, { region_error: regionErrorToProto(e) } as R);
-      else if (e instanceof InvalidRequestError) cb(null, { error: e.message } as R);
-      else cb({ code: grpc.status.UNAVAILABLE, details: (e as Error)?.message ?? String(e) });
-    },
-  );
-}
+/** Told of each finished request: its method, how it ended, and how long it took. */
+export type RequestTimer = (method: string, outcome: 'ok' | 'region_error' | 'invalid' | 'unavailable', ms: number) => void;
 
-export function kvHandlers(getStore: () => Store, inflight: InFlight): TinyKvHandlers {
+export function kvHandlers(getStore: () => Store, inflight: InFlight, onRequest: RequestTimer = () => {}): TinyKvHandlers {
+  /** Runs a handler body and turns its outcome into a response or a gRPC error. */
+  function answer<R extends object>(method: string, body: () => Promise<R>, cb: grpc.sendUnaryData<R>): void {
+    inflight.begin();
+    const started = performance.now();
+    const done = (outcome: Parameters<RequestTimer>[1]) => onRequest(method, outcome, performance.now() - started);
+    body().finally(() => inflight.end()).then(
+      (r) => {
+        done('ok');
+        cb(null, r);
+      },
+      (e: unknown) => {
+        if (e instanceof RegionError) {
+          done('region_error');
+          cb(null, { region_error: regionErrorToProto(e) } as R);
+        } else if (e instanceof InvalidRequestError) {
+          done('invalid');
+          cb(null, { error: e.message } as R);
+        } else {
+          done('unavailable');
+          cb({ code: grpc.status.UNAVAILABLE, details: (e as Error)?.message ?? String(e) });
+        }
+      },
+    );
+  }
+
   return {
     rawGet(call, cb) {
       const r = call.request;
-      answer<kvrpcpb.IRawGetResponse>(inflight, async () => {
+      answer<kvrpcpb.IRawGetResponse>('RawGet', async () => {
         const value = await getStore().get(header(r.context), buf(r.key));
         return value === undefined ? { not_found: true } : { value };
       }, cb);
     },
     rawPut(call, cb) {
       const r = call.request;
-      answer(inflight, async () => {
+      answer('RawPut', async () => {
         await getStore().put(header(r.context), buf(r.key), buf(r.value), session(r.client_id, r.sequence, r.sent_at_ms));
         return {};
       }, cb);
     },
     rawDelete(call, cb) {
       const r = call.request;
-      answer(inflight, async () => {
+      answer('RawDelete', async () => {
         await getStore().delete(header(r.context), buf(r.key), session(r.client_id, r.sequence, r.sent_at_ms));
         return {};
       }, cb);
     },
     rawDeleteRange(call, cb) {
       const r = call.request;
-      answer<kvrpcpb.IRawDeleteRangeResponse>(inflight, async () => {
+      answer<kvrpcpb.IRawDeleteRangeResponse>('RawDeleteRange', async () => {
         const res = await getStore().deleteRange(header(r.context), buf(r.start_key), buf(r.end_key), session(r.client_id, r.sequence, r.sent_at_ms));
         return { deleted: res.deleted ?? 0, duplicate: res.duplicate === true };
       }, cb);
     },
     rawScan(call, cb) {
       const r = call.request;
-      answer<kvrpcpb.IRawScanResponse>(inflight, async () => {
+      answer<kvrpcpb.IRawScanResponse>('RawScan', async () => {
         const pairs = await getStore().scan(header(r.context), buf(r.start_key), buf(r.end_key), Number(r.limit ?? 0) || 0x7fffffff);
         return { kvs: pairs.map(([key, value]) => ({ key, value })) };
       }, cb);

@@ -29,6 +29,9 @@ import { GrpcTransport } from './grpc-transport.js';
 import { checkOrWriteIdentity } from './identity.js';
 import type { PeerIdentity } from './identity.js';
 import { InFlight, kvHandlers } from './kv-service.js';
+import { StoreMetrics } from './metrics.js';
+import { serveMetrics, type MetricsServer } from './metrics-server.js';
+import { timedEngine } from './timed-engine.js';
 
 export class PortInUseError extends Error {
   readonly code: ErrorCode = 'PORT_IN_USE';
@@ -91,8 +94,17 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
     if (!store) throw new StoreStoppedError(storeId);
     return store;
   };
+  const dbBytes = async () => {
+    const [raftdb, kvdb] = await Promise.all([dirBytes(join(dir, 'raftdb')), dirBytes(join(dir, 'kvdb'))]);
+    return { raftdb, kvdb };
+  };
+  const metrics = new StoreMetrics({
+    storeId, status: () => store?.status()[0], membership: () => store?.membership() ?? 'starting',
+    snapshots: () => store?.snapshots.snapshotStats(), transport: () => transport.counts, dbBytes,
+  });
+  let metricsServer: MetricsServer | undefined;
   const inflight = new InFlight();
-  server.addService(TinyKvService, kvHandlers(running, inflight));
+  server.addService(TinyKvService, kvHandlers(running, inflight, (method, outcome, ms) => metrics.request(method, outcome, ms)));
   server.addService(RaftService, transport.handlers(
     (env) => store?.onRaftMessage(env),
     (env) => (store ? store.receiveSnapshot(env) : Promise.reject(new Error(`store ${storeId} is not running yet`))),
@@ -100,7 +112,9 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   server.addService(AdminService, adminHandlers({
     storeId, store: () => store, startedAt, now: realClock.now, allStoreIds: cfg.stores.map((s) => s.id),
     getFaults: () => transport.getFaults(), setFaults: (f) => transport.setFaults(f),
-    identity, raftdbBytes: () => dirBytes(join(dir, 'raftdb')), knownStores: () => [...addrs],
+    identity, dbBytes, knownStores: () => [...addrs],
+    fsyncP99: () => ({ ms: metrics.recentFsyncs.quantile(0.99), samples: metrics.recentFsyncs.count }),
+    metricsAddr: () => metricsServer?.addr ?? '',
   }));
 
   async function bind(): Promise<void> {
@@ -117,6 +131,10 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
     async start() {
       await mkdir(dir, { recursive: true });
       await bind();
+      // Loopback on a port the system picks unless the file names one (then a taken port
+      // stops the start, like the store's own address).
+      metricsServer = await serveMetrics(metrics, me!.metrics?.host ?? '127.0.0.1', me!.metrics?.port ?? 0);
+      logger.info('serving metrics', { addr: `http://${metricsServer.addr}/metrics` });
       const raft = await openRocksEngine(join(dir, 'raftdb'));
       opened.push(raft);
       const kv = await openRocksEngine(join(dir, 'kvdb'));
@@ -134,7 +152,12 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
         snapshotFiles, compactLogMaxBytes: cfg.raft.compactLogMaxBytes,
         sessionTtlMs: cfg.raft.clientSessionTtlMs, maxClockSkewMs: cfg.raft.maxClockSkewMs,
         // The stores a new cluster bootstraps with: those not added later.
-        storeId, clusterStoreIds: cfg.stores.filter((x) => !x.join).map((x) => x.id), engines: { raft, kv }, transport,
+        storeId, clusterStoreIds: cfg.stores.filter((x) => !x.join).map((x) => x.id), transport,
+        engines: {
+          raft: timedEngine(raft, (ms, sync) => metrics.engineWrite('raftdb', ms, sync)),
+          kv: timedEngine(kv, (ms, sync) => metrics.engineWrite('kvdb', ms, sync)),
+        },
+        observer: metrics,
         join: me!.join, minPeerId,
         clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
         heartbeatTick: cfg.raft.heartbeatTicks, compactLogThreshold: cfg.raft.compactLogThreshold, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,
@@ -164,6 +187,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       store = undefined;
       if (s) await s.stop();
       else await Promise.all(opened.map((e) => e.close()));
+      await metricsServer?.close();
       logger.info('store stopped', { storeId });
     },
   };

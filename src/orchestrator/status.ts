@@ -33,6 +33,13 @@ export interface StoreStatusRow {
   readonly truncatedIndex: number | null;
   /** Bytes on disk of the store's raftdb. */
   readonly raftdbBytes: number | null;
+  readonly kvdbBytes: number | null;
+  /** p99 of the store's last (up to 1,024) synced writes, in ms; null before the first. */
+  readonly fsyncP99Ms: number | null;
+  /** Resident set size of the store process. */
+  readonly rssBytes: number | null;
+  /** host:port of the store's Prometheus endpoint (GET /metrics). */
+  readonly metricsAddr: string | null;
   /** Snapshots being sent and received right now, and the index of the last one installed (0: none since start). */
   readonly snapshotsSending: number | null;
   readonly snapshotsReceiving: number | null;
@@ -50,7 +57,7 @@ export async function clusterStatus(cfg: ClusterConfig, o: { timeoutMs?: number 
 
 const NO_RAFT = {
   role: null, term: null, leaderId: null, commitIndex: null, appliedIndex: null, lastIndex: null,
-  truncatedIndex: null, raftdbBytes: null, snapshotsSending: null, snapshotsReceiving: null, lastSnapshotInstalled: null,
+  truncatedIndex: null, raftdbBytes: null, kvdbBytes: null, fsyncP99Ms: null, rssBytes: null, metricsAddr: null, snapshotsSending: null, snapshotsReceiving: null, lastSnapshotInstalled: null,
   confVer: null, members: null,
 };
 
@@ -80,6 +87,10 @@ async function storeStatus(cfg: ClusterConfig, store: StoreConfig, timeoutMs: nu
     lastIndex: s.lastIndex,
     truncatedIndex: s.truncatedIndex,
     raftdbBytes: s.raftdbBytes,
+    kvdbBytes: s.kvdbBytes,
+    fsyncP99Ms: s.fsyncP99Ms ?? null,
+    rssBytes: s.rssBytes,
+    metricsAddr: s.metricsAddr || null,
     snapshotsSending: s.snapshotsSending,
     snapshotsReceiving: s.snapshotsReceiving,
     lastSnapshotInstalled: s.lastSnapshotInstalled,

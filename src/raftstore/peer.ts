@@ -42,6 +42,7 @@ import type { PendingRead } from './read-queue.js';
 import { ReadQueue } from './read-queue.js';
 import { keyInRegion } from './region.js';
 import type { Transport } from './transport.js';
+import type { StoreObserver } from './observer.js';
 
 export interface PeerOptions {
   readonly peer: PeerMeta;
@@ -75,6 +76,8 @@ export interface PeerOptions {
   /** Log payload bytes above the truncated index that make the leader compact regardless. */
   readonly compactLogMaxBytes: number;
   readonly snapshots: SnapshotManager;
+  /** Told of proposals and Ready timings (metrics). */
+  readonly observer: StoreObserver;
   /** Tests only: may kill the store at named points of the loop (see crash-points.ts). */
   readonly crashHook?: CrashHook;
   /** Tests only: awaited before each snapshot install (a slow disk or a big region). */
@@ -224,6 +227,7 @@ export class Peer {
     if (point <= truncatedIndex) return;
     try {
       const term = this.o.storage.term(point);
+      this.o.observer.proposed('compact_log');
       const at = this.node.propose(encodeCompactLogCommand({ regionId: this.region.id, index: point, term }, this.region.epoch));
       this.compactPending = { at: at.index, term: at.term };
       this.o.logger.info('proposed log compaction', { index: point, entries: point - truncatedIndex, slowest, logBytes: this.o.storage.logBytes });
@@ -245,6 +249,7 @@ export class Peer {
     const idleBeforeMs = Math.max(0, Math.floor(now - ttl));
     if (this.o.sessions.oldestUseMs() >= idleBeforeMs) return;
     try {
+      this.o.observer.proposed('expire_sessions');
       this.node.propose(encodeExpireSessionsCommand(this.region.id, { idleBeforeMs, rejectBeforeMs: idleBeforeMs + this.o.maxClockSkewMs }, this.region.epoch));
       this.lastExpiryProposalMs = now;
     } catch (e) {
@@ -300,6 +305,7 @@ export class Peer {
     this.checkHeader(cmd.header, cmd.ops.map(opKey));
     let at: { index: number; term: number };
     try {
+      this.o.observer.proposed('write');
       at = this.node.propose(encodeWriteCommand(cmd, this.region.epoch, Math.max(0, Math.floor(this.o.wallClock()))));
     } catch (e) {
       if (e instanceof ProposalDroppedError) throw new NotLeaderError(this.region.id, this.leaderMeta());
@@ -339,6 +345,7 @@ export class Peer {
     }
     let at: { index: number; term: number };
     try {
+      this.o.observer.proposed('conf_change');
       at = this.node.proposeConfChange({ type: change, nodeId: peer.id }, encodeChangePeerCommand({ regionId: region.id, change, peer }, region.epoch));
     } catch (e) {
       if (e instanceof ProposalDroppedError) throw new NotLeaderError(region.id, this.leaderMeta());
@@ -381,7 +388,10 @@ export class Peer {
       this.scheduled = false;
       if (this.stopped) return;
       const ctx = this.reads.flush();
-      if (ctx) this.node.readIndex(ctx);
+      if (ctx) {
+        this.o.observer.proposed('read_index');
+        this.node.readIndex(ctx);
+      }
       if (!this.loopRunning && this.node.hasReady()) this.loopDone = this.runLoop();
     });
   }
@@ -404,7 +414,9 @@ export class Peer {
     this.loopRunning = true;
     try {
       while (!this.stopped && this.node.hasReady()) {
+        const started = performance.now();
         await this.handleReady(this.node.ready());
+        this.o.observer.readyHandled(performance.now() - started);
       }
     } catch (e) {
       if (!this.stopped) this.o.onFatal(e as Error);

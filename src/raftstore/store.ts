@@ -21,6 +21,7 @@ import type { RegionMeta } from './region.js';
 import { SessionTable } from './session-table.js';
 import { compareBytes, FIRST_REGION_ID, initialRegion } from './region.js';
 import type { Transport } from './transport.js';
+import { NO_OBSERVER, type StoreObserver } from './observer.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { SnapshotManager, SnapshotRefusedError } from './snapshot-manager.js';
 import type { SnapshotLimits, SnapshotReceiver } from './snapshot-manager.js';
@@ -49,6 +50,8 @@ export interface StoreOptions {
   /** Where snapshot files are generated and staged (the store's snap/ directory). */
   readonly snapshotFiles: SnapshotFiles;
   readonly snapshotLimits?: SnapshotLimits;
+  /** Told of proposals and Ready timings as they happen (the store process's metrics). */
+  readonly observer?: StoreObserver;
   /** Tests only: break the store on purpose (see deliberate-bugs.ts). */
   readonly deliberateBugs?: DeliberateBugs;
   /** Wall clock (ms) for proposal stamps and session expiry (default Date.now; tests fake it). */
@@ -209,6 +212,7 @@ export class Store {
       maxClockSkewMs: this.o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS,
       onFatal: (e) => this.fatal(e),
       bugs: this.o.deliberateBugs ?? NO_BUGS,
+      observer: this.o.observer ?? NO_OBSERVER,
       ...(this.o.crashHook ? { crashHook: this.o.crashHook } : {}),
       ...(this.o.beforeInstall ? { beforeInstall: this.o.beforeInstall } : {}),
       compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,

@@ -41,7 +41,7 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   t.ok(oldLeader, `store ${oldLeader.id} leads`);
   t.same(Object.keys(before[0]!), [
     'id', 'addr', 'pid', 'alive', 'role', 'term', 'leader_id', 'commit_index', 'applied_index', 'last_index',
-    'truncated_index', 'raftdb_bytes', 'snapshots_sending', 'snapshots_receiving', 'last_snapshot_installed', 'member', 'match',
+    'truncated_index', 'raftdb_bytes', 'kvdb_bytes', 'fsync_p99_ms', 'rss_bytes', 'metrics_addr', 'snapshots_sending', 'snapshots_receiving', 'last_snapshot_installed', 'member', 'match',
   ]);
 
   const kill = await c.ok('chaos', 'kill', '--store', 'leader');

@@ -192,6 +192,10 @@ export interface JsonStatus {
   readonly last_index: number | null;
   readonly truncated_index: number | null;
   readonly raftdb_bytes: number | null;
+  readonly kvdb_bytes: number | null;
+  readonly fsync_p99_ms: number | null;
+  readonly rss_bytes: number | null;
+  readonly metrics_addr: string | null;
   readonly snapshots_sending: number | null;
   readonly snapshots_receiving: number | null;
   readonly last_snapshot_installed: number | null;
