@@ -22,7 +22,7 @@ export function registerCluster(program: Command, io: CliIo): Command {
       'Start every store listed in the cluster file as a background process, with its data and log ' +
         'under data_dir/store-<id>/, and wait until every store answers and a leader is elected. ' +
         'Stores that already run are left alone. Fails without starting anything if a store\'s port ' +
-        'is held by another program.',
+        'is held by another program. -w json: {"stores":[{"store_id","pid","how"}],"leader_id","term","ms"}.',
     )
     .addOption(timeoutOption(DEFAULT_UP_TIMEOUT_MS, 'wait at most this many milliseconds for a leader (exit 3)'))
     .action(async (opts: { timeout: number }, cmd: Command) => {
@@ -35,7 +35,12 @@ export function registerCluster(program: Command, io: CliIo): Command {
       } finally {
         progress.stop();
       }
-      io.stdout(formatUp(result, cfg.stores));
+      io.stdout(writeOutOf(cmd) === 'json'
+        ? `${JSON.stringify({
+          stores: result.stores.map((s) => ({ store_id: s.storeId, pid: s.pid, how: s.how })),
+          leader_id: result.leaderId, term: result.term, ms: result.elapsedMs,
+        })}\n`
+        : formatUp(result, cfg.stores));
     });
 
   cluster
@@ -44,13 +49,19 @@ export function registerCluster(program: Command, io: CliIo): Command {
     .summary('stop every store process')
     .description(
       'Stop every store process of the cluster (SIGTERM, then SIGKILL after a grace period). ' +
-        'Data stays on disk unless --purge is given.',
+        'Data stays on disk unless --purge is given. -w json: {"stores":[{"store_id","how","pid"}],"purged"} ' +
+        '(how: stopped, killed, not-running, external; pid null when not running).',
     )
     .option('--purge', "also delete every store's data directory (raftdb, kvdb, log)")
     .action(async (opts: { purge?: boolean }, cmd: Command) => {
       const cfg = clusterConfigOf(cmd);
       const { clusterDown } = await import('../orchestrator/down.js');
       const result = await processLocked(cmd, 'cluster down', (c) => clusterDown(c, { purge: opts.purge === true, onProgress: (l) => io.stderr(`${l}\n`) }), io, opts.purge === true);
+      if (writeOutOf(cmd) === 'json') {
+        const stores = result.stores.map((s) => ({ store_id: s.storeId, how: s.how, pid: 'pid' in s ? s.pid : null }));
+        io.stdout(`${JSON.stringify({ stores, purged: result.purged })}\n`);
+        return;
+      }
       const lines = result.stores.map((s) => {
         if (s.how === 'not-running') return `store ${s.storeId}: not running`;
         if (s.how === 'external') return `store ${s.storeId}: left running (pid ${s.pid}, not started by cluster up)`;

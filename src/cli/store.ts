@@ -40,7 +40,7 @@ export function registerStore(program: Command, io: CliIo): Command {
     .description(
       'Start the store with this id from the cluster file. By default it detaches and logs to ' +
         'data_dir/store-<id>/store.log; with --foreground it stays attached, also logs to stderr, ' +
-        'and Ctrl-C (or SIGTERM) stops it cleanly.',
+        'and Ctrl-C (or SIGTERM) stops it cleanly. -w json (background): {"store_id","pid","how"}.',
     )
     .addOption(storeOption())
     .addOption(new Option('--foreground', 'stay attached to this terminal and log to stderr; Ctrl-C stops the store'))
@@ -57,7 +57,7 @@ export function registerStore(program: Command, io: CliIo): Command {
       }
       const { startStore } = await import('../orchestrator/up.js');
       const r = await processLocked(cmd, 'store start', (c) => startStore(c, opts.store, { timeoutMs: opts.timeout, onProgress: (l) => io.stderr(`${l}\n`) }), io);
-      io.stdout(startLine(r));
+      io.stdout(writeOutOf(cmd) === 'json' ? startJson(r) : startLine(r));
     });
 
   store
@@ -153,6 +153,11 @@ async function runMembership(
   }
   const phases = r.phases.map((p) => `${p.name} ${seconds(p.ms)}`).join(', ');
   io.stdout(`${summary(r)}\n${phases ? `phases: ${phases}\n` : ''}conf_ver ${r.confVer}; voters: ${r.voters.join(', ') || '-'}; learners: ${r.learners.join(', ') || '-'}\n`);
+}
+
+/** What `store start` and `chaos restart` print with -w json. */
+export function startJson(r: StoreStart): string {
+  return `${JSON.stringify({ store_id: r.storeId, pid: r.pid, how: r.how })}\n`;
 }
 
 /** What `store start` and `chaos restart` print. */

@@ -91,6 +91,33 @@ export interface FaultSpec {
   readonly heal?: boolean;
 }
 
+/**
+ * An Admin call that got no answer: `reason` says why in a few words a user can act on
+ * ("connection refused", "no answer within 1000 ms"), never gRPC's internals; the message
+ * prefixes the store's address.
+ */
+export class AdminUnreachableError extends Error {
+  constructor(readonly addr: string, readonly reason: string) {
+    super(`${addr}: ${reason}`);
+  }
+}
+
+/** The short reason of an Admin call's failure (see AdminUnreachableError), else the message's first line. */
+export function adminFailureReason(e: unknown): string {
+  if (e instanceof AdminUnreachableError) return e.reason;
+  return String((e as Error)?.message ?? e).split('\n')[0]!;
+}
+
+function unreachableReason(err: grpc.ServiceError, timeoutMs: number): string {
+  const text = `${err.details ?? ''} ${err.message ?? ''}`;
+  if (/ECONNREFUSED/.test(text)) return 'connection refused';
+  if (err.code === grpc.status.DEADLINE_EXCEEDED) return `no answer within ${timeoutMs} ms`;
+  if (/ECONNRESET|Connection dropped/i.test(text)) return 'connection reset';
+  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'unknown host';
+  // Anything else: gRPC's first sentence, without its "Last error:"/"Resolution note:" tail.
+  return (err.details || err.message || 'no response').split(/\n|\. Last error:|\. Resolution note:/)[0]!.trim();
+}
+
 export class AdminClient {
   private readonly client: grpc.Client;
 
@@ -102,7 +129,11 @@ export class AdminClient {
     return new Promise((resolve, reject) => {
       this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req,
         { deadline: Date.now() + timeoutMs },
-        (err, res) => (err || !res ? reject(new Error(`${this.addr}: ${err?.details || err?.message || 'no response'}`)) : resolve(res)));
+        (err, res) => {
+          if (err) reject(new AdminUnreachableError(this.addr, unreachableReason(err, timeoutMs)));
+          else if (!res) reject(new AdminUnreachableError(this.addr, 'no response'));
+          else resolve(res);
+        });
     });
   }
 

@@ -5,7 +5,7 @@
 
 import type { ClusterConfig, StoreConfig } from '../config/types.js';
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_RAFT } from '../config/load.js';
-import { AdminClient } from './admin-client.js';
+import { AdminClient, adminFailureReason } from './admin-client.js';
 import { ClusterUnavailableError } from './errors.js';
 
 export async function configFromEndpoints(endpoints: readonly string[]): Promise<ClusterConfig> {
@@ -15,8 +15,7 @@ export async function configFromEndpoints(endpoints: readonly string[]): Promise
       const st = await admin.status({ timeoutMs: 1000 });
       return { addr, id: st.storeId, known: st.knownStores };
     } catch (e) {
-      const m = (e as Error).message;
-      return { addr, error: /ECONNREFUSED/.test(m) ? 'connection refused' : /deadline/i.test(m) ? 'no answer in time' : m.split('\n')[0]! };
+      return { addr, error: adminFailureReason(e) };
     } finally {
       admin.close();
     }

@@ -5,7 +5,7 @@
 
 import type { ErrorCode } from '../api/codes.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { AdminClient } from '../client/admin-client.js';
+import { AdminClient, adminFailureReason } from '../client/admin-client.js';
 import * as keys from '../engine/keys.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { join } from 'node:path';
@@ -199,9 +199,8 @@ async function askIdentity(addr: string, asking: StoreId): Promise<PeerIdentity>
   try {
     return await client.identity(asking, { timeoutMs: 1000 });
   } catch (e) {
-    const m = (e as Error).message;
     // One short reason for the refusal message, not gRPC's internals.
-    throw new Error(/ECONNREFUSED/.test(m) ? 'connection refused' : /deadline/i.test(m) ? 'no answer in time' : m.replace(/^[^:]+: /, ''));
+    throw new Error(adminFailureReason(e));
   } finally {
     client.close();
   }

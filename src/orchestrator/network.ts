@@ -6,7 +6,7 @@
 // A store that does not answer (down, paused) is reported and skipped; one that is down
 // comes back with no filters. Only client-to-store traffic is never filtered.
 
-import { AdminClient, type FaultSpec } from '../client/admin-client.js';
+import { AdminClient, adminFailureReason, type FaultSpec } from '../client/admin-client.js';
 import type { ClusterConfig } from '../config/types.js';
 import { FaultNotAppliedError } from './errors.js';
 import { storeConfig } from './stores.js';
@@ -47,7 +47,7 @@ async function faultStores(cfg: ClusterConfig, ids: readonly number[], spec: Fau
         await admin.fault(spec, { timeoutMs: FAULT_TIMEOUT_MS });
         return { storeId: id };
       } catch (e) {
-        return { storeId: id, error: (e as Error).message };
+        return { storeId: id, error: adminFailureReason(e) };
       } finally {
         admin.close();
       }
