@@ -7,6 +7,7 @@ import type { FaultResult } from '../orchestrator/network.js';
 import { clusterConfigOf, processLocked } from './context.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
+import { registerChaosRun } from './chaos-run.js';
 import { startJson, startLine } from './store.js';
 import {
   parseProbability,
@@ -95,6 +96,7 @@ export function registerChaos(program: Command, io: CliIo): Command {
     });
 
   registerPartition(chaos, io);
+  registerChaosRun(chaos, io);
 
   chaos
     .command('drop')

@@ -15,6 +15,10 @@ export const ExitCode = {
   timeout: 3,
   /** Anything unexpected (a bug, or an error no layer classified). */
   internal: 4,
+  /** `chaos run`: the history is not linearizable (the store broke a promise). */
+  notLinearizable: 5,
+  /** `chaos run`: the checker gave up (too many concurrent unknown writes on a key). */
+  inconclusive: 6,
 } as const;
 
 export interface ExitDecision {
@@ -70,6 +74,9 @@ const EXIT_BY_ERROR_CODE: Readonly<Record<ErrorCode, number>> = {
   MEMBERSHIP_NOT_DONE: ExitCode.timeout,
   CLUSTER_UNHEALTHY: ExitCode.timeout,
   CLUSTER_BUSY: ExitCode.timeout,
+  // chaos run (src/cli/chaos-run.ts).
+  NOT_LINEARIZABLE: ExitCode.notLinearizable,
+  CHECK_INCONCLUSIVE: ExitCode.inconclusive,
 };
 
 /** Maps anything a command threw to an exit code and at most one line of text. */

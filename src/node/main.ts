@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadClusterConfig } from '../config/load.js';
 import { storeDir } from '../config/types.js';
+import { parseDeliberateBugs } from '../raftstore/deliberate-bugs.js';
 import type { StoreId } from '../raftstore/ids.js';
 import { fileLogger } from './file-logger.js';
 import { createStoreServer } from './server.js';
@@ -32,7 +33,10 @@ export async function runStoreProcess(o: StoreProcessOptions): Promise<void> {
   const dir = storeDir(cfg, o.storeId);
   mkdirSync(dir, { recursive: true });
   const logger = fileLogger(join(dir, 'store.log'), 'info', o.echo ? (l) => process.stderr.write(l + '\n') : undefined);
-  const server = createStoreServer(cfg, o.storeId as StoreId, logger);
+  // Tests only (see deliberate-bugs.ts): a store that breaks its promises on purpose.
+  const bugs = parseDeliberateBugs(process.env['TINYKV_DELIBERATE_BUGS'] ?? '');
+  if (Object.keys(bugs).length > 0) logger.warn('RUNNING WITH DELIBERATE BUGS: this store breaks its guarantees on purpose (TINYKV_DELIBERATE_BUGS)', { bugs: Object.keys(bugs).join(',') });
+  const server = createStoreServer(cfg, o.storeId as StoreId, logger, { deliberateBugs: bugs });
   await server.start();
   await new Promise<void>((resolve) => {
     let stopping = false;

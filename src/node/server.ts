@@ -18,6 +18,7 @@ import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import type { KvEngine } from '../engine/kv-engine.js';
 import type { Logger } from '../raft/index.js';
 import { realClock } from '../raftstore/clock.js';
+import type { DeliberateBugs } from '../raftstore/deliberate-bugs.js';
 import { StoreStoppedError } from '../raftstore/errors.js';
 import type { StoreId } from '../raftstore/ids.js';
 import { FIRST_REGION_ID } from '../raftstore/region.js';
@@ -48,6 +49,8 @@ export interface StoreServerOptions {
    * before it refuses to bootstrap (see identity.ts). Default 30 s.
    */
   readonly identityWaitMs?: number;
+  /** Tests only: bugs to run with (src/raftstore/deliberate-bugs.ts). */
+  readonly deliberateBugs?: DeliberateBugs;
 }
 
 export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: Logger, opts: StoreServerOptions = {}): StoreServer {
@@ -158,6 +161,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
           kv: timedEngine(kv, (ms, sync) => metrics.engineWrite('kvdb', ms, sync)),
         },
         observer: metrics,
+        ...(opts.deliberateBugs ? { deliberateBugs: opts.deliberateBugs } : {}),
         join: me!.join, minPeerId,
         clock: realClock, tickMs: cfg.raft.tickMs, electionTick: cfg.raft.electionTicks,
         heartbeatTick: cfg.raft.heartbeatTicks, compactLogThreshold: cfg.raft.compactLogThreshold, maxValueBytes: cfg.maxValueBytes, maxKeyBytes: cfg.maxKeyBytes,

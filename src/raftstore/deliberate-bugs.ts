@@ -1,6 +1,8 @@
 // Deliberate bugs a test can switch on, to prove that the scenario checks (the
-// linearizability checker above all) catch a store that breaks its promises. Only the
-// in-process harness sets them; the store process has no way to.
+// linearizability checker above all) catch a store that breaks its promises. The in-process
+// harness sets them directly; a store process takes them from the environment variable
+// TINYKV_DELIBERATE_BUGS (names, comma-separated), for end-to-end tests of `tinykv chaos
+// run`, and says so loudly in its log. Never set it on a cluster whose data matters.
 
 export interface DeliberateBugs {
   /** Acknowledge a write as soon as the leader has proposed it, before any quorum has it. */
@@ -43,3 +45,21 @@ export interface DeliberateBugs {
 }
 
 export const NO_BUGS: DeliberateBugs = {};
+
+/** Every bug's name (a total map, so a new bug cannot be forgotten here). */
+const NAMES: Record<keyof DeliberateBugs, true> = {
+  ackBeforeCommit: true, sendBeforePersist: true, swallowStepErrors: true, skipSessionReloadAtRestart: true,
+  skipSessionReloadAfterSnapshot: true, installWithoutIntent: true, applyStateInSeparateBatch: true,
+  compactPastSnapshotTarget: true, applyExpiredSessionWrites: true, ignoreTombstones: true, recreateOldPeers: true,
+  rangeDeleteIgnoresBatch: true, readBeforeApplied: true,
+};
+
+/** Parses `a,b` into bugs; throws a RangeError naming an unknown one. */
+export function parseDeliberateBugs(list: string): DeliberateBugs {
+  const bugs: Record<string, boolean> = {};
+  for (const name of list.split(',').map((x) => x.trim()).filter((x) => x !== '')) {
+    if (!Object.hasOwn(NAMES, name)) throw new RangeError(`unknown deliberate bug ${JSON.stringify(name)} (known: ${Object.keys(NAMES).join(', ')})`);
+    bugs[name] = true;
+  }
+  return bugs as DeliberateBugs;
+}

@@ -1,0 +1,148 @@
+// The clients of `tinykv chaos run`: each its own session, looping over a random mix of
+// put / delete (writes) and get / scan (reads) on a small hot key space, every value unique
+// in the run ("<client>-<n>") so a read can be traced to the write it saw. Each operation
+// is recorded with its invoke and complete times and its outcome (run-record.ts).
+//
+// Outcomes follow what the client can know: a read that got no answer is `fail` (it changed
+// nothing); a write that reached no store (CLUSTER_UNAVAILABLE, CONNECTION_REFUSED) is
+// `fail`; any other failed write is `unknown` (it may be applied, now or later).
+
+import { connectKvClient, connectKvClients } from '../client/connect.js';
+import type { KvClient } from '../client/kv-client.js';
+import type { ClusterConfig } from '../config/types.js';
+import { seededRng, type Rng } from '../raft/rng.js';
+import type { OpKind, OpOutcome, OpRecord } from './run-record.js';
+
+export interface WorkloadOptions {
+  readonly clients: number;
+  readonly keys: number;
+  /** Fraction of operations that are reads (gets, and one scan in ten reads). */
+  readonly readRatio: number;
+  /** Operations per second over all clients; null: each client goes as fast as it can. */
+  readonly rate: number | null;
+  readonly seed: number;
+  /** Milliseconds since the run started (monotonic). */
+  readonly now: () => number;
+}
+
+/** Reads that are scans (over the whole hot key space). */
+const SCAN_SHARE = 0.1;
+/** Writes that are deletes. */
+const DELETE_SHARE = 0.2;
+/** Codes that prove a write never reached a store. */
+const NEVER_SENT = new Set(['CLUSTER_UNAVAILABLE', 'CONNECTION_REFUSED', 'INVALID_ARGUMENT']);
+
+/** The hot keys: k0, k1, ... (short, and all within the scan range [k, l)). */
+export function hotKeys(n: number): string[] {
+  const width = String(n - 1).length;
+  return Array.from({ length: n }, (_, i) => `k${String(i).padStart(width, '0')}`);
+}
+export const SCAN_START = 'k';
+export const SCAN_END = 'l';
+
+export class Workload {
+  readonly ops: OpRecord[] = [];
+  readonly counts: Record<OpOutcome, number> = { ok: 0, fail: 0, unknown: 0 };
+  private nextId = 0;
+  private stopping = false;
+  private readonly running: Promise<void>[] = [];
+  private readonly connection: { clients: KvClient[]; close(): void };
+  private readonly quick: { clients: KvClient[]; close(): void };
+  private readonly keys: string[];
+
+  constructor(cfg: ClusterConfig, private readonly o: WorkloadOptions) {
+    this.keys = hotKeys(o.keys);
+    // Odd clients give up after 500 ms, even ones after 2 s: faults then leave both short
+    // and long unknown writes, which is where a store that breaks its promises shows.
+    this.connection = connectKvClients(cfg, o.clients + 1, { timeoutMs: 2000, attemptTimeoutMs: 500 });
+    this.quick = connectKvClients(cfg, o.clients + 1, { timeoutMs: 500, attemptTimeoutMs: 250 });
+  }
+
+  start(): void {
+    for (let c = 1; c <= this.o.clients; c++) {
+      const client = (c % 2 === 1 ? this.quick : this.connection).clients[c]!;
+      this.running.push(this.loop(c, client, seededRng((this.o.seed * 31 + c) >>> 0)));
+    }
+  }
+
+  /** Stops issuing new operations and waits for those in flight. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.running);
+  }
+
+  /** One read of every hot key by client 0, once the cluster has recovered (in the history too). */
+  async finalReads(cfg: ClusterConfig, timeoutMs: number): Promise<void> {
+    const { client, close } = connectKvClient(cfg, { timeoutMs });
+    try {
+      for (const key of this.keys) {
+        await this.record(0, 'get', { key }, () => client.get(Buffer.from(key)), (v) => ({ read: v === undefined ? null : text(v) }));
+      }
+    } finally {
+      close();
+    }
+  }
+
+  /** Every operation, in invocation order. */
+  history(): OpRecord[] {
+    return [...this.ops].sort((a, b) => a.id - b.id);
+  }
+
+  close(): void {
+    this.connection.close();
+    this.quick.close();
+  }
+
+  private async loop(c: number, client: KvClient, rng: Rng): Promise<void> {
+    // With a rate, each client waits its share of the interval between its operations.
+    const gapMs = this.o.rate === null ? 0 : (1000 * this.o.clients) / this.o.rate;
+    let next = this.o.now();
+    for (let n = 0; !this.stopping; n++) {
+      const key = this.keys[rng.intBetween(0, this.keys.length)]!;
+      const dice = rng.next();
+      if (dice < this.o.readRatio) {
+        if (rng.next() < SCAN_SHARE) {
+          await this.record(c, 'scan', { start: SCAN_START, end: SCAN_END },
+            () => client.scan(Buffer.from(SCAN_START), Buffer.from(SCAN_END), 0),
+            (pairs) => ({ pairs: pairs.map(([k, v]) => [text(k), text(v)] as const) }));
+        } else {
+          await this.record(c, 'get', { key }, () => client.get(Buffer.from(key)), (v) => ({ read: v === undefined ? null : text(v) }));
+        }
+      } else if (rng.next() < DELETE_SHARE) {
+        await this.record(c, 'delete', { key }, () => client.delete(Buffer.from(key)), () => ({}));
+      } else {
+        const value = `${c}-${n}`;
+        await this.record(c, 'put', { key, value }, () => client.put(Buffer.from(key), Buffer.from(value)), () => ({}));
+      }
+      if (gapMs > 0) {
+        next += gapMs;
+        const wait = next - this.o.now();
+        if (wait > 0) await sleep(wait);
+        else next = this.o.now(); // behind: do not burst to catch up
+      }
+    }
+  }
+
+  private async record<T>(
+    client: number, kind: OpKind, what: Pick<OpRecord, 'key' | 'value' | 'start' | 'end'>,
+    call: () => Promise<T>, result: (v: T) => Pick<OpRecord, 'read' | 'pairs'>,
+  ): Promise<void> {
+    const id = this.nextId++;
+    const invokeMs = this.o.now();
+    let rec: OpRecord;
+    try {
+      const v = await call();
+      rec = { id, client, kind, ...what, invokeMs, completeMs: this.o.now(), outcome: 'ok', ...result(v) };
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code ?? 'ERROR');
+      const write = kind === 'put' || kind === 'delete';
+      const outcome: OpOutcome = write && !NEVER_SENT.has(code) ? 'unknown' : 'fail';
+      rec = { id, client, kind, ...what, invokeMs, completeMs: this.o.now(), outcome, error: code };
+    }
+    this.counts[rec.outcome]++;
+    this.ops.push(rec);
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const text = (b: Uint8Array) => Buffer.from(b).toString('utf8');
