@@ -33,6 +33,8 @@ export interface ChaosRunOptions {
   /** Stops the run early (Ctrl-C): faults are undone and what was recorded is judged. */
   readonly signal?: AbortSignal;
   readonly onProgress?: (line: string) => void;
+  /** How often the progress line is updated while faults run (default 1 s). */
+  readonly progressEveryMs?: number;
   /** Search steps the checker may take per key before it calls a key inconclusive. */
   readonly maxCheckerSteps?: number;
 }
@@ -86,7 +88,7 @@ export async function chaosRun(cfg: ClusterConfig, target: FaultTarget, o: Chaos
     const c = workload.counts;
     say(`${(now() / 1000).toFixed(0)}/${(o.durationMs / 1000).toFixed(0)} s: ${c.ok + c.fail + c.unknown} operations ` +
       `(${c.ok} ok, ${c.unknown} unknown, ${c.fail} failed), ${nemesis.faults.length} faults; ${current ? current.description : 'no fault'}`);
-  }, 1000);
+  }, o.progressEveryMs ?? 1000);
   try {
     workload.start();
     const timer = setTimeout(() => stop.stop(), o.durationMs);

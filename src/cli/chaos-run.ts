@@ -117,6 +117,8 @@ export function registerChaosRun(chaos: Command, io: CliIo): void {
           clients: opts.clients, keys: opts.keys, readRatio: opts.readRatio, rate: opts.rate ?? null,
           durationMs: opts.duration, faults: opts.faults, intervalMs, recoveryMs: opts.recovery, seed, outDir,
           signal: abort.signal, onProgress: progress.update,
+          // A spinner line is rewritten in place; without a terminal each update is a new line.
+          progressEveryMs: process.stderr.isTTY ? 1000 : 10_000,
         }), io);
       } finally {
         process.off('SIGINT', onSigint);
