@@ -3,6 +3,7 @@
 // process.exit), and a usage error prints one line pointing at the right --help.
 
 import { Command, Option } from 'commander';
+import { registerBench } from './bench.js';
 import { registerChaos } from './chaos.js';
 import { registerCluster } from './cluster.js';
 import { registerDelete } from './delete.js';
@@ -67,6 +68,7 @@ export function buildProgram({ io, version, run }: ProgramOptions): Command {
   if (run) registerShell(program, io, run);
   program.commandsGroup('Fault injection:');
   registerChaos(program, io);
+  registerBench(program, io);
   program.commandsGroup('Commands:');
 
   // The program's help lists the runnable subcommands of each group under the group's heading.
