@@ -156,6 +156,25 @@ export function isLocalMessage(m: Message): boolean {
   return m.type === 'MsgHup' || m.type === 'MsgBeat' || m.type === 'MsgCheckQuorum';
 }
 
+/**
+ * Whether `m`, from `rd`, may be sent before `rd` is persisted: a leader's append or
+ * heartbeat of a term already durable (`persistedTerm`, the stored hard state's term; a
+ * leader's vote for itself was stored with it) whose commit index covers none of the
+ * entries `rd` appends. The entries it carries may not be on the leader's disk yet (Raft
+ * thesis §10.2.1: the leader writes its log in parallel with replicating it). That is safe
+ * because nothing derived from them leaves the leader before they are durable: a commit
+ * that counts them reaches the followers and the application only in a later Ready, and
+ * the next Ready comes only after this one is persisted — except when the leader commits
+ * them at once, alone a quorum (a single voter with learners): then its commit index does
+ * cover them, and the message waits. Everything else a Ready holds — votes,
+ * acknowledgements, snapshots — goes out only once it is persisted.
+ */
+export function sendableBeforePersist(m: Message, rd: Ready, persistedTerm: Term): boolean {
+  if ((m.type !== 'MsgAppend' && m.type !== 'MsgHeartbeat') || m.term !== persistedTerm) return false;
+  const firstNew = rd.entries[0]?.index;
+  return firstNew === undefined || m.commit < firstNew;
+}
+
 export function isResponseMessage(m: Message): boolean {
   switch (m.type) {
     case 'MsgAppendResponse':
@@ -189,7 +208,10 @@ export interface Ready {
   readonly snapshot?: Snapshot;
   /** Entries committed and not yet applied, in log order. */
   readonly committedEntries: readonly Entry[];
-  /** Outbound messages; send only after the hard state and entries are durable. */
+  /**
+   * Outbound messages; send only after the hard state and entries are durable, except
+   * those sendableBeforePersist() allows.
+   */
   readonly messages: readonly Message[];
   readonly readStates: readonly ReadState[];
 }

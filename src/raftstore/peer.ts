@@ -1,7 +1,9 @@
 // Peer: one Raft member of a region on this store. It owns the RawNode, the peer
 // storage, the proposal queue and the read queue, and runs the Ready loop:
 //   persist (one synced raftdb batch) → send → apply (one kvdb batch with the apply
-//   state) → answer callbacks → advance.
+//   state) → answer callbacks → advance;
+// a leader sends its appends before the persist, so that its fsync and the followers' run
+// in parallel (src/raft sendableBeforePersist says which messages may go early).
 // Inputs (raft messages, ticks, proposals, reads) are stepped synchronously as they
 // arrive; the loop runs one Ready at a time, so proposals that arrive while a write is
 // in flight join the next Ready and share its fsync (group commit).
@@ -15,8 +17,8 @@ import { SimulatedCrashError } from './crash-points.js';
 import type { KvEngine } from '../engine/kv-engine.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
-import type { Logger, Ready } from '../raft/index.js';
-import { ProposalDroppedError, RawNode, seededRng } from '../raft/index.js';
+import type { Logger, Message, Ready } from '../raft/index.js';
+import { ProposalDroppedError, RawNode, seededRng, sendableBeforePersist } from '../raft/index.js';
 import { applyEntries, rangeKey, rangesToRead } from './apply.js';
 import type { RangeReads } from './apply.js';
 import type { MsgSnapshot } from '../raft/index.js';
@@ -452,11 +454,15 @@ export class Peer {
       }
       this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term, ms: Date.now() - started });
     }
-    if (this.o.bugs.sendBeforePersist) this.sendMessages(rd);
+    // A leader's appends go out while it writes them (src/raft sendableBeforePersist); the
+    // rest only once the Ready is durable. The planted bug sends everything first.
+    const persistedTerm = storage.initialState().hardState.term;
+    const early = this.o.bugs.sendBeforePersist ? rd.messages : rd.messages.filter((m) => sendableBeforePersist(m, rd, persistedTerm));
+    this.sendMessages(early);
     this.phase = 'persisting';
     await storage.saveReady(rd);
     if (this.stopped || this.crashed('persisted')) return;
-    if (!this.o.bugs.sendBeforePersist) this.sendMessages(rd);
+    if (early.length < rd.messages.length) this.sendMessages(early.length === 0 ? rd.messages : rd.messages.filter((m) => !early.includes(m)));
     if (this.crashed('sent')) return;
     const termChanged = rd.hardState !== undefined && rd.hardState.term !== this.lastTerm;
     if (rd.hardState) this.lastTerm = rd.hardState.term;
@@ -535,8 +541,8 @@ export class Peer {
   }
 
   /** Only once the Ready's entries and hard state are durable: a message is a promise. */
-  private sendMessages(rd: Ready): void {
-    for (const m of rd.messages) {
+  private sendMessages(messages: readonly Message[]): void {
+    for (const m of messages) {
       // A peer not yet initialized knows no other peer from its region: it answers the
       // peers that wrote to it.
       const to = this.region.peers.find((p) => p.id === m.to) ?? this.heardFrom.get(m.to);

@@ -18,6 +18,7 @@
 // names it); compaction snapshots carry the configuration in force at their index.
 
 import type { ConfChange, ConfState, Entry, FaultInjection, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
+import { sendableBeforePersist } from '../../src/raft/index.js';
 import {
   ConfChangeError, decodeConfChange, isMember, MemoryStorage, ProposalDroppedError, RawNode, seededRng,
 } from '../../src/raft/index.js';
@@ -98,6 +99,10 @@ export class SimCluster {
   private readonly confProposals = new Map<string, number[]>();
   /** Per node: a conf change applied in the Ready being handled, to compact to once it is advanced. */
   private readonly compactAfterReady = new Map<NodeId, number>();
+  /** A leader's Ready whose appends went out before it was persisted: finished on the node's next turn. */
+  private readonly pendingReady = new Map<NodeId, { rd: Ready; early: Message[] }>();
+  /** Per node, how many of its Readies could send appends early (see handleReady). */
+  private readonly earlyReadies = new Map<NodeId, number>();
   /** Per (leader, term): the commit index already checked against the voters in force. */
   private readonly commitChecked = new Map<string, number>();
   readonly snapshots = new SnapshotRegistry();
@@ -333,6 +338,7 @@ export class SimCluster {
   private kill(id: NodeId, midReady: boolean): void {
     this.opts.trace.record({ k: 'crash', node: id, midReady });
     this.nodes.delete(id);
+    this.pendingReady.delete(id);
     this.applied.delete(id);
     this.seen.delete(id);
     this.compactAfterReady.delete(id);
@@ -348,33 +354,75 @@ export class SimCluster {
 
   // ---- Ready ------------------------------------------------------------------
 
-  /** Handles every Ready node `id` has: persist, send, apply, advance. */
+  /**
+   * Handles every Ready node `id` has: persist, send, apply, advance. A leader sends its
+   * appends before it persists them, as the raftstore does, and that Ready then stays
+   * outstanding until the node's next turn: answers may reach it meanwhile (a real leader
+   * steps them while its fsync runs), and a crash may strike before the entries are on
+   * its disk.
+   */
   handleReady(id: NodeId): void {
     const n = this.nodes.get(id);
     if (!n) return;
+    const pending = this.pendingReady.get(id);
+    if (pending) {
+      this.pendingReady.delete(id);
+      if (!this.finishReady(id, n, pending.rd, pending.early)) return;
+    }
     for (let rounds = 0; this.guard(id, () => n.hasReady()); rounds++) {
       if (rounds > 100) throw new SimViolation('core exception', `n${id} still hasReady() after 100 Ready rounds`);
       const rd = this.guard(id, () => n.ready());
-      this.persist(id, rd);
-      if (this.opts.crashPoint?.(id, rd)) {
-        this.kill(id, true);
-        return;
+      // Leaders' Readies that could send appends early take turns between three orders, all
+      // allowed: written before anything is sent (the crash window of Figure 8: a leader
+      // dies with an entry nobody heard of); appends sent, then written at once; appends
+      // sent and the write finished on the node's next turn (answers may arrive first).
+      const persistedTerm = this.storages.get(id)!.initialState().hardState.term;
+      let early = rd.messages.filter((m) => sendableBeforePersist(m, rd, persistedTerm));
+      if (early.length > 0) {
+        const turn = (this.earlyReadies.get(id) ?? 0) + 1;
+        this.earlyReadies.set(id, turn);
+        if (turn % 3 === 0) {
+          early = [];
+        } else {
+          for (const m of early) this.opts.net.send(m);
+          if (turn % 3 === 2) {
+            this.pendingReady.set(id, { rd, early });
+            return;
+          }
+        }
       }
-      for (const m of rd.messages) this.opts.net.send(m);
-      if (rd.snapshot) this.installSnapshot(id, rd.snapshot);
-      this.apply(id, rd.committedEntries);
-      for (const rs of rd.readStates) {
-        this.readStates++;
-        this.opts.trace.record({ k: 'readState', node: id, ctx: showBytes(rs.context), index: rs.index });
-        this.opts.checker.onReadState(id, rs);
-      }
-      this.guard(id, () => n.advance(rd));
-      const at = this.compactAfterReady.get(id);
-      if (at !== undefined) {
-        this.compactAfterReady.delete(id);
-        this.compact(id, at, false);
-      }
+      if (!this.finishReady(id, n, rd, early)) return;
     }
+  }
+
+  /** persist → send (what was not sent early) → apply → advance; false if the node crashed. */
+  private finishReady(id: NodeId, n: RawNode, rd: Ready, early: readonly Message[]): boolean {
+    if (early.length > 0 && this.opts.crashPoint?.(id, rd)) {
+      this.kill(id, true);
+      return false;
+    }
+    this.persist(id, rd);
+    if (this.opts.crashPoint?.(id, rd)) {
+      this.kill(id, true);
+      return false;
+    }
+    for (const m of rd.messages) if (!early.includes(m)) this.opts.net.send(m);
+    if (rd.snapshot) this.installSnapshot(id, rd.snapshot);
+    this.apply(id, rd.committedEntries);
+    for (const rs of rd.readStates) {
+      this.readStates++;
+      this.opts.trace.record({ k: 'readState', node: id, ctx: showBytes(rs.context), index: rs.index });
+      this.opts.checker.onReadState(id, rs);
+    }
+    this.guard(id, () => n.advance(rd));
+    // advance() is where a leader counts its own persisted entries: check that commit now.
+    this.observe(id);
+    const at = this.compactAfterReady.get(id);
+    if (at !== undefined) {
+      this.compactAfterReady.delete(id);
+      this.compact(id, at, false);
+    }
+    return true;
   }
 
   private persist(id: NodeId, rd: Ready): void {

@@ -16,7 +16,7 @@ import { ALL_FAULTS } from './seeds.js';
 import type { FaultName } from './seeds.js';
 import { replayCommand, runSeed } from './simulation.js';
 
-const MAX_SEEDS = 500;
+const MAX_SEEDS = 2000;
 
 const NODES: Partial<Record<FaultName, number>> = { minorityQuorum: 5 };
 
