@@ -74,6 +74,14 @@ export function registerBench(program: Command, io: CliIo): void {
       const { preload, runBench } = await import('../loadgen/run.js');
       const { watchProcesses } = await import('../loadgen/proc-usage.js');
       const pool = tinykvPool(cfg, opts.concurrency);
+      // One read first: a cluster that is down fails here, once, with the usual message
+      // (exit 3), instead of as thousands of failed operations.
+      try {
+        await pool.targets[0]!.get(benchKey(0, opts.keySize));
+      } catch (e) {
+        await pool.close();
+        throw e;
+      }
       const progress = await startProgress(io, `bench ${workload}: ${opts.concurrency} in flight for ${opts.duration / 1000} s${opts.ops ? ` or ${opts.ops} operations` : ''}`);
       try {
         let preloaded = 0;

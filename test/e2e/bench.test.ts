@@ -32,4 +32,10 @@ t.test('bench put, get with preload, and bad input', async (t) => {
   t.equal(small.code, 2);
   t.match(small.stderr, /--key-size 8 cannot hold 100000 keys \(need at least 11\)/);
   t.equal((await c.cli('bench', '--value-size', '5000')).code, 2, 'over max_value_bytes');
+
+  await c.ok('cluster', 'down');
+  const down = await c.cli('bench', '--duration', '5s');
+  t.equal(down.code, 3, 'a cluster that is down: exit 3');
+  t.match(down.stderr, /cluster unavailable|tinykv cluster up/);
+  t.equal(down.stdout, '', 'and no table of failures');
 });
