@@ -47,7 +47,7 @@ t.test('a lone voter with a learner holds its appends until they are written', a
   const app = rd.messages.find((m) => m.type === 'MsgAppend' && m.to === 2);
   t.ok(app && app.type === 'MsgAppend' && app.commit === last, 'the append already carries the commit of its own entry');
   t.notOk(sendableBeforePersist(app!, rd, term), 'so it waits for the write');
-  t.ok(rd.messages.filter((m) => m.type === 'MsgVote' || m.type === 'MsgAppendResponse').every((m) => !sendableBeforePersist(m, rd, term)));
+  t.ok(rd.messages.filter((m) => m.type === 'MsgRequestVote' || m.type === 'MsgAppendResponse').every((m) => !sendableBeforePersist(m, rd, term)));
 });
 
 t.test('only appends and heartbeats', async (t) => {
