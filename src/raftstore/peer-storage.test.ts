@@ -105,13 +105,15 @@ t.test('saveReady persists entries and hard state; a reload returns them', async
     [[6, 6, 'e6t6'], [7, 6, 'e7t6'], [8, 6, 'e8t6']], 'entries reloaded byte for byte');
   t.equal(again.term(8), 6);
 
-  // A Ready with only a hard state keeps the log and moves the commit.
+  // A Ready that only moves the commit moves it in memory and writes nothing: the commit
+  // index is learned again from the leader after a restart.
   await ps.saveReady(ready({ hardState: { term: 6, vote: 2, commit: 8 } }));
+  t.same(ps.initialState().hardState, { term: 6, vote: 2, commit: 8 }, 'in memory: the new commit');
   const third = await mustLoad(engines);
-  t.same(third.initialState().hardState, { term: 6, vote: 2, commit: 8 });
+  t.same(third.initialState().hardState, { term: 6, vote: 2, commit: 7 }, 'on disk: the last one written');
   t.equal(third.lastIndex(), 8);
 
-  // A Ready with only entries keeps the last hard state.
+  // The next Ready that writes carries the commit along.
   await ps.saveReady(ready({ entries: [ent(9, 6)] }));
   const fourth = await mustLoad(engines);
   t.same(fourth.initialState().hardState, { term: 6, vote: 2, commit: 8 });
@@ -282,9 +284,9 @@ t.test('saveReady fsyncs entries and term/vote changes, not a commit index alone
   await watched!.saveReady(ready({ hardState: { term: 6, vote: 2, commit: 5 } }));
   await watched!.saveReady(ready({ entries: [ent(6, 6)], hardState: { term: 6, vote: 2, commit: 5 } }));
   await watched!.saveReady(ready({ hardState: { term: 6, vote: 2, commit: 6 } }));
-  t.same(syncs, [true, true, true, false], 'new term, new vote, new entry synced; commit-only not');
+  t.same(syncs, [true, true, true], 'new term, new vote, new entry synced; a commit alone not even written');
   const again = await mustLoad(engines);
-  t.same(again.initialState().hardState, { term: 6, vote: 2, commit: 6 }, 'the unsynced commit is still written');
+  t.same(again.initialState().hardState, { term: 6, vote: 2, commit: 5 }, 'a restart learns the newer commit again');
 });
 
 t.test('an applied index ahead of the stored commit (commit lost unsynced) raises the commit', async (t) => {

@@ -406,6 +406,13 @@ export class PeerStorage implements Storage {
       ? rd.entries.filter((e) => e.index > truncated)
       : rd.entries;
     if (entries.length === 0 && !rd.hardState) return;
+    // A hard state that only moved the commit index is not written at all: the commit index
+    // is learned again from the leader (or from kvdb's applied index at load), and skipping
+    // the write takes a raftdb write off every Ready that only commits.
+    if (entries.length === 0 && rd.hardState!.term === this.hardState.term && rd.hardState!.vote === this.hardState.vote) {
+      this.hardState = rd.hardState!;
+      return;
+    }
     const regionId = this.region.id;
     const wb = new WriteBatch();
     let lastIndex = this.lastIndex();
