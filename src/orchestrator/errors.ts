@@ -30,8 +30,10 @@ export class PortInUseError extends OrchestratorError {
     readonly storeId: number,
     readonly addr: string,
     detail = 'is held by another process',
+    /** The cluster-file field that names the port: addr, or metrics_addr. */
+    field: 'addr' | 'metrics_addr' = 'addr',
   ) {
-    const hint = detail.startsWith('is held') ? '; free it or change stores[].addr' : '';
+    const hint = detail.startsWith('is held') ? `; free it or change stores[].${field}` : '';
     super('PORT_IN_USE', `store ${storeId}: port ${addr} ${detail}${hint}`);
   }
 }

@@ -94,7 +94,12 @@ async function planStart(cfg: ClusterConfig, store: StoreConfig): Promise<Plan> 
   }
   removePidFile(cfg, store.id);
   const port = await checkPort(store.host, store.port);
-  if (port.free) return { storeId: store.id, how: 'spawn' };
+  if (port.free) {
+    // Its metrics port too: a taken one would stop the store after the others started.
+    const m = store.metrics ? await checkPort(store.metrics.host, store.metrics.port) : { free: true as const };
+    if (!m.free) throw new PortInUseError(store.id, store.metrics!.addr, m.reason, 'metrics_addr');
+    return { storeId: store.id, how: 'spawn' };
+  }
   // Maybe it is this very store, started some other way (`store start --foreground`).
   const probe = await probeStore(store, PROBE_TIMEOUT_MS);
   if (probe.ok) return { storeId: store.id, how: 'external', pid: probe.status.pid };

@@ -3,7 +3,7 @@
 // agrees with `cluster status`, counters that move with the work the test did (writes,
 // fsyncs, requests, messages dropped by a chaos fault), and `cluster status -w table`
 // with DB sizes and the fsync p99. A metrics port already taken stops the store's start
-// with a one-line error.
+// with a one-line error, before any store is started.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -104,6 +104,10 @@ t.test('a metrics port already in use stops the start with one line', async (t) 
   setMetricsAddr(c, 2, `127.0.0.1:${port}`);
   const up = await c.cli('cluster', 'up');
   t.equal(up.code, 2, 'usage-class exit code');
-  t.match(up.stderr, new RegExp(`store 2 exited while starting \\(exit code 2\\): tinykv store: metrics port ${port} on 127\\.0\\.0\\.1 is already in use\\n$`));
-  await c.cli('cluster', 'down');
+  t.match(up.stderr, new RegExp(`store 2: port 127\\.0\\.0\\.1:${port} is held by another process; free it or change stores\\[\\]\\.metrics_addr\\n$`));
+  t.same(c.livePids(), [], 'checked before anything started');
+  // A store started some other way meets the same port in the store process itself.
+  const direct = await c.cli('store', 'start', '--store', '2', '--foreground');
+  t.equal(direct.code, 2);
+  t.equal(direct.stderr, `tinykv store: metrics port ${port} on 127.0.0.1 is already in use\n`);
 });
