@@ -54,6 +54,13 @@ export class ChaosRunError extends OrchestratorError {
   }
 }
 
+/** --out names a file, or a folder that already holds something. */
+export class RunFolderError extends OrchestratorError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
 /** How long the cluster gets to become healthy again once every fault is undone. */
 const RECOVERY_WAIT_MS = 60_000;
 /** The final reads' client timeout. */
@@ -207,8 +214,8 @@ function seconds(ms: number): string {
 /** The run folder must be new or empty: a run never mixes its files with another's. */
 function prepareOutDir(dir: string): void {
   if (existsSync(dir)) {
-    if (!statSync(dir).isDirectory()) throw new ChaosRunError(`--out ${dir} is a file, not a folder`);
-    if (readdirSync(dir).length > 0) throw Object.assign(new Error(`--out ${dir} already holds files; give a new or empty folder`), { code: 'USAGE' });
+    if (!statSync(dir).isDirectory()) throw new RunFolderError(`--out ${dir} is a file, not a folder`);
+    if (readdirSync(dir).length > 0) throw new RunFolderError(`--out ${dir} already holds files; give a new or empty folder`);
   }
   mkdirSync(join(resolve(dir), 'logs'), { recursive: true });
 }

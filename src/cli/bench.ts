@@ -4,6 +4,7 @@
 // loop itself is src/loadgen; this file parses, shows progress and prints.
 
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import type { ClusterConfig } from '../config/types.js';
 import type { BenchResult, BenchWorkload } from '../loadgen/run.js';
 import type { ProcUsage } from '../loadgen/proc-usage.js';
 import { parseDuration } from './chaos-run.js';
@@ -69,7 +70,6 @@ export function registerBench(program: Command, io: CliIo): void {
       if (opts.keySize < minKeySize(lastKey + 1)) throw new UsageError(`bench: --key-size ${opts.keySize} cannot hold ${lastKey + 1} keys (need at least ${minKeySize(lastKey + 1)})`);
       if (opts.keySize > cfg.maxKeyBytes) throw new UsageError(`bench: --key-size ${opts.keySize} is over the cluster's max_key_bytes (${cfg.maxKeyBytes})`);
       if (opts.valueSize > cfg.maxValueBytes) throw new UsageError(`bench: --value-size ${opts.valueSize} is over the cluster's max_value_bytes (${cfg.maxValueBytes})`);
-      benchKey(lastKey, opts.keySize);
       const { tinykvPool } = await import('../loadgen/target.js');
       const { preload, runBench } = await import('../loadgen/run.js');
       const { watchProcesses } = await import('../loadgen/proc-usage.js');
@@ -88,7 +88,7 @@ export function registerBench(program: Command, io: CliIo): void {
         if (opts.preload > 0) {
           preloaded = await preload(pool.targets, opts.preload, opts, (done) => progress.update(`preload: ${done}/${opts.preload} keys`));
         }
-        const procs = cfg.file === '' ? [] : await storePids(cmd);
+        const procs = cfg.file === '' ? [] : await storePids(cfg);
         const watch = watchProcesses(procs);
         const result = await runBench(pool.targets, {
           workload: workload as BenchWorkload, concurrency: opts.concurrency, durationMs: opts.duration, ops: opts.ops ?? null,
@@ -107,10 +107,8 @@ export function registerBench(program: Command, io: CliIo): void {
 }
 
 /** PIDs of this cluster's store processes started by the orchestrator (others are not measured). */
-async function storePids(cmd: Command): Promise<Array<{ pid: number; label: string }>> {
-  const { clusterConfigOf } = await import('./context.js');
+async function storePids(cfg: ClusterConfig): Promise<Array<{ pid: number; label: string }>> {
   const { storeProcess } = await import('../orchestrator/stores.js');
-  const cfg = clusterConfigOf(cmd);
   return cfg.stores.flatMap((s) => {
     const p = storeProcess(cfg, s.id);
     return p.rec && p.state === 'running' ? [{ pid: p.rec.pid, label: String(s.id) }] : [];

@@ -5,6 +5,7 @@
 // Failed operations are counted by error code and kept out of the latencies.
 
 import hdr from 'hdr-histogram-js';
+import { seededRng } from '../raft/rng.js';
 import { benchKey, benchValue } from './keys.js';
 import type { KvTarget } from './target.js';
 
@@ -44,17 +45,6 @@ export interface RunHooks {
   readonly onTick?: (okSoFar: number, failedSoFar: number, elapsedMs: number) => void;
 }
 
-/** xorshift32: each worker's own deterministic stream of key choices. */
-function rng(seed: number): () => number {
-  let x = seed >>> 0 || 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (x >>> 0) / 0x100000000;
-  };
-}
-
 export async function runBench(targets: readonly KvTarget[], spec: BenchSpec, hooks: RunHooks = {}): Promise<BenchResult> {
   if (targets.length < spec.concurrency) throw new RangeError(`${spec.concurrency} workers need as many targets, got ${targets.length}`);
   const histogram = hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 120_000_000, numberOfSignificantValueDigits: 3 });
@@ -69,7 +59,9 @@ export async function runBench(targets: readonly KvTarget[], spec: BenchSpec, ho
   const ticker = setInterval(() => hooks.onTick?.(ok, failed, performance.now() - t0), 1000);
   const worker = async (w: number): Promise<void> => {
     const target = targets[w]!;
-    const next = rng(spec.seed * 7919 + w + 1);
+    // Each worker its own deterministic stream of key choices.
+    const rng = seededRng((spec.seed * 7919 + w + 1) >>> 0);
+    const next = () => rng.next();
     while (more()) {
       started++;
       const i = Math.floor(next() * spec.keys);
