@@ -9,11 +9,11 @@
 // partition/drop/heal to every live store, and `isolate` to the one store.
 
 import type { ErrorCode } from '../api/codes.js';
-import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
 import { AdminService } from '../rpc/services.js';
 import { regionErrorFromProto } from '../api/proto-errors.js';
 import { InvalidArgumentError } from './errors.js';
+import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
 export interface StoreStatusInfo {
   readonly storeId: number;
@@ -108,33 +108,39 @@ export function adminFailureReason(e: unknown): string {
   return String((e as Error)?.message ?? e).split('\n')[0]!;
 }
 
-function unreachableReason(err: grpc.ServiceError, timeoutMs: number): string {
-  const text = `${err.details ?? ''} ${err.message ?? ''}`;
-  if (/ECONNREFUSED/.test(text)) return 'connection refused';
-  if (err.code === grpc.status.DEADLINE_EXCEEDED) return `no answer within ${timeoutMs} ms`;
-  if (/ECONNRESET|Connection dropped/i.test(text)) return 'connection reset';
-  if (/ENOTFOUND|EAI_AGAIN/.test(text)) return 'unknown host';
-  // Anything else: gRPC's first sentence, without its "Last error:"/"Resolution note:" tail.
-  return (err.details || err.message || 'no response').split(/\n|\. Last error:|\. Resolution note:/)[0]!.trim();
+function unreachableReason(err: unknown, timeoutMs: number): string {
+  if (err instanceof TransportError) {
+    return err.failure === 'refused' ? 'connection refused'
+      : err.failure === 'not-found' ? 'unknown host'
+      : err.failure === 'lost' ? 'connection reset'
+      : `does not answer as a tinykv store (${err.detail})`;
+  }
+  if (err instanceof StatusError) {
+    if (err.status === GRPC_STATUS.DEADLINE_EXCEEDED) return `no answer within ${timeoutMs} ms`;
+    return err.details.split('\n')[0] || `gRPC status ${err.status}`;
+  }
+  return String((err as Error)?.message ?? err).split('\n')[0]!;
 }
 
 export class AdminClient {
-  private readonly client: grpc.Client;
+  private readonly channel: UnaryChannel;
 
   constructor(readonly addr: string) {
-    this.client = new grpc.Client(addr, grpc.credentials.createInsecure());
+    this.channel = new UnaryChannel(addr);
   }
 
-  private unary<Req, Res>(m: grpc.MethodDefinition<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
-    return new Promise((resolve, reject) => {
-      this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req,
-        { deadline: Date.now() + timeoutMs },
-        (err, res) => {
-          if (err) reject(new AdminUnreachableError(this.addr, unreachableReason(err, timeoutMs)));
-          else if (!res) reject(new AdminUnreachableError(this.addr, 'no response'));
-          else resolve(res);
-        });
-    });
+  private async unary<Req, Res>(m: UnaryMethod<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
+    let answer: Buffer;
+    try {
+      answer = await this.channel.call(m.path, m.requestSerialize(req), timeoutMs);
+    } catch (err) {
+      throw new AdminUnreachableError(this.addr, unreachableReason(err, timeoutMs));
+    }
+    try {
+      return m.responseDeserialize(answer);
+    } catch (err) {
+      throw new AdminUnreachableError(this.addr, `undecodable answer (${(err as Error).message})`);
+    }
   }
 
   async status(opts: { timeoutMs?: number } = {}): Promise<StoreStatusInfo> {
@@ -198,6 +204,6 @@ export class AdminClient {
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
 }

@@ -1,9 +1,8 @@
-// StoreConnection over gRPC: one channel per store address. Region errors come back as
-// the raftstore error classes (via src/api/proto-errors.ts), invalid requests as
-// InvalidRequestError, and transport failures as plain errors the client retries
-// elsewhere.
+// StoreConnection over gRPC (unary calls over node:http2, see grpc-unary.ts): one channel
+// per store address. Region errors come back as the raftstore error classes (via
+// src/api/proto-errors.ts), invalid requests as InvalidRequestError, and transport
+// failures as plain errors the client retries elsewhere.
 
-import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
 import type { ClientSession, RequestHeader } from '../api/request.js';
 import { InvalidRequestError } from '../api/errors.js';
@@ -11,52 +10,55 @@ import { regionErrorFromProto } from '../api/proto-errors.js';
 import { TinyKvService } from '../rpc/services.js';
 import type { StoreConnection } from './connection.js';
 import { ConnectionRefusedError } from './errors.js';
-
-type Method<Req, Res> = grpc.MethodDefinition<Req, Res>;
+import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
 /**
- * A gRPC failure as the client's callers should see it: one short reason, no gRPC
+ * A failed call as the client's callers should see it: one short reason, no transport
  * internals. Connection refused means the request never reached the store.
  */
-function transportError(storeId: number, addr: string, err: grpc.ServiceError): Error {
-  const text = `${err.details || err.message}`;
-  // Only the channel's own "no connection" means the request was never sent (a store's
-  // answer could quote that word in its details).
-  if (err.code === grpc.status.UNAVAILABLE && /^No connection established/.test(text) && /ECONNREFUSED/.test(text)) {
-    return new ConnectionRefusedError(storeId, addr);
+function callError(storeId: number, addr: string, err: unknown): Error {
+  if (err instanceof TransportError) {
+    if (err.failure === 'refused') return new ConnectionRefusedError(storeId, addr);
+    const why = err.failure === 'not-found' ? 'address not found'
+      : err.failure === 'lost' ? 'connection lost'
+      : `does not answer as a tinykv store (${err.detail})`;
+    return new Error(`store ${storeId} (${addr}): ${why}`);
   }
-  const why = err.code === grpc.status.DEADLINE_EXCEEDED ? 'no answer in time'
-    : /ECONNRESET|socket hang up|Connection dropped|closed/i.test(text) ? 'connection lost'
-    : /ENOTFOUND|EAI_AGAIN/.test(text) ? 'address not found'
-    : err.code === grpc.status.UNAVAILABLE ? 'unavailable'
-    : text.replace(/\s*\(Resolution note:[^)]*\)/, '').split('\n')[0]!;
-  return new Error(`store ${storeId} (${addr}): ${why}`);
+  if (err instanceof StatusError) {
+    const why = err.status === GRPC_STATUS.DEADLINE_EXCEEDED ? 'no answer in time'
+      : err.status === GRPC_STATUS.UNAVAILABLE ? 'unavailable'
+      : (err.details.split('\n')[0] || `gRPC status ${err.status}`);
+    return new Error(`store ${storeId} (${addr}): ${why}`);
+  }
+  return err instanceof Error ? err : new Error(String(err));
 }
 
 export class GrpcStoreConnection implements StoreConnection {
-  private readonly client: grpc.Client;
+  // A scan answer can be large (the store allows 64 MiB).
+  private readonly channel: UnaryChannel;
 
   constructor(readonly storeId: number, readonly addr: string) {
-    this.client = new grpc.Client(addr, grpc.credentials.createInsecure(), {
-      'grpc.initial_reconnect_backoff_ms': 50,
-      'grpc.max_reconnect_backoff_ms': 1000,
-      // A scan answer can be large (the store allows 64 MiB).
-      'grpc.max_receive_message_length': 64 * 1024 * 1024,
-    });
+    this.channel = new UnaryChannel(addr, { maxReceiveBytes: 64 * 1024 * 1024 });
   }
 
-  private call<Req, Res extends { region_error?: kvrpcpb.IRawGetResponse['region_error']; error?: string | null }>(
-    m: Method<Req, Res>, req: Req,
+  private async call<Req, Res extends { region_error?: kvrpcpb.IRawGetResponse['region_error']; error?: string | null }>(
+    m: UnaryMethod<Req, Res>, req: Req,
   ): Promise<Res> {
-    return new Promise<Res>((resolve, reject) => {
-      this.client.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, req, (err, res) => {
-        if (err) return reject(transportError(this.storeId, this.addr, err));
-        if (!res) return reject(new Error(`store ${this.storeId}: empty response`));
-        if (res.region_error) return reject(regionErrorFromProto(res.region_error));
-        if (res.error) return reject(new InvalidRequestError(res.error));
-        resolve(res);
-      });
-    });
+    let answer: Buffer;
+    try {
+      answer = await this.channel.call(m.path, m.requestSerialize(req));
+    } catch (err) {
+      throw callError(this.storeId, this.addr, err);
+    }
+    let res: Res;
+    try {
+      res = m.responseDeserialize(answer);
+    } catch (err) {
+      throw new Error(`store ${this.storeId} (${this.addr}): undecodable answer (${(err as Error).message})`);
+    }
+    if (res.region_error) throw regionErrorFromProto(res.region_error);
+    if (res.error) throw new InvalidRequestError(res.error);
+    return res;
   }
 
   private ctx(h: RequestHeader): kvrpcpb.IContext {
@@ -92,6 +94,6 @@ export class GrpcStoreConnection implements StoreConnection {
   }
 
   close(): void {
-    this.client.close();
+    this.channel.close();
   }
 }
