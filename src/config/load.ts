@@ -7,6 +7,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
+import { parsePlainYaml } from './plain-yaml.js';
 import { ConfigError, MAX_STORE_ID, type ClusterConfig, type RaftSettings, type StoreConfig } from './types.js';
 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
@@ -41,15 +42,7 @@ export function parseClusterConfig(text: string, where: { shownAs: string; file:
   const fail: Fail = (field, message) => {
     throw new ConfigError(`${where.shownAs}: ${field ? `${field}: ` : ''}${message}`);
   };
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
-  const yamlError = doc.errors[0];
-  if (yamlError) {
-    const pos = lines.linePos(yamlError.pos[0]);
-    const at = ` at line ${pos.line}, column ${pos.col}`;
-    fail('', `malformed YAML${at}: ${firstLine(yamlError.message)}`);
-  }
-  const root: unknown = doc.toJS();
+  const root = parsePlainYaml(text) ?? parseYaml(text, fail);
   if (root === null || root === undefined) fail('', 'the file is empty; expected data_dir and stores');
   const top = expectObject(root, '', fail, TOP_FIELDS);
 
@@ -75,6 +68,19 @@ export function parseClusterConfig(text: string, where: { shownAs: string; file:
     maxKeyBytes,
     maxValueBytes,
   };
+}
+
+/** The full YAML parser, for files outside the plain subset (plain-yaml.ts) and malformed ones. */
+function parseYaml(text: string, fail: Fail): unknown {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: false, lineCounter: lines });
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const pos = lines.linePos(yamlError.pos[0]);
+    const at = ` at line ${pos.line}, column ${pos.col}`;
+    fail('', `malformed YAML${at}: ${firstLine(yamlError.message)}`);
+  }
+  return doc.toJS();
 }
 
 function readConfigText(path: string): string {
