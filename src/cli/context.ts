@@ -11,6 +11,7 @@ import type { KvClient } from '../client/kv-client.js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { processIo, type CliIo } from './io.js';
+import { readLeaderHint, writeLeaderHint } from './leader-hint.js';
 
 /**
  * Inside `tinykv shell`: the cluster file loaded once and one client for every line, so
@@ -78,11 +79,13 @@ export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (clie
   if (shell) return fn(shell.client);
   const cfg = await clientConfigOf(cmd);
   const { connectKvClient } = await import('../client/connect.js');
-  const { client, close } = connectKvClient(cfg, { timeoutMs, failFastWhenDown: true });
+  const hint = readLeaderHint(cfg);
+  const { client, close } = connectKvClient(cfg, { timeoutMs, failFastWhenDown: true, ...(hint !== undefined ? { firstStore: hint } : {}) });
   try {
     return await fn(client);
   } finally {
     close();
+    writeLeaderHint(cfg, client.knownLeader, hint);
   }
 }
 

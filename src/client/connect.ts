@@ -15,6 +15,8 @@ export interface ConnectOptions {
   readonly onAnswer?: (storeId: number) => void;
   /** See KvClientOptions.failFastWhenDown (the CLI turns it on). */
   readonly failFastWhenDown?: boolean;
+  /** See KvClientOptions.firstStore. */
+  readonly firstStore?: number;
 }
 
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
@@ -59,6 +61,7 @@ export function connectKvClients(cfg: ClusterConfig, n: number, o: ConnectOption
     canReach: (storeId) => addrOf(storeId) !== undefined,
     ...(o.onAnswer ? { onAnswer: o.onAnswer } : {}),
     ...(o.failFastWhenDown ? { failFastWhenDown: true } : {}),
+    ...(o.firstStore !== undefined ? { firstStore: o.firstStore } : {}),
   }));
   return { clients, close: () => { for (const c of conns.values()) c.close(); } };
 }

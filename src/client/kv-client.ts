@@ -38,6 +38,11 @@ export interface KvClientOptions {
    * CLI; a long-lived client waiting out a restart leaves it off.
    */
   readonly failFastWhenDown?: boolean;
+  /**
+   * The store to try first, where the leader was last seen (the CLI remembers it between
+   * calls): a right guess saves a round trip to a follower. Ignored unless in storeIds.
+   */
+  readonly firstStore?: number;
 }
 
 const REGION_ID = 1;
@@ -65,10 +70,16 @@ export class KvClient {
     if (o.clientId <= 0 || !Number.isSafeInteger(o.clientId)) throw new RangeError('clientId must be a positive integer');
     if (o.storeIds.length === 0) throw new RangeError('no stores to connect to');
     this.storeIds = [...o.storeIds];
+    if (o.firstStore !== undefined && this.storeIds.includes(o.firstStore)) this.leader = o.firstStore;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.attemptTimeoutMs = o.attemptTimeoutMs ?? 1_000;
     this.random = o.random ?? Math.random;
     this.now = o.now ?? Date.now;
+  }
+
+  /** The store that answered last, which is the leader as far as this client knows. */
+  get knownLeader(): number | undefined {
+    return this.leader;
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
