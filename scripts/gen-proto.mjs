@@ -1,7 +1,9 @@
 // Generates static protobufjs code (JS + .d.ts) from proto/*.proto into src/gen/proto.{js,d.ts}.
 // Runs as part of `npm run build`; the output is never committed.
 //
-// Flags: --keep-case keeps the .proto field names (snake_case) in JS; --force-number types
+// Flags: --no-convert leaves out fromObject/toObject/toJSON, which nothing here uses (the
+// module shrinks from 1.3 MB to 0.8 MB, which every CLI call loads); --keep-case keeps the
+// .proto field names (snake_case) in JS; --force-number types
 // 64-bit integers as `number`; --alt-comment carries the .proto `//` comments into the .d.ts.
 //
 // --force-number only changes the generated types. At run time protobufjs still decodes 64-bit
@@ -33,7 +35,7 @@ mkdirSync(outDir, { recursive: true }); // pbjs does not create the output folde
 try {
   execFileSync(
     process.execPath,
-    [pbjs, '-t', 'static-module', '-w', 'es6', '--force-number', '--no-verify', '--no-delimited',
+    [pbjs, '-t', 'static-module', '-w', 'es6', '--force-number', '--no-verify', '--no-convert', '--no-delimited',
       '--keep-case', '--alt-comment', '-d', '-o', outJs, '-p', protoDir,
       ...protos.map((p) => join(protoDir, p))],
     { stdio: 'inherit' },

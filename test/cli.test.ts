@@ -18,8 +18,12 @@ interface Outcome {
 }
 
 function tinykv(...args: string[]): Outcome {
+  return runScript(bin, args);
+}
+
+function runScript(script: string, args: readonly string[]): Outcome {
   const { TINYKV_CONFIG: _ignored, ...env } = process.env;
-  const r = spawnSync(process.execPath, [bin, ...args], {
+  const r = spawnSync(process.execPath, [script, ...args], {
     cwd: root,
     encoding: 'utf8',
     env: { ...env, NO_COLOR: '1' },
@@ -166,4 +170,25 @@ t.test('a group without a subcommand shows its help on stderr and exits 2', asyn
   t.equal(r.status, 2);
   t.match(r.stderr, /^Usage: tinykv chaos/);
   t.equal(r.stdout, '');
+});
+
+t.test('the key commands\' bundle answers exactly as the whole CLI', async (t) => {
+  // bin/tinykv runs dist/bundle/keys.cjs when argv names put/get/delete/scan after nothing
+  // but global options with values; the rest runs dist/bundle/cli.cjs. For any such argv
+  // the two must be indistinguishable: help, usage errors, cluster file errors, exit codes.
+  const keys = join(root, 'dist', 'bundle', 'keys.cjs');
+  const whole = join(root, 'dist', 'bundle', 'cli.cjs');
+  t.ok(existsSync(keys) && existsSync(whole), 'both bundles are built');
+  const argvs: string[][] = [
+    ['get', '--help'], ['put', '--help'], ['delete', '--help'], ['scan', '--help'], ['get'], ['get', ''],
+    ['put', 'k'], ['put', 'k', 'v', '--file', 'f'], ['get', '--hex', 'zz'], ['scan', 'b', 'a'], ['get', 'k', '--raw', '-w', 'json'],
+    ['delete', '--prefix'], ['scan', '--limit', '0'], ['get', 'k', '--bogus'], ['get', 'a', 'b'],
+    ['-w', 'yaml', 'get', 'k'], ['--write-out=json', 'get', '--help'], ['-c', 'no/such/file.yaml', 'get', 'k'],
+    ['--config=no/such/file.yaml', 'put', 'k', 'v'], ['--endpoints', 'nohostport', 'get', 'k'], ['--endpoints=', 'scan', 'a'],
+  ];
+  for (const args of argvs) {
+    const a = runScript(keys, args);
+    const b = runScript(whole, args);
+    t.same(a, b, `tinykv ${args.join(' ')}`);
+  }
 });

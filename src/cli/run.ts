@@ -1,32 +1,14 @@
-// Runs one CLI invocation: parse argv, run the command, and turn the outcome into an
-// exit code. Never throws and never calls process.exit, so it can run inside tests.
+// Runs one invocation of the whole CLI (see run-program.ts). Never throws and never calls
+// process.exit, so it can run inside tests.
 
-import { readFileSync } from 'node:fs';
-import { checkArgvIsUtf8 } from './bytes.js';
-import { exitFor, ExitCode } from './exit-codes.js';
 import { processIo, type CliIo } from './io.js';
 import { buildProgram } from './program.js';
+import { runProgram } from './run-program.js';
 
 /**
  * `argv` as in process.argv: the first two entries (node, script) are skipped. With
  * `fromProcess`, arguments Node altered (bytes that were not UTF-8) are refused first.
  */
-export async function run(argv: readonly string[], io: CliIo = processIo, fromProcess = false): Promise<number> {
-  try {
-    if (fromProcess) checkArgvIsUtf8(argv.slice(2));
-    const program = buildProgram({ io, version: packageVersion(), run: (a, lineIo) => run(a, lineIo) });
-    await program.parseAsync([...argv], { from: 'node' });
-    return ExitCode.ok;
-  } catch (err) {
-    const { code, line } = exitFor(err);
-    if (line !== undefined) io.stderr(`tinykv: ${line}\n`);
-    return code;
-  }
-}
-
-/** The `version` field of package.json (two levels up from both src/cli and dist/cli). */
-function packageVersion(): string {
-  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
-  const version = (pkg as { version?: unknown }).version;
-  return typeof version === 'string' ? version : 'unknown';
+export function run(argv: readonly string[], io: CliIo = processIo, fromProcess = false): Promise<number> {
+  return runProgram(buildProgram, argv, io, fromProcess, (a, lineIo) => run(a, lineIo));
 }
