@@ -2,7 +2,8 @@
 // the stores run: answers, statuses, every way a call can fail, and reconnecting.
 
 import * as grpc from '@grpc/grpc-js';
-import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import t from 'tap';
 import { GRPC_STATUS, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
 
@@ -118,6 +119,32 @@ t.test('a timeout rejects with DEADLINE_EXCEEDED and tells the server', async (t
   t.equal(s.pending.length, 1);
   t.ok(s.pending[0]!.getDeadline() !== Infinity, 'the server got the deadline (grpc-timeout)');
   t.same([...await ch.call('/test.T/Echo', Buffer.from('y'), 1000)], [...Buffer.from('y')], 'a later call works');
+});
+
+t.test('a timeout also ends a call whose connection is still being made', async (t) => {
+  // A listener that never accepts (its process is blocked) with a full accept queue: the
+  // kernel ignores further connection attempts, so a connect would hang for minutes.
+  const child = spawn(process.execPath, ['-e', `
+    require('node:net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, function () {
+      process.stdout.write(this.address().port + '\\n');
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 30000);
+    });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  const port = await new Promise<number>((resolve) => child.stdout.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+  const fillers: Socket[] = [];
+  t.teardown(() => { for (const f of fillers) f.destroy(); });
+  for (let i = 0; i < 8; i++) {
+    const f = tcpConnect({ port, host: '127.0.0.1' });
+    f.on('error', () => {});
+    fillers.push(f);
+  }
+  await new Promise((r) => setTimeout(r, 100));
+  const ch = new UnaryChannel(`127.0.0.1:${port}`);
+  t.teardown(() => ch.close());
+  const started = Date.now();
+  const err = await failure(ch.call('/test.T/Echo', Buffer.from('x'), 200));
+  t.equal((err as StatusError).status, GRPC_STATUS.DEADLINE_EXCEEDED);
+  t.ok(Date.now() - started < 2000, `settled after ${Date.now() - started} ms, not when the connect gives up`);
 });
 
 t.test('an answer above maxReceiveBytes is refused with RESOURCE_EXHAUSTED', async (t) => {

@@ -82,6 +82,9 @@ export class UnaryChannel {
       let failed: Error | undefined;
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
         failed ??= new StatusError(GRPC_STATUS.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
+        // Settled here: a stream still waiting for its connection closes only once the
+        // connection is made or fails, which can take minutes (an address that drops SYNs).
+        reject(failed);
         stream.close(http2.constants.NGHTTP2_CANCEL);
       }, timeoutMs);
       const chunks: Buffer[] = [];
@@ -148,7 +151,9 @@ export class UnaryChannel {
       settings: { enablePush: false, initialWindowSize: 4 * 1024 * 1024 },
       maxSessionMemory: 128, // MB: answers of up to maxReceiveBytes are buffered per call
     });
-    session.on('connect', () => session.setLocalWindowSize(16 * 1024 * 1024));
+    session.on('connect', () => {
+      if (!session.destroyed) session.setLocalWindowSize(16 * 1024 * 1024);
+    });
     // Each call sees the failure on its own stream; without a listener here the session's
     // 'error' event would end the process.
     session.on('error', () => {});

@@ -42,16 +42,19 @@ export function parsePlainYaml(text: string, o: PlainYamlOptions = {}): unknown 
 }
 
 function splitLines(text: string): Line[] {
-  if (/[\t\r\uFEFF]/.test(text)) throw new NotPlain();
+  // Printable ASCII and newlines only: YAML's whitespace is the space (and the tab, left
+  // to the library), so JavaScript's wider idea of whitespace (NBSP, \v, U+2028…) must
+  // never be trimmed here; anything else (tabs, CR, a BOM, non-ASCII) goes to the library.
+  if (/[^\n\x20-\x7e]/.test(text)) throw new NotPlain();
   const out: Line[] = [];
   for (const raw of text.split('\n')) {
-    const indent = raw.length - raw.trimStart().length;
+    const indent = /^ */.exec(raw)![0].length;
     let body = raw.slice(indent);
     // A comment starts at a '#' that begins the content or follows a space; any other '#'
     // would belong to a scalar, which this reader leaves to the library.
     const hash = body.startsWith('#') ? 0 : body.indexOf(' #');
     if (hash >= 0) body = body.slice(0, hash);
-    body = body.trimEnd();
+    body = body.replace(/ +$/, '');
     if (body === '') continue;
     if (body.includes('#')) throw new NotPlain();
     // Directives and document markers.
@@ -86,8 +89,8 @@ function parseSequence(r: Reader, indent: number): unknown[] {
     if (line.indent > indent || !isSequenceEntry(line.text)) throw new NotPlain();
     if (line.text === '-') throw new NotPlain(); // an entry on the following lines
     const rest = line.text.slice(2);
-    const column = indent + 2 + (rest.length - rest.trimStart().length);
-    const content = rest.trimStart();
+    const content = rest.replace(/^ +/, '');
+    const column = indent + 2 + (rest.length - content.length);
     if (isSequenceEntry(content)) throw new NotPlain(); // a sequence in a sequence
     if (splitKey(content) !== undefined) {
       // "- key: value": a mapping whose keys line up with this first one.
@@ -129,10 +132,16 @@ function parseMapping(r: Reader, indent: number, firstText: string): Record<stri
   }
 }
 
-/** "key: value" or "key:" with a simple key; undefined when the text is not one. */
+/**
+ * "key: value" or "key:" with a simple key; undefined when the text is not one. A key the
+ * library reads as another type (`null:`, `True:`) is outside the subset, and so is
+ * `__proto__`, which a plain object cannot hold as a key.
+ */
 function splitKey(text: string): [string, string] | undefined {
   const m = /^([A-Za-z_][A-Za-z0-9_]*):(?: +(.*))?$/.exec(text);
-  return m ? [m[1]!, m[2] ?? ''] : undefined;
+  if (!m) return undefined;
+  if (NOT_A_STRING.test(m[1]!) || m[1] === '__proto__') throw new NotPlain();
+  return [m[1]!, m[2] ?? ''];
 }
 
 // Plain scalars the library would read as something other than a string (YAML 1.2 core
