@@ -17,6 +17,7 @@ const SECTION_IDS = ['verdict', 'counts', 'timeline', 'throughput', 'latency', '
 const params = {
   seed: 42,
   startedAt: '2025-01-02T03:04:05.000Z',
+  keyPrefix: 'chaos-run/20250102T030405Z-42/',
   clusterFile: '/tmp/run <a&b>/cluster.yaml',
   stores: [1, 2, 3],
   clients: 3,

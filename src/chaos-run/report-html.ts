@@ -100,7 +100,7 @@ function paramsTable(p: RunParameters): string {
     ['cluster file', p.clusterFile],
     ['stores', p.stores.join(', ')],
     ['clients', String(p.clients)],
-    ['keys', String(p.keys)],
+    ['keys', `${p.keys}, under ${p.keyPrefix} in the cluster (removed after the run)`],
     ['read ratio', String(p.readRatio)],
     ['rate', p.rate === null ? 'unlimited (as fast as the clients go)' : `${p.rate} ops/s`],
     ['duration', formatDuration(p.durationMs)],

@@ -62,6 +62,8 @@ export interface RunParameters {
   readonly stores: readonly number[];
   readonly clients: number;
   readonly keys: number;
+  /** Where the run's keys live in the cluster; the history names them without it. */
+  readonly keyPrefix: string;
   readonly readRatio: number;
   /** Operations per second over all clients; null: as fast as they go. */
   readonly rate: number | null;

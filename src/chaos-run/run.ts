@@ -16,7 +16,7 @@ import { OrchestratorError } from '../orchestrator/errors.js';
 import { Nemesis, type FaultTarget } from './nemesis.js';
 import { renderReport } from './report-html.js';
 import type { FaultRecord, OpKind, OpOutcome, OpRecord, RunParameters, RunRecord, Verdict } from './run-record.js';
-import { Workload } from './workload.js';
+import { runKeyPrefix, Workload } from './workload.js';
 
 export interface ChaosRunOptions {
   readonly clients: number;
@@ -75,9 +75,13 @@ export async function chaosRun(cfg: ClusterConfig, target: FaultTarget, o: Chaos
   }
   prepareOutDir(o.outDir);
   const logStarts = new Map(cfg.stores.map((s) => [s.id, fileSize(storeLog(cfg, s.id))]));
+  const startedAt = new Date();
+  // Keys of their own: data already in the cluster is neither read (it would look like a
+  // value nobody wrote) nor overwritten.
+  const keyPrefix = runKeyPrefix(startedAt, o.seed);
   const params: RunParameters = {
-    seed: o.seed, startedAt: new Date().toISOString(), clusterFile: cfg.file, stores: cfg.stores.map((s) => s.id),
-    clients: o.clients, keys: o.keys, readRatio: o.readRatio, rate: o.rate, durationMs: o.durationMs,
+    seed: o.seed, startedAt: startedAt.toISOString(), clusterFile: cfg.file, stores: cfg.stores.map((s) => s.id),
+    clients: o.clients, keys: o.keys, keyPrefix, readRatio: o.readRatio, rate: o.rate, durationMs: o.durationMs,
     faults: o.faults, intervalMs: o.intervalMs, recoveryMs: o.recoveryMs,
   };
   writeFileSync(join(o.outDir, 'run.json'), `${JSON.stringify(params, null, 2)}\n`);
@@ -85,7 +89,7 @@ export async function chaosRun(cfg: ClusterConfig, target: FaultTarget, o: Chaos
   const t0 = performance.now();
   const now = () => Math.round((performance.now() - t0) * 1000) / 1000;
   const stop = new Stopper(o.signal);
-  const workload = new Workload(cfg, { clients: o.clients, keys: o.keys, readRatio: o.readRatio, rate: o.rate, seed: o.seed, now });
+  const workload = new Workload(cfg, { clients: o.clients, keys: o.keys, keyPrefix, readRatio: o.readRatio, rate: o.rate, seed: o.seed, now });
   let current: FaultRecord | undefined;
   const nemesis = new Nemesis(target, {
     kinds: o.faults, seed: o.seed, intervalMs: o.intervalMs, now, stopped: () => stop.stopped,
@@ -114,6 +118,12 @@ export async function chaosRun(cfg: ClusterConfig, target: FaultTarget, o: Chaos
     await workload.stop();
     say('final reads of every key');
     await workload.finalReads(cfg, FINAL_READ_TIMEOUT_MS);
+    try {
+      const removed = await workload.removeKeys(cfg, FINAL_READ_TIMEOUT_MS);
+      say(`removed the run's keys from the cluster (${removed ?? 'all'} under ${keyPrefix})`);
+    } catch (e) {
+      say(`could not remove the run's keys under ${keyPrefix}: ${(e as Error).message}`);
+    }
   } finally {
     clearInterval(ticker);
     await workload.stop();

@@ -23,6 +23,12 @@ export interface WorkloadOptions {
   readonly seed: number;
   /** Milliseconds since the run started (monotonic). */
   readonly now: () => number;
+  /**
+   * Where this run's keys live in the cluster (e.g. "chaos-run/20261206T161207-42/"): the
+   * hot keys are <prefix>k0… and scans cover the prefix only, so keys already in the
+   * cluster are neither read nor overwritten. The history names keys without it.
+   */
+  readonly keyPrefix: string;
 }
 
 /** Reads that are scans (over the whole hot key space). */
@@ -32,13 +38,24 @@ const DELETE_SHARE = 0.2;
 /** Codes that prove a write never reached a store. */
 const NEVER_SENT = new Set(['CLUSTER_UNAVAILABLE', 'CONNECTION_REFUSED', 'INVALID_ARGUMENT']);
 
-/** The hot keys: k0, k1, ... (short, and all within the scan range [k, l)). */
+/** The hot keys as the history names them: k0, k1, ... (short, and all within [k, l)). */
 export function hotKeys(n: number): string[] {
   const width = String(n - 1).length;
   return Array.from({ length: n }, (_, i) => `k${String(i).padStart(width, '0')}`);
 }
+/** A scan's range as the history names it: every hot key. */
 export const SCAN_START = 'k';
 export const SCAN_END = 'l';
+
+/** A run's key prefix: ASCII, ending in '/', unique to the run's start time and seed. */
+export function runKeyPrefix(startedAt: Date, seed: number): string {
+  return `chaos-run/${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${seed}/`;
+}
+
+/** The first key after every key that starts with `prefix` (an ASCII prefix). */
+export function prefixRangeEnd(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
 
 export class Workload {
   readonly ops: OpRecord[] = [];
@@ -49,9 +66,11 @@ export class Workload {
   private readonly connection: { clients: KvClient[]; close(): void };
   private readonly quick: { clients: KvClient[]; close(): void };
   private readonly keys: string[];
+  private readonly inCluster: (key: string) => Buffer;
 
   constructor(cfg: ClusterConfig, private readonly o: WorkloadOptions) {
     this.keys = hotKeys(o.keys);
+    this.inCluster = (key) => Buffer.from(o.keyPrefix + key);
     // Odd clients give up after 500 ms, even ones after 2 s: faults then leave both short
     // and long unknown writes, which is where a store that breaks its promises shows.
     this.connection = connectKvClients(cfg, o.clients + 1, { timeoutMs: 2000, attemptTimeoutMs: 500 });
@@ -76,8 +95,18 @@ export class Workload {
     const { client, close } = connectKvClient(cfg, { timeoutMs });
     try {
       for (const key of this.keys) {
-        await this.record(0, 'get', { key }, () => client.get(Buffer.from(key)), (v) => ({ read: v === undefined ? null : text(v) }));
+        await this.record(0, 'get', { key }, () => client.get(this.inCluster(key)), (v) => ({ read: v === undefined ? null : text(v) }));
       }
+    } finally {
+      close();
+    }
+  }
+
+  /** Deletes every key of the run from the cluster (after the final reads); resolves with how many. */
+  async removeKeys(cfg: ClusterConfig, timeoutMs: number): Promise<number | undefined> {
+    const { client, close } = connectKvClient(cfg, { timeoutMs });
+    try {
+      return await client.deleteRange(Buffer.from(this.o.keyPrefix), Buffer.from(prefixRangeEnd(this.o.keyPrefix)));
     } finally {
       close();
     }
@@ -102,17 +131,18 @@ export class Workload {
       const dice = rng.next();
       if (dice < this.o.readRatio) {
         if (rng.next() < SCAN_SHARE) {
+          const prefix = this.o.keyPrefix;
           await this.record(c, 'scan', { start: SCAN_START, end: SCAN_END },
-            () => client.scan(Buffer.from(SCAN_START), Buffer.from(SCAN_END), 0),
-            (pairs) => ({ pairs: pairs.map(([k, v]) => [text(k), text(v)] as const) }));
+            () => client.scan(this.inCluster(SCAN_START), this.inCluster(SCAN_END), 0),
+            (pairs) => ({ pairs: pairs.map(([k, v]) => [text(k).slice(prefix.length), text(v)] as const) }));
         } else {
-          await this.record(c, 'get', { key }, () => client.get(Buffer.from(key)), (v) => ({ read: v === undefined ? null : text(v) }));
+          await this.record(c, 'get', { key }, () => client.get(this.inCluster(key)), (v) => ({ read: v === undefined ? null : text(v) }));
         }
       } else if (rng.next() < DELETE_SHARE) {
-        await this.record(c, 'delete', { key }, () => client.delete(Buffer.from(key)), () => ({}));
+        await this.record(c, 'delete', { key }, () => client.delete(this.inCluster(key)), () => ({}));
       } else {
         const value = `${c}-${n}`;
-        await this.record(c, 'put', { key, value }, () => client.put(Buffer.from(key), Buffer.from(value)), () => ({}));
+        await this.record(c, 'put', { key, value }, () => client.put(this.inCluster(key), Buffer.from(value)), () => ({}));
       }
       if (gapMs > 0) {
         next += gapMs;

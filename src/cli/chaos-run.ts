@@ -68,7 +68,8 @@ export function registerChaosRun(chaos: Command, io: CliIo): void {
     .usage('[--duration 60s] [--faults kill,pause,...] [--clients 4] [--seed n] [--out dir]')
     .summary('a Jepsen-style test: clients and faults, then a linearizability verdict and an HTML report')
     .description(
-      'Run concurrent clients (put/get/delete/scan over a few hot keys, every value unique) against the ' +
+      'Run concurrent clients (put/get/delete/scan over a few hot keys of the run\'s own, under ' +
+        'chaos-run/<start time>-<seed>/ and removed at the end, every value unique) against the ' +
         'running cluster while injecting faults one at a time (kill -9 and restart, pause, partitions, ' +
         'isolating the leader, message loss, leader transfers); then undo every fault, let the clients go on ' +
         'for a recovery phase, read every key once more, and judge the whole history with the linearizability ' +

@@ -32,6 +32,9 @@ async function run(c: TestCluster, out: string, ...args: string[]) {
 t.test('a short run with every fault: linearizable, with its folder and report', async (t) => {
   const c = await makeCluster(t);
   await c.ok('cluster', 'up');
+  // Data already in the cluster, where the run's keys and scans would fall if they were
+  // not the run's own: it must not be read (a value nobody wrote) nor overwritten.
+  for (const k of ['k', 'k0', 'k1', 'k3']) await c.ok('put', k, `user-${k}`);
   const out = join(c.dir, 'run-ok');
   const r = await run(c, out, '--duration', '8s', '--interval', '700', '--recovery', '1s', '--seed', '42', '--clients', '4', '--keys', '4');
   t.equal(r.code, 0, `exit 0: ${r.stderr.trim().split('\n').pop()}`);
@@ -69,6 +72,9 @@ t.test('a short run with every fault: linearizable, with its folder and report',
   t.comment(`report.html: ${(html.length / 1024).toFixed(0)} KiB`);
 
   t.equal((await c.cli('cluster', 'health')).code, 0, 'the cluster is healthy after the run');
+  for (const k of ['k', 'k0', 'k1', 'k3']) t.equal((await c.ok('get', k)).stdout.trim(), `user-${k}`, `the user's ${k} is untouched`);
+  const left = await c.ok('-w', 'json', 'scan', '--prefix', 'chaos-run/', '--count-only');
+  t.same(JSON.parse(left.stdout), { count: 0 }, 'the run removed its own keys');
   t.equal((await c.cli('chaos', 'run', '--out', out, '--duration', '1s')).code, 2, 'a used run folder is refused');
 });
 
