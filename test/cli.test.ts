@@ -1,5 +1,5 @@
 // The `tinykv` command line as a user meets it: the command tree in --help, exit codes,
-// and one-line errors. Spawns the built CLI (bin/tinykv imports dist/cli/main.js), so it
+// and one-line errors. Spawns the built CLI (bin/tinykv runs dist/bundle/keys.cjs or cli.cjs), so it
 // needs `npm run build` first (npm test does that in pretest).
 
 import { spawnSync } from 'node:child_process';

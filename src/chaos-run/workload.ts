@@ -7,6 +7,7 @@
 // nothing); a write that reached no store (CLUSTER_UNAVAILABLE, CONNECTION_REFUSED) is
 // `fail`; any other failed write is `unknown` (it may be applied, now or later).
 
+import { prefixEnd } from '../api/key-range.js';
 import { connectKvClient, connectKvClients } from '../client/connect.js';
 import type { KvClient } from '../client/kv-client.js';
 import type { ClusterConfig } from '../config/types.js';
@@ -50,11 +51,6 @@ export const SCAN_END = 'l';
 /** A run's key prefix: ASCII, ending in '/', unique to the run's start time and seed. */
 export function runKeyPrefix(startedAt: Date, seed: number): string {
   return `chaos-run/${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${seed}/`;
-}
-
-/** The first key after every key that starts with `prefix` (an ASCII prefix). */
-export function prefixRangeEnd(prefix: string): string {
-  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
 }
 
 export class Workload {
@@ -106,7 +102,8 @@ export class Workload {
   async removeKeys(cfg: ClusterConfig, timeoutMs: number): Promise<number | undefined> {
     const { client, close } = connectKvClient(cfg, { timeoutMs });
     try {
-      return await client.deleteRange(Buffer.from(this.o.keyPrefix), Buffer.from(prefixRangeEnd(this.o.keyPrefix)));
+      const prefix = Buffer.from(this.o.keyPrefix);
+      return await client.deleteRange(prefix, prefixEnd(prefix));
     } finally {
       close();
     }

@@ -3,7 +3,7 @@
 
 import t from 'tap';
 import { argBytes, checkArgvIsUtf8, escapeBytes, jsonPair } from './bytes.js';
-import { prefixEnd } from './scan.js';
+import { prefixEnd } from '../api/key-range.js';
 
 function unescape(s: string): Buffer {
   const out: number[] = [];

@@ -8,7 +8,7 @@ import { withKvClient } from './context.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { encodingOptions, parseKey, timeoutOption, writeOutOf } from './options.js';
-import { prefixEnd } from './scan.js';
+import { prefixEnd } from '../api/key-range.js';
 
 export function registerDelete(program: Command, io: CliIo): Command {
   const cmd = program

@@ -3,6 +3,7 @@
 import { Option, type Command } from 'commander';
 import { argBytes, argEncoding, jsonPair, showBytes } from './bytes.js';
 import { withKvClient } from './context.js';
+import { prefixEnd } from '../api/key-range.js';
 import { UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { encodingOptions, jsonOption, parsePositiveInt, timeoutOption, writeOutOf } from './options.js';
@@ -71,17 +72,4 @@ export function registerScan(program: Command, io: CliIo): Command {
       }
       io.stdout(rows.map((r) => `${r.join('\t')}\n`).join(''));
     });
-}
-
-/** The first key after every key starting with `prefix` (empty: to the end of the key space). */
-export function prefixEnd(prefix: Uint8Array): Buffer {
-  const b = Buffer.from(prefix);
-  for (let i = b.length - 1; i >= 0; i--) {
-    if (b[i]! < 0xff) {
-      const out = Buffer.from(b.subarray(0, i + 1));
-      out[i]!++;
-      return out;
-    }
-  }
-  return Buffer.alloc(0);
 }

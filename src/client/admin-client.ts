@@ -130,16 +130,10 @@ export class AdminClient {
   }
 
   private async unary<Req, Res>(m: UnaryMethod<Req, Res>, req: Req, timeoutMs: number): Promise<Res> {
-    let answer: Buffer;
     try {
-      answer = await this.channel.call(m.path, m.requestSerialize(req), timeoutMs);
+      return await this.channel.invoke(m, req, timeoutMs);
     } catch (err) {
       throw new AdminUnreachableError(this.addr, unreachableReason(err, timeoutMs));
-    }
-    try {
-      return m.responseDeserialize(answer);
-    } catch (err) {
-      throw new AdminUnreachableError(this.addr, `undecodable answer (${(err as Error).message})`);
     }
   }
 

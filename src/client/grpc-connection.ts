@@ -34,27 +34,21 @@ function callError(storeId: number, addr: string, err: unknown): Error {
 }
 
 export class GrpcStoreConnection implements StoreConnection {
-  // A scan answer can be large (the store allows 64 MiB).
   private readonly channel: UnaryChannel;
 
   constructor(readonly storeId: number, readonly addr: string) {
+    // A scan answer can be large (the store allows 64 MiB).
     this.channel = new UnaryChannel(addr, { maxReceiveBytes: 64 * 1024 * 1024 });
   }
 
   private async call<Req, Res extends { region_error?: kvrpcpb.IRawGetResponse['region_error']; error?: string | null }>(
     m: UnaryMethod<Req, Res>, req: Req,
   ): Promise<Res> {
-    let answer: Buffer;
-    try {
-      answer = await this.channel.call(m.path, m.requestSerialize(req));
-    } catch (err) {
-      throw callError(this.storeId, this.addr, err);
-    }
     let res: Res;
     try {
-      res = m.responseDeserialize(answer);
+      res = await this.channel.invoke(m, req);
     } catch (err) {
-      throw new Error(`store ${this.storeId} (${this.addr}): undecodable answer (${(err as Error).message})`);
+      throw callError(this.storeId, this.addr, err);
     }
     if (res.region_error) throw regionErrorFromProto(res.region_error);
     if (res.error) throw new InvalidRequestError(res.error);

@@ -4,8 +4,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import t from 'tap';
-import { GRPC_STATUS, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
+import t, { type Test } from 'tap';
+import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryChannelOptions } from './grpc-unary.js';
 
 const raw = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({
   path, requestStream: false, responseStream: false,
@@ -77,6 +77,18 @@ t.test('a call answers with the message the server sent', async (t) => {
   // Many calls in flight on one connection.
   const answers = await Promise.all(Array.from({ length: 50 }, (_, i) => ch.call('/test.T/Echo', Buffer.from(`m${i}`))));
   t.same(answers.map((a) => a.toString()), Array.from({ length: 50 }, (_, i) => `m${i}`));
+});
+
+t.test('invoke encodes the request and decodes the answer; an undecodable answer is a protocol failure', async (t) => {
+  const s = await startServer();
+  const ch = new UnaryChannel(s.addr);
+  t.teardown(() => { ch.close(); return s.stop(); });
+  const echo = { path: '/test.T/Echo', requestSerialize: (m: string) => Buffer.from(m), responseDeserialize: (b: Buffer) => b.toString() };
+  t.equal(await ch.invoke(echo, 'hello'), 'hello');
+  const strict = { ...echo, responseDeserialize: (): string => { throw new Error('bad wire type'); } };
+  const err = await failure(ch.invoke(strict, 'hello'));
+  t.equal((err as TransportError).failure, 'protocol');
+  t.match((err as TransportError).detail, /undecodable answer \(bad wire type\)/);
 });
 
 t.test('a non-zero status rejects with StatusError and the decoded message', async (t) => {
@@ -157,19 +169,29 @@ t.test('an answer above maxReceiveBytes is refused with RESOURCE_EXHAUSTED', asy
   t.equal((err as StatusError).status, GRPC_STATUS.RESOURCE_EXHAUSTED);
 });
 
-t.test('a server that goes away mid-call gives "lost"; the channel reconnects after', async (t) => {
+/** Kills the server while a call is in flight; the call's failure. */
+async function killedMidCall(t: Test, o: UnaryChannelOptions = {}): Promise<{ err: unknown; port: number; ch: UnaryChannel }> {
   const s = await startServer();
-  const ch = new UnaryChannel(s.addr);
+  const ch = new UnaryChannel(s.addr, o);
   t.teardown(() => ch.close());
   const call = ch.call('/test.T/Never', Buffer.from('x'));
   while (s.pending.length === 0) await new Promise((r) => setTimeout(r, 5));
   s.kill();
-  const err = await failure(call);
+  return { err: await failure(call), port: s.port, ch };
+}
+
+t.test('a server that goes away mid-call gives "lost"; the channel reconnects after', async (t) => {
+  const { err, port, ch } = await killedMidCall(t);
   t.ok(err instanceof TransportError);
   t.equal((err as TransportError).failure, 'lost', 'the call may have run: not "refused"');
-  const again = await startServer(s.port);
+  const again = await startServer(port);
   t.teardown(() => again.stop());
   t.same([...await ch.call('/test.T/Echo', Buffer.from('back'))], [...Buffer.from('back')], 'a new connection to the restarted server');
+});
+
+t.test('the planted bug (a lost call reported as refused, i.e. never sent) is caught by the check above', async (t) => {
+  const { err } = await killedMidCall(t, { deliberateBug: 'lostAsRefused' });
+  t.equal((err as TransportError).failure, 'refused', 'the check expecting "lost" would fail');
 });
 
 t.test('a peer that does not speak HTTP/2 is a protocol failure', async (t) => {

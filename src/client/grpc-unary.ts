@@ -45,6 +45,12 @@ export interface UnaryMethod<Req, Res> {
 export interface UnaryChannelOptions {
   /** Larger answers are refused (RESOURCE_EXHAUSTED), as grpc-js does. */
   readonly maxReceiveBytes?: number;
+  /**
+   * Tests only: report a call lost in flight as "refused", i.e. as never sent, so that a
+   * write that may have been applied is reported as not written. grpc-unary.test.ts must
+   * catch it.
+   */
+  readonly deliberateBug?: 'lostAsRefused';
 }
 
 const PREFIX = 5; // compressed flag (1 byte) + message length (4 bytes, big-endian)
@@ -53,9 +59,24 @@ export class UnaryChannel {
   private session: http2.ClientHttp2Session | undefined;
   private closedForGood = false;
   private readonly maxReceiveBytes: number;
+  private readonly lostAsRefused: boolean;
 
   constructor(readonly addr: string, o: UnaryChannelOptions = {}) {
     this.maxReceiveBytes = o.maxReceiveBytes ?? 4 * 1024 * 1024;
+    this.lostAsRefused = o.deliberateBug === 'lostAsRefused';
+  }
+
+  /**
+   * Calls `m` with `req` and decodes the answer; an answer that does not decode is a
+   * protocol failure. Rejects with TransportError or StatusError (see call).
+   */
+  async invoke<Req, Res>(m: UnaryMethod<Req, Res>, req: Req, timeoutMs?: number): Promise<Res> {
+    const answer = await this.call(m.path, m.requestSerialize(req), timeoutMs);
+    try {
+      return m.responseDeserialize(answer);
+    } catch (err) {
+      throw new TransportError('protocol', `undecodable answer (${(err as Error).message})`);
+    }
   }
 
   /** Sends `message` to `path` ("/package.Service/Method"); resolves with the answer's bytes. */
@@ -114,7 +135,8 @@ export class UnaryChannel {
         chunks.push(chunk);
       });
       stream.on('error', (err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
-        failed ??= transportErrorOf(err);
+        const e = transportErrorOf(err);
+        failed ??= this.lostAsRefused && e.failure === 'lost' ? new TransportError('refused', e.detail) : e;
       });
       stream.on('close', () => {
         clearTimeout(timer);

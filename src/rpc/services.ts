@@ -1,7 +1,7 @@
 // gRPC service definitions of a store (tinykvpb.proto), built by hand over the
 // protobufjs static code: grpc-js needs method descriptors with serializers, which the
-// generated classes do not provide. Shared by the server (src/node) and the clients
-// (src/client); together with those two they are the only files that import gRPC.
+// generated classes do not provide. Shared by the server (src/node, with grpc-js) and
+// the clients (src/client, over node:http2: grpc-unary.ts takes the same descriptors).
 
 import type * as grpc from '@grpc/grpc-js';
 import { kvrpcpb, raft_serverpb, tinykvpb } from '../gen/proto.js';

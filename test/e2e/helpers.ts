@@ -3,8 +3,8 @@
 // and a teardown that SIGKILLs every store process the test started — by PID, checked
 // against the store's command line — even when the test failed.
 //
-// Needs `npm run build` first: the CLI is bin/tinykv → dist/cli/main.js, and stores run
-// dist/node/main.js.
+// Needs `npm run build` first: the CLI is bin/tinykv → dist/bundle/*.cjs (or
+// dist/cli/main.js without them), and stores run dist/node/main.js.
 
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
