@@ -64,6 +64,13 @@ export interface Config {
   readonly maxInflightMsgs?: number;
   readonly preVote?: boolean;
   readonly checkQuorum?: boolean;
+  /**
+   * With checkQuorum: for the first election timeout after this node starts, ignore vote
+   * requests (a transfer's excepted) as if a leader had just been heard. Leader leases need
+   * it (the raftstore's lease reads): a voter that acknowledged a leader, restarted and so
+   * forgot it, must not help elect another leader while the first may still hold a lease.
+   */
+  readonly leaseAfterStart?: boolean;
   readonly rng?: Rng;
   readonly logger?: Logger;
   readonly faults?: FaultInjection;
@@ -80,6 +87,7 @@ export function resolveConfig(c: Config): ResolvedConfig {
     maxInflightMsgs: 256,
     preVote: true,
     checkQuorum: true,
+    leaseAfterStart: false,
     logger: silentLogger,
     faults: {},
     ...c,

@@ -170,3 +170,35 @@ t.test('thesis §9.6: a pre-candidate refused by a majority returns to follower 
   n.step({ type: 'MsgRequestPreVoteResponse', from: 3, to: 1, term: 5, reject: true });
   t.same([n.status().role, n.status().term, n.status().vote], ['follower', 5, 0]);
 });
+
+t.test('leaseAfterStart: a freshly started voter ignores vote requests for one election timeout', async (t) => {
+  // A voter that restarted forgot the leader it acknowledged; with leader leases it must
+  // not help elect another one before that leader's lease can have run out.
+  const granted = (config: Parameters<typeof newTestNode>[2], ticksBefore: number): boolean[] => {
+    const st = storageWithLog([1, 2, 3], [6, 6]);
+    const n = newTestNode(2, st, { preVote: true, checkQuorum: true, ...config });
+    const out: boolean[] = [];
+    for (let tick = 0; tick <= 10; tick++) {
+      if (tick >= ticksBefore) {
+        n.step(voteReq('MsgRequestPreVote', 3, 2, 7 + tick, 7, 6));
+        out.push(drainMessages(n, st).some((m) => m.type === 'MsgRequestPreVoteResponse' && !m.reject));
+      }
+      // Only ticks short of the node's own election (at 10 or more ticks) are taken.
+      if (tick < 9) n.tick();
+    }
+    return out;
+  };
+  const quiet = granted({ leaseAfterStart: true }, 0);
+  t.same(quiet.slice(0, 9), Array(9).fill(false), 'ignored through the first nine ticks');
+  const without = granted({}, 0);
+  t.same(without.slice(0, 9), Array(9).fill(true), 'without it, granted at once (the node has heard of no leader)');
+  const st = storageWithLog([1, 2, 3], [6, 6]);
+  const n = newTestNode(2, st, { preVote: true, checkQuorum: true, leaseAfterStart: true });
+  for (let i = 0; i < 10; i++) n.tick();
+  n.step(voteReq('MsgRequestPreVote', 3, 2, 8, 7, 6));
+  t.ok(drainMessages(n, st).some((m) => m.type === 'MsgRequestPreVoteResponse' && !m.reject), 'granted once an election timeout has passed');
+  const trSt = storageWithLog([1, 2, 3], [6, 6]);
+  const tr = newTestNode(2, trSt, { preVote: true, checkQuorum: true, leaseAfterStart: true });
+  tr.step({ ...voteReq('MsgRequestVote', 3, 2, 7, 7, 6), transfer: true } as Message);
+  t.ok(drainMessages(tr, trSt).some((m) => m.type === 'MsgRequestVoteResponse' && !m.reject), 'a leader transfer\'s election is not held off');
+});

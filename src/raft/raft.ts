@@ -63,6 +63,8 @@ export class Raft {
   private pendingReadIndex: MsgReadIndex[] = [];
   /** Ticks since the last election timeout reset (leader: since the last quorum check). */
   private electionElapsed = 0;
+  /** Ticks since this node started (counted up to electionTick only): see leaseAfterStart. */
+  private ticksSinceStart = 0;
   private heartbeatElapsed = 0;
   private randomizedElectionTimeout = 0;
   private readonly logger: Logger;
@@ -193,6 +195,7 @@ export class Raft {
   // ---- ticks --------------------------------------------------------------------
 
   tick(): void {
+    if (this.ticksSinceStart < this.cfg.electionTick) this.ticksSinceStart++;
     if (this.role === 'leader') this.tickHeartbeat();
     else this.tickElection();
   }
@@ -332,7 +335,9 @@ export class Raft {
       // likely from a node that was cut off; ignoring it keeps the leader in place.
       // A transfer's election is the leader's own wish, so the lease does not hold it off.
       const bypass = m.transfer === true && this.cfg.faults.transferHeldOffByLease !== true;
-      const inLease = this.cfg.checkQuorum && this.lead !== NONE && this.electionElapsed < this.cfg.electionTick && !bypass;
+      const heardLeader = this.lead !== NONE && this.electionElapsed < this.cfg.electionTick;
+      const justStarted = this.cfg.leaseAfterStart && this.ticksSinceStart < this.cfg.electionTick;
+      const inLease = this.cfg.checkQuorum && (heardLeader || justStarted) && !bypass;
       if (inLease) {
         this.logger.debug('ignoring vote request within lease', { id: this.id, from: m.from, term: m.term });
         return false;
