@@ -40,7 +40,7 @@ t.test('a valid file', async (t) => {
     { id: 2, addr: 'localhost:20162', host: 'localhost', port: 20162, join: false },
     { id: 3, addr: '[::1]:20163', host: '::1', port: 20163, join: false },
   ]);
-  t.same(cfg.raft, { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 });
+  t.same(cfg.raft, { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index' });
   t.equal(cfg.maxKeyBytes, 128);
   t.equal(cfg.maxValueBytes, 1024);
 });
@@ -50,12 +50,14 @@ t.test('defaults and absolute paths', async (t) => {
   t.equal(cfg.clusterId, 'test-1');
   t.equal(cfg.dataDir, '/var/lib/tinykv');
   t.same(cfg.raft, DEFAULT_RAFT);
-  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 });
+  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index' });
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {compact_log_max_bytes: 4096}\n').raft.compactLogMaxBytes, 4096);
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {client_session_ttl_ms: 60000, max_clock_skew_ms: 2000}\n').raft.clientSessionTtlMs, 60000);
   t.ok(cfg.maxKeyBytes > 0 && cfg.maxValueBytes > 0);
   t.same(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {tick_ms: 5}\n').raft, { ...DEFAULT_RAFT, tickMs: 5 });
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {compact_log_threshold: 200}\n').raft.compactLogThreshold, 200);
+  t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {read_mode: lease}\n').raft.readMode, 'lease');
+  t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft:\n  read_mode: read_index\n').raft.readMode, 'read_index');
 });
 
 t.test('the project default config/cluster.yaml loads', async (t) => {
@@ -95,12 +97,14 @@ t.test('every invalid field is named', async (t) => {
   rejects(t, `data_dir: d\ncluster_id: "a b"\n${stores}`,
     `cluster_id: expected letters, digits, '.', '_' or '-', got "a b"`);
   rejects(t, `data_dir: d\n${stores}raft: 5\n`,
-    'raft: expected a mapping with tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms, got number 5');
+    'raft: expected a mapping with tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms, read_mode, got number 5');
   rejects(t, `data_dir: d\n${stores}raft: {tick_ms: -1}\n`, 'raft.tick_ms: expected a positive integer, got -1');
   rejects(t, `data_dir: d\n${stores}raft: {election_ticks: 2, heartbeat_ticks: 2}\n`,
     'raft.heartbeat_ticks: must be less than raft.election_ticks (2), got 2');
   rejects(t, `data_dir: d\n${stores}raft: {ticks: 2}\n`,
-    'raft.ticks: unknown field (expected one of tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms)');
+    'raft.ticks: unknown field (expected one of tick_ms, election_ticks, heartbeat_ticks, compact_log_threshold, compact_log_max_bytes, client_session_ttl_ms, max_clock_skew_ms, read_mode)');
+  rejects(t, `data_dir: d\n${stores}raft: {read_mode: leased}\n`, 'raft.read_mode: expected read_index or lease, got "leased"');
+  rejects(t, `data_dir: d\n${stores}raft: {read_mode: 1}\n`, 'raft.read_mode: expected read_index or lease, got 1');
   rejects(t, `data_dir: d\n${stores}raft: {compact_log_threshold: 0}\n`, 'raft.compact_log_threshold: expected a positive integer, got 0');
   rejects(t, `data_dir: d\n${stores}raft: {client_session_ttl_ms: 4000}\n`, 'raft.max_clock_skew_ms: must be less than raft.client_session_ttl_ms (4000), got 5000');
   rejects(t, `data_dir: d\n${stores}raft: {client_session_ttl_ms: 12000}\n`,

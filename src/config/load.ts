@@ -13,7 +13,7 @@ import { ConfigError, MAX_STORE_ID, type ClusterConfig, type RaftSettings, type 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
 export const DEFAULT_RAFT: RaftSettings = {
   tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024,
-  clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000,
+  clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index',
 };
 export const DEFAULT_MAX_KEY_BYTES = 4096;
 export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
@@ -23,7 +23,7 @@ const STORE_FIELDS = ['id', 'addr', 'metrics_addr', 'join', 'removed'];
 const MIN_SESSION_WINDOW_MS = 10_000;
 
 const RAFT_FIELDS = [
-  'tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold', 'compact_log_max_bytes', 'client_session_ttl_ms', 'max_clock_skew_ms',
+  'tick_ms', 'election_ticks', 'heartbeat_ticks', 'compact_log_threshold', 'compact_log_max_bytes', 'client_session_ttl_ms', 'max_clock_skew_ms', 'read_mode',
 ];
 
 type Obj = Record<string, unknown>;
@@ -199,7 +199,12 @@ function parseRaft(value: unknown, fail: Fail): RaftSettings {
   if (clientSessionTtlMs - maxClockSkewMs < MIN_SESSION_WINDOW_MS) {
     fail('raft.client_session_ttl_ms', `must exceed raft.max_clock_skew_ms (${maxClockSkewMs}) by at least ${MIN_SESSION_WINDOW_MS} ms (a client's retry budget), got ${clientSessionTtlMs}`);
   }
-  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold, compactLogMaxBytes, clientSessionTtlMs, maxClockSkewMs };
+  let readMode = DEFAULT_RAFT.readMode;
+  if (r.read_mode !== undefined) {
+    if (r.read_mode !== 'read_index' && r.read_mode !== 'lease') fail('raft.read_mode', `expected read_index or lease, got ${show(r.read_mode)}`);
+    readMode = r.read_mode as RaftSettings['readMode'];
+  }
+  return { tickMs, electionTicks, heartbeatTicks, compactLogThreshold, compactLogMaxBytes, clientSessionTtlMs, maxClockSkewMs, readMode };
 }
 
 function expectObject(value: unknown, field: string, fail: Fail, allowed: readonly string[]): Obj {

@@ -40,6 +40,11 @@ export interface RaftSettings {
   readonly clientSessionTtlMs: number;
   /** The most a client's clock may lead a leader's; see src/raftstore/session-table.ts. */
   readonly maxClockSkewMs: number;
+  /**
+   * How a leader confirms a read is linearizable: a ReadIndex round per batch of reads, or
+   * a lease (src/raftstore/leader-lease.ts, with its clock assumption).
+   */
+  readonly readMode: 'read_index' | 'lease';
 }
 
 export interface ClusterConfig {

@@ -11,9 +11,9 @@ import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import { PowerLossEngine, type LossMode } from '../engine/power-loss-engine.js';
 import type { StoreConnection } from '../client/connection.js';
 import { KvClient } from '../client/kv-client.js';
-import { ManualClock } from '../raftstore/clock.js';
+import { ManualClock, type Clock } from '../raftstore/clock.js';
 import { MemoryNetwork } from '../raftstore/memory-transport.js';
-import { createStore, Store } from '../raftstore/store.js';
+import { createStore, Store, type ReadMode } from '../raftstore/store.js';
 import type { StoreId } from '../raftstore/ids.js';
 import type { DeliberateBugs } from '../raftstore/deliberate-bugs.js';
 import { StoreStoppedError } from '../raftstore/errors.js';
@@ -52,6 +52,8 @@ export interface ClusterOptions {
   readonly wallClock?: () => number;
   readonly sessionTtlMs?: number;
   readonly maxClockSkewMs?: number;
+  /** 'lease': leaders answer reads under a lease (see src/raftstore/leader-lease.ts). */
+  readonly readMode?: ReadMode;
   /** Each snapshot install first waits this long (a big region or a slow disk). */
   readonly snapshotInstallDelayMs?: number;
   /** Each snapshot generation first waits this long (a big region). */
@@ -151,7 +153,7 @@ export class Cluster {
       snapshotFiles,
       ...(this.o.powerLoss ? { crashHook: (point: CrashPoint) => this.onCrashPoint(id, point) } : {}),
       storeId: id, clusterStoreIds: this.ids, engines: { raft, kv },
-      transport: this.network.transportFor(id), clock: this.clock,
+      transport: this.network.transportFor(id), clock: this.clockFor(id),
       tickMs: this.o.tickMs ?? 10, electionTick: this.o.electionTick ?? 10, heartbeatTick: this.o.heartbeatTick ?? 2,
       seed: (this.o.seed * 31 + id * 1009 + this.restarts++) >>> 0,
       ...(this.o.maxValueBytes !== undefined ? { maxValueBytes: this.o.maxValueBytes } : {}),
@@ -166,6 +168,7 @@ export class Cluster {
       ...(this.o.wallClock ? { wallClock: this.o.wallClock } : {}),
       ...(this.o.sessionTtlMs !== undefined ? { sessionTtlMs: this.o.sessionTtlMs } : {}),
       ...(this.o.maxClockSkewMs !== undefined ? { maxClockSkewMs: this.o.maxClockSkewMs } : {}),
+      ...(this.o.readMode ? { readMode: this.o.readMode } : {}),
       ...(this.o.snapshotInstallDelayMs ? { beforeInstall: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotInstallDelayMs)) } : {}),
       ...(this.o.snapshotGenerateDelayMs ? { whileGenerating: () => new Promise<void>((r) => setTimeout(r, this.o.snapshotGenerateDelayMs)) } : {}),
       ...(this.joined.has(id) ? { join: true } : {}),
@@ -178,6 +181,27 @@ export class Cluster {
     });
   }
   private restarts = 0;
+  private readonly stalled = new Set<StoreId>();
+
+  /** The cluster's clock as one store sees it: its ticks stop while stallTicks holds them. */
+  private clockFor(id: StoreId): Clock {
+    return {
+      every: (tickMs, onTick) => this.clock.every(tickMs, () => {
+        if (!this.stalled.has(id)) onTick();
+      }),
+      now: () => this.clock.now(),
+    };
+  }
+
+  /**
+   * Stops (or resumes) one store's ticks while time goes on for everyone, as a store whose
+   * event loop is stuck would see it: it misses elections and quorum checks, but its
+   * clock keeps running.
+   */
+  stallTicks(id: StoreId, stalled: boolean): void {
+    if (stalled) this.stalled.add(id);
+    else this.stalled.delete(id);
+  }
   private armed: ArmedCrash | undefined;
   /** How often each store passed each crash point (stores started with powerLoss only). */
   readonly crashPointPasses = new Map<CrashPoint, number>();

@@ -154,6 +154,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       const s = createStore({
         snapshotFiles, compactLogMaxBytes: cfg.raft.compactLogMaxBytes,
         sessionTtlMs: cfg.raft.clientSessionTtlMs, maxClockSkewMs: cfg.raft.maxClockSkewMs,
+        readMode: cfg.raft.readMode,
         // The stores a new cluster bootstraps with: those not added later.
         storeId, clusterStoreIds: cfg.stores.filter((x) => !x.join).map((x) => x.id), transport,
         engines: {

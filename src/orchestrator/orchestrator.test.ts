@@ -20,7 +20,7 @@ t.teardown(() => rmSync(dir, { recursive: true, force: true }));
 const cfg: ClusterConfig = {
   file: join(dir, 'cluster.yaml'), clusterId: 't', dataDir: join(dir, 'data'),
   stores: [{ id: 1, addr: '127.0.0.1:1', host: '127.0.0.1', port: 1, join: false }], removedStores: [],
-  raft: { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 1 << 26, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 }, maxKeyBytes: 64, maxValueBytes: 64,
+  raft: { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 1 << 26, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index' }, maxKeyBytes: 64, maxValueBytes: 64,
 };
 
 t.test('pid files round-trip; foreign or broken ones read as absent', async (t) => {

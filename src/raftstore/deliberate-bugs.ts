@@ -42,6 +42,10 @@ export interface DeliberateBugs {
   readonly rangeDeleteIgnoresBatch?: boolean;
   /** Serve a read as soon as its ReadIndex is confirmed, without waiting until applied ≥ that index. */
   readonly readBeforeApplied?: boolean;
+  /** Lease reads: keep the lease after asking another voter to take over (whose election ignores leases). */
+  readonly leaseSurvivesTransfer?: boolean;
+  /** Lease reads: a lease five election timeouts long, outlasting the voters' refusal to elect another leader. */
+  readonly leaseTooLong?: boolean;
 }
 
 export const NO_BUGS: DeliberateBugs = {};
@@ -51,7 +55,7 @@ const NAMES: Record<keyof DeliberateBugs, true> = {
   ackBeforeCommit: true, sendBeforePersist: true, swallowStepErrors: true, skipSessionReloadAtRestart: true,
   skipSessionReloadAfterSnapshot: true, installWithoutIntent: true, applyStateInSeparateBatch: true,
   compactPastSnapshotTarget: true, applyExpiredSessionWrites: true, ignoreTombstones: true, recreateOldPeers: true,
-  rangeDeleteIgnoresBatch: true, readBeforeApplied: true,
+  rangeDeleteIgnoresBatch: true, readBeforeApplied: true, leaseSurvivesTransfer: true, leaseTooLong: true,
 };
 
 /** Parses `a,b` into bugs; throws a RangeError naming an unknown one. */

@@ -42,6 +42,8 @@ export class MemoryNetwork {
   snapshotsFailed = 0;
   /** Snapshot bytes copied, for tests that check a transfer really was cut mid-way. */
   snapshotBytes = 0;
+  /** Tests only: a message it returns true for is dropped, on sending and on delivery (one-way cuts). */
+  dropIf: ((from: StoreId, to: StoreId, msg: RaftEnvelope) => boolean) | undefined;
   /** Tests only: called after each snapshot chunk is copied (e.g. to cut the link mid-transfer). */
   onSnapshotChunk: ((from: StoreId, to: StoreId, copied: number) => void) | undefined;
 
@@ -134,14 +136,14 @@ export class MemoryNetwork {
     this.sent++;
     const to = msg.toPeer.storeId;
     const f = this.faults;
-    if (linkCut(f, from, to) || (f.dropRate > 0 && this.random() < f.dropRate)) {
+    if (linkCut(f, from, to) || (f.dropRate > 0 && this.random() < f.dropRate) || this.dropIf?.(from, to, msg)) {
       this.dropped++;
       return;
     }
     const payload = this.opts.codec ? this.opts.codec.encode(msg) : undefined;
     const deliver = (): void => {
       // The partition may have formed while the message was in flight.
-      if (linkCut(this.faults, from, to)) {
+      if (linkCut(this.faults, from, to) || this.dropIf?.(from, to, msg)) {
         this.dropped++;
         return;
       }

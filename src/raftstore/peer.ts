@@ -42,6 +42,7 @@ import { SessionTable } from './session-table.js';
 import { ProposalQueue } from './proposal-queue.js';
 import type { PendingRead } from './read-queue.js';
 import { ReadQueue } from './read-queue.js';
+import { LeaderLease } from './leader-lease.js';
 import { keyInRegion } from './region.js';
 import type { Transport } from './transport.js';
 import type { StoreObserver } from './observer.js';
@@ -84,6 +85,12 @@ export interface PeerOptions {
   readonly crashHook?: CrashHook;
   /** Tests only: awaited before each snapshot install (a slow disk or a big region). */
   readonly beforeInstall?: () => Promise<void>;
+  /**
+   * Lease reads (raft.read_mode: lease; see leader-lease.ts): how long a confirmed
+   * ReadIndex round lets the leader answer reads alone, on a monotonic clock (ms).
+   * Unset: every batch of reads takes a ReadIndex round.
+   */
+  readonly lease?: { readonly durationMs: number; readonly now: () => number };
 }
 
 /**
@@ -124,10 +131,16 @@ export class Peer {
   private pendingRemoval: RegionMeta | undefined;
   /** When this peer, as leader, last proposed ExpireSessions (wall clock). */
   private lastExpiryProposalMs = -Infinity;
+  /** Lease reads (undefined: off). */
+  private readonly lease: LeaderLease | undefined;
+  /** A read was answered by the lease since the last look: renew it if it is past half. */
+  private leaseUsed = false;
+  private renewals = 0;
 
   constructor(private readonly o: PeerOptions) {
     this.meta = o.peer;
     this.reads = new ReadQueue(`${o.peer.id}-${o.seed}`, { ignoreAppliedIndex: o.bugs.readBeforeApplied === true });
+    this.lease = o.lease ? new LeaderLease(o.lease.durationMs, o.lease.now) : undefined;
     this.node = new RawNode({
       id: o.peer.id,
       storage: o.storage,
@@ -136,6 +149,7 @@ export class Peer {
       heartbeatTick: o.heartbeatTick,
       preVote: true,
       checkQuorum: true,
+      leaseAfterStart: o.lease !== undefined,
       rng: seededRng(o.seed),
       logger: o.logger,
     });
@@ -364,10 +378,25 @@ export class Peer {
   /** A linearizable read through ReadIndex; only the leader serves reads. */
   read(header: RequestHeader, op: ReadOp): Promise<ReadResult> {
     this.checkHeader(header, op.kind === 'get' ? [op.key] : []);
-    if (this.node.status().role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
-    const p = new Promise<ReadResult>((resolve, reject) => this.reads.add({ op, resolve, reject }));
+    const st = this.node.status();
+    if (st.role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
+    const byLease = this.leaseHolds(st.term);
+    const p = new Promise<ReadResult>((resolve, reject) => {
+      // Under the lease no other leader can have committed anything: our commit index
+      // covers every write acknowledged before this read arrived.
+      if (byLease) this.reads.addIndexed({ op, resolve, reject }, st.commit);
+      else this.reads.add({ op, resolve, reject });
+    });
+    if (byLease) this.leaseUsed = true;
     this.schedule();
     return p;
+  }
+
+  /** Whether this leader may answer a read from its own state now (lease reads only). */
+  private leaseHolds(term: number): boolean {
+    if (!this.lease || !this.lease.holds(term) || this.pendingRemoval) return false;
+    // A transfer under way: the transferee's election ignores leases (also void by handOver).
+    return this.o.bugs.leaseSurvivesTransfer === true || this.node.leadTransferee() === 0;
   }
 
   private checkHeader(h: RequestHeader, keysToCheck: readonly Uint8Array[]): void {
@@ -392,10 +421,27 @@ export class Peer {
       const ctx = this.reads.flush();
       if (ctx) {
         this.o.observer.proposed('read_index');
+        this.lease?.roundStarted(textOf(ctx), this.node.status().term);
         this.node.readIndex(ctx);
+      } else if (this.leaseUsed) {
+        this.leaseUsed = false;
+        this.maybeRenewLease();
       }
-      if (!this.loopRunning && this.node.hasReady()) this.loopDone = this.runLoop();
+      if (this.loopRunning) return;
+      // Lease reads may be servable at once (they wait for nothing but the applied index).
+      void this.serveReads();
+      if (this.node.hasReady()) this.loopDone = this.runLoop();
     });
+  }
+
+  /** Past half its length, a lease in use is renewed by a ReadIndex round of its own. */
+  private maybeRenewLease(): void {
+    const st = this.node.status();
+    if (!this.lease || st.role !== 'leader' || !this.lease.wantsRenewal(st.term) || this.lease.roundPending()) return;
+    const key = `${this.meta.id}-${this.o.seed}:renew:${++this.renewals}`;
+    this.o.observer.proposed('read_index');
+    this.lease.roundStarted(key, st.term);
+    this.node.readIndex(new TextEncoder().encode(key));
   }
 
   /** For each range, the user keys kvdb holds in it now (undefined when there is none). */
@@ -454,6 +500,10 @@ export class Peer {
       }
       this.o.logger.info('installed snapshot', { index: rd.snapshot.metadata.index, term: rd.snapshot.metadata.term, ms: Date.now() - started });
     }
+    // Asking a voter to take over ends this leader's lease for the term, before the ask leaves.
+    if (this.lease && !this.o.bugs.leaseSurvivesTransfer && rd.messages.some((m) => m.type === 'MsgTimeoutNow')) {
+      this.lease.handOver(this.node.status().term);
+    }
     // A leader's appends go out while it writes them (src/raft sendableBeforePersist); the
     // rest only once the Ready is durable. The planted bug sends everything first.
     const persistedTerm = storage.initialState().hardState.term;
@@ -467,7 +517,10 @@ export class Peer {
     const termChanged = rd.hardState !== undefined && rd.hardState.term !== this.lastTerm;
     if (rd.hardState) this.lastTerm = rd.hardState.term;
     if ((rd.softState && rd.softState.role !== 'leader') || termChanged) this.onLostLeadership();
-    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+    for (const rs of rd.readStates) {
+      this.lease?.roundConfirmed(textOf(rs.context));
+      this.reads.onReadState(rs.context, rs.index);
+    }
     if (this.o.bugs.readBeforeApplied) void this.serveReads();
     if (rd.committedEntries.length > 0) {
       // A range delete needs the keys kvdb holds in its range (apply itself reads nothing).
@@ -495,6 +548,8 @@ export class Peer {
       // Membership: Raft's configuration changes with each applied change, in log order.
       for (const c of out.confChanges) this.node.applyConfChange(c.change);
       if (out.confChanges.length > 0) {
+        // The quorum that confirmed the lease may not be one of the new configuration.
+        this.lease?.revoke();
         storage.region = out.region;
         const self = out.region.peers.find((p) => p.id === this.meta.id);
         this.o.logger.info('region membership changed', {
@@ -576,6 +631,7 @@ export class Peer {
   }
 
   private onLostLeadership(): void {
+    this.lease?.revoke();
     const err = new StaleCommandError('leadership changed before the command was applied');
     this.proposals.failAll(err);
     this.reads.failAll(new NotLeaderError(this.region.id, this.leaderMeta()));
@@ -648,6 +704,7 @@ export class Peer {
     if (this.stopped) throw new StoreStoppedError(this.meta.storeId);
     if (this.node.status().role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
     this.o.logger.info('transferring leadership', { to: to.storeId, peer: to.id });
+    if (to.id !== this.meta.id && !this.o.bugs.leaseSurvivesTransfer) this.lease?.handOver(this.node.status().term);
     this.node.transferLeader(to.id);
     this.schedule();
   }
@@ -680,4 +737,10 @@ export class Peer {
   get peerId(): PeerId {
     return this.meta.id;
   }
+}
+
+const textDecoder = new TextDecoder();
+/** A ReadIndex context as the string it was made from (ReadQueue and lease renewals). */
+function textOf(ctx: Uint8Array): string {
+  return textDecoder.decode(ctx);
 }

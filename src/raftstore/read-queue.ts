@@ -38,6 +38,11 @@ export class ReadQueue {
     this.collecting.push(read);
   }
 
+  /** Queues a read whose read index is already known (a lease read: see leader-lease.ts). */
+  addIndexed(read: PendingRead, index: Index): void {
+    this.asked.set(`${this.idPrefix}:lease:${++this.seq}`, { reads: [read], index });
+  }
+
   /** Closes the collecting batch; returns the context to request a ReadIndex for. */
   flush(): Uint8Array | undefined {
     if (this.collecting.length === 0) return undefined;

@@ -18,6 +18,7 @@ import { Peer } from './peer.js';
 import type { Engines } from './peer-storage.js';
 import { bootstrapRegion, destroyRegion, PeerStorage, readTombstone, writeUninitializedRegion } from './peer-storage.js';
 import type { RegionMeta } from './region.js';
+import { leaseDurationMs } from './leader-lease.js';
 import { SessionTable } from './session-table.js';
 import { compareBytes, FIRST_REGION_ID, initialRegion } from './region.js';
 import type { Transport } from './transport.js';
@@ -60,6 +61,12 @@ export interface StoreOptions {
   readonly sessionTtlMs?: number;
   /** The most a client's clock may run ahead of the leader's (default 5 s); see session-table.ts. */
   readonly maxClockSkewMs?: number;
+  /**
+   * How a leader makes sure a read is linearizable: 'read_index' (default), a heartbeat
+   * round per batch of reads; 'lease', no round while a recent one holds (leader-lease.ts).
+   * Every store of a cluster must use the same mode.
+   */
+  readonly readMode?: ReadMode;
   /** Tests only: kills the store at named points of the Ready loop (see crash-points.ts). */
   readonly crashHook?: CrashHook;
   /** Tests only: awaited before each snapshot install, to make installs slow. */
@@ -87,6 +94,9 @@ export const DEFAULT_COMPACT_LOG_MAX_BYTES = 64 * 1024 * 1024;
  * Longer than any client's retry window (the CLI's whole budget is 10 s), so an expired
  * session is one nobody is still retrying; a late retry is refused, never applied twice.
  */
+/** How a leader confirms it may answer a read (see StoreOptions.readMode). */
+export type ReadMode = 'read_index' | 'lease';
+
 export const DEFAULT_SESSION_TTL_MS = 30_000;
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5_000;
 
@@ -218,6 +228,14 @@ export class Store {
       compactLogThreshold: this.o.compactLogThreshold ?? DEFAULT_COMPACT_LOG_THRESHOLD,
       compactLogMaxBytes: this.o.compactLogMaxBytes ?? DEFAULT_COMPACT_LOG_MAX_BYTES,
       snapshots: this.snapshots,
+      ...(this.o.readMode === 'lease'
+        ? {
+          lease: {
+            durationMs: this.o.deliberateBugs?.leaseTooLong ? 5 * this.o.electionTick * this.o.tickMs : leaseDurationMs(this.o.electionTick, this.o.tickMs),
+            now: () => this.o.clock.now(),
+          },
+        }
+        : {}),
     });
     this.peers.set(region.id, peer);
   }

@@ -81,14 +81,17 @@ export function yamlFor(ports: readonly number[], extra = ''): string {
 }
 
 /** A fresh cluster directory whose processes are killed and files removed in teardown. */
-export async function makeCluster(t: Test, o: { stores?: number; keep?: boolean; spare?: number; maxValueBytes?: number } = {}): Promise<TestCluster> {
+export async function makeCluster(
+  t: Test, o: { stores?: number; keep?: boolean; spare?: number; maxValueBytes?: number; readMode?: 'read_index' | 'lease' } = {},
+): Promise<TestCluster> {
   if (!existsSync(join(root, 'dist', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'node', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
   }
   const dir = mkdtempSync(join(tmpdir(), 'tinykv-e2e-'));
   const file = join(dir, 'cluster.yaml');
   const ports = await freePorts((o.stores ?? 3) + (o.spare ?? 0));
-  const yaml = yamlFor(ports.slice(0, o.stores ?? 3));
+  let yaml = yamlFor(ports.slice(0, o.stores ?? 3));
+  if (o.readMode) yaml = yaml.replace(/^raft:\n/m, `raft:\n  read_mode: ${o.readMode}\n`);
   writeFileSync(file, o.maxValueBytes ? yaml.replace(/^max_value_bytes: \d+$/m, `max_value_bytes: ${o.maxValueBytes}`) : yaml);
   const cfg = loadClusterConfig(file);
   const seen = new Set<number>();

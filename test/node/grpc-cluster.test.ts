@@ -45,7 +45,7 @@ t.test('three stores over gRPC', async (t) => {
   const cfg: ClusterConfig = {
     file: join(dataDir, 'cluster.yaml'), clusterId: 'test', dataDir,
     stores: ports.map((port, i) => ({ id: i + 1, addr: `127.0.0.1:${port}`, host: '127.0.0.1', port, join: false })), removedStores: [],
-    raft: { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 20, compactLogMaxBytes: 1 << 26, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000 }, maxValueBytes: 1024, maxKeyBytes: 128,
+    raft: { tickMs: 20, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 20, compactLogMaxBytes: 1 << 26, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index' }, maxValueBytes: 1024, maxKeyBytes: 128,
   };
   const servers = new Map<number, StoreServer>();
   const start = async (id: number) => {

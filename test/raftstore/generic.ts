@@ -38,6 +38,8 @@ export interface GenericOptions {
    * compacted past it) while the clients keep writing.
    */
   readonly laggard?: boolean;
+  /** 'lease': leaders answer reads under a lease (src/raftstore/leader-lease.ts). */
+  readonly readMode?: 'read_index' | 'lease';
 }
 
 const enc = (s: string) => Buffer.from(s, 'utf8');
@@ -105,6 +107,7 @@ export async function runGeneric(t: Test, o: GenericOptions): Promise<void> {
   // A low compaction threshold, so every scenario also truncates the log many times.
   const cluster = await Cluster.start({
     stores: o.stores ?? 5, seed, tickMs: 20, electionTick: 10, heartbeatTick: 2, compactLogThreshold: o.compactLogThreshold ?? 50,
+    ...(o.readMode ? { readMode: o.readMode } : {}),
   });
   const recorder = new HistoryRecorder({ now: () => performance.now() });
   t.teardown(() => cluster.close());

@@ -1,0 +1,90 @@
+import t from 'tap';
+import { LeaderLease, leaseDurationMs } from './leader-lease.js';
+
+t.test('the lease length leaves room for a tick that follows the heartbeat at once, and for clock rate', async (t) => {
+  t.equal(leaseDurationMs(10, 100), 720, '80% of 9 ticks of 100 ms');
+  t.ok(leaseDurationMs(10, 100) < 9 * 100, 'shorter than any voter refuses votes for');
+  t.equal(leaseDurationMs(2, 50), 40);
+});
+
+t.test('a confirmed round holds the lease from when it started, in its term only', async (t) => {
+  let now = 1_000;
+  const lease = new LeaderLease(720, () => now);
+  t.notOk(lease.holds(3), 'nothing confirmed yet');
+  lease.roundStarted('a', 3);
+  now += 50; // the answer comes back later: the lease still counts from the start
+  lease.roundConfirmed('a');
+  t.ok(lease.holds(3));
+  t.notOk(lease.holds(4), 'not in another term');
+  now = 1_000 + 719;
+  t.ok(lease.holds(3), 'just before start + length');
+  now = 1_000 + 720;
+  t.notOk(lease.holds(3), 'over at start + length, not at answer + length');
+  lease.roundConfirmed('a');
+  t.notOk(lease.holds(3), 'a context confirms once');
+  lease.roundConfirmed('never-started');
+  t.notOk(lease.holds(3), 'an unknown context confirms nothing');
+});
+
+t.test('renewal: past half its length, or not held', async (t) => {
+  let now = 0;
+  const lease = new LeaderLease(100, () => now);
+  t.ok(lease.wantsRenewal(1), 'not held');
+  lease.roundStarted('a', 1);
+  t.ok(lease.roundPending());
+  lease.roundConfirmed('a');
+  t.notOk(lease.roundPending());
+  now = 40;
+  t.notOk(lease.wantsRenewal(1));
+  now = 51;
+  t.ok(lease.wantsRenewal(1));
+  lease.roundStarted('b', 1);
+  now = 60;
+  lease.roundConfirmed('b');
+  t.ok(lease.holds(1) && !lease.wantsRenewal(1), 'renewed from b\'s start');
+  now = 150;
+  t.ok(lease.holds(1), 'until 51 + 100');
+  lease.roundStarted('c', 1);
+  now = 300;
+  t.notOk(lease.roundPending(), 'a round unanswered for longer than the lease no longer counts as pending');
+});
+
+t.test('an earlier round confirmed late does not shorten the lease; a newer term replaces it', async (t) => {
+  let now = 0;
+  const lease = new LeaderLease(100, () => now);
+  lease.roundStarted('old', 1);
+  now = 10;
+  lease.roundStarted('new', 1);
+  lease.roundConfirmed('new');
+  lease.roundConfirmed('old');
+  now = 105;
+  t.ok(lease.holds(1), 'still held until 110');
+  lease.roundStarted('t2', 2);
+  lease.roundConfirmed('t2');
+  t.ok(lease.holds(2) && !lease.holds(1));
+});
+
+t.test('revoke voids the lease and the rounds in flight; handOver voids the rest of the term', async (t) => {
+  let now = 0;
+  const lease = new LeaderLease(100, () => now);
+  lease.roundStarted('a', 1);
+  lease.roundConfirmed('a');
+  lease.roundStarted('b', 1);
+  lease.revoke();
+  t.notOk(lease.holds(1));
+  lease.roundConfirmed('b');
+  t.notOk(lease.holds(1), 'a round started before the revoke does not bring it back');
+  lease.roundStarted('c', 1);
+  lease.roundConfirmed('c');
+  t.ok(lease.holds(1), 'a round after it does');
+  lease.roundStarted('d', 1);
+  lease.handOver(1);
+  lease.roundConfirmed('d');
+  lease.roundStarted('e', 1);
+  lease.roundConfirmed('e');
+  now = 1;
+  t.notOk(lease.holds(1), 'no lease for the rest of the term once it asked another voter to take over');
+  lease.roundStarted('f', 2);
+  lease.roundConfirmed('f');
+  t.ok(lease.holds(2), 'a later term may hold one again');
+});
