@@ -47,6 +47,12 @@ export interface FaultInjection {
    * voter that missed the commit may then wait for ever for a vote the old leader refuses.
    */
   readonly removedLeaderStepsDownAtOnce?: boolean;
+  /**
+   * Campaign while a committed conf change is not yet applied here, counting votes by a
+   * configuration the group has already left: two changes behind, that configuration's
+   * majority may share no voter with the newest one's, and two leaders of one term follow.
+   */
+  readonly campaignWithUnappliedConfChange?: boolean;
 }
 
 export interface Config {

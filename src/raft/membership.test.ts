@@ -9,7 +9,8 @@ import type { ConfChange } from './conf-change.js';
 import type { NodeId } from './types.js';
 import type { FaultInjection } from './config.js';
 import type { Test } from 'tap';
-import { groupLedBy1, MemNetwork } from './testing/mem-network.js';
+import { groupLedBy1, MemNetwork, newTestNode } from './testing/mem-network.js';
+import { MemoryStorage } from './storage.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const cc = (type: ConfChange['type'], nodeId: NodeId): ConfChange => ({ type, nodeId });
@@ -238,4 +239,51 @@ t.test('a conf change that does not apply is refused by applyConfChange and chan
   const net = groupLedBy1();
   t.throws(() => net.node(1).applyConfChange({ type: 'removeNode', nodeId: 9 }), ConfChangeError);
   t.same(net.confState(1), { voters: [1, 2, 3], learners: [] });
+});
+
+t.test('a node does not campaign while a committed conf change waits to be applied', async (t) => {
+  // Its configuration lags the group's: counting votes by it could elect a second leader.
+  const run = (faults: FaultInjection) => {
+    const st = new MemoryStorage([1, 2, 3], 5, 5);
+    st.append([
+      { term: 5, index: 6, type: 'confChange', data: encodeConfChange(cc('addVoter', 4)) },
+      { term: 5, index: 7, type: 'normal', data: enc('x') },
+    ]);
+    st.setHardState({ term: 5, vote: 0, commit: 7 });
+    const n = newTestNode(1, st, { applied: 5, faults, preVote: true });
+    // The first Ready hands out entries 6 and 7, and the application has not applied them
+    // yet (a slow apply): the Ready stays outstanding while the node ticks.
+    t.same(n.ready().committedEntries.map((e) => e.index), [6, 7]);
+    let campaigned = 0;
+    for (let i = 0; i < 25; i++) {
+      n.tick();
+      if (n.status().role !== 'follower') campaigned++;
+    }
+    return { n, st, campaigned };
+  };
+  const held = run({});
+  t.equal(held.campaigned, 0, 'a follower through 25 ticks (over two election timeouts)');
+  const planted = run({ campaignWithUnappliedConfChange: true });
+  t.ok(planted.campaigned > 0, `with the planted bug it campaigns (a pre-candidate after ${25 - planted.campaigned} ticks)`);
+});
+
+t.test('once the conf change is applied the node campaigns again', async (t) => {
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  st.append([{ term: 5, index: 6, type: 'confChange', data: encodeConfChange(cc('addVoter', 4)) }]);
+  st.setHardState({ term: 5, vote: 0, commit: 6 });
+  const n = newTestNode(1, st, { applied: 5, preVote: true });
+  const rd = n.ready();
+  t.same(rd.committedEntries.map((e) => e.index), [6]);
+  n.applyConfChange(cc('addVoter', 4));
+  n.advance(rd);
+  let asked = 0;
+  for (let i = 0; i < 25 && asked === 0; i++) {
+    n.tick();
+    while (n.hasReady()) {
+      const r = n.ready();
+      asked += r.messages.filter((m) => m.type === 'MsgRequestPreVote').length;
+      n.advance(r);
+    }
+  }
+  t.equal(asked, 3, 'asks the three other voters of the new configuration');
 });

@@ -234,7 +234,24 @@ export class Raft {
       this.logger.warn('not a voter; ignoring campaign', { id: this.id });
       return;
     }
+    if (this.unappliedConfChange()) return;
     this.campaign(this.cfg.preVote ? 'preElection' : 'election');
+  }
+
+  /**
+   * Whether a committed conf change waits to be applied here: until it is, this node's
+   * configuration is older than the group's, and votes counted by it could make a second
+   * leader in one term (a majority two changes back may share no voter with the newest).
+   * The node campaigns at its next timeout, once the application has applied it.
+   */
+  private unappliedConfChange(): boolean {
+    const { applied, committed } = this.raftLog;
+    if (committed <= applied || this.cfg.faults.campaignWithUnappliedConfChange === true) return false;
+    // Entries a restored snapshot covers are not in the log; its configuration is already ours.
+    const from = Math.max(applied + 1, this.raftLog.firstIndex());
+    if (from > committed || !this.raftLog.slice(from, committed + 1).some((e) => e.type === 'confChange')) return false;
+    this.logger.warn('not campaigning: a committed configuration change is not applied yet', { id: this.id, applied, committed });
+    return true;
   }
 
   private campaign(kind: CampaignKind): void {
@@ -504,6 +521,9 @@ export class Raft {
       this.logger.debug('ignoring MsgTimeoutNow', { id: this.id, from, role: this.role });
       return;
     }
+    // A transfer's election is not held back by an unapplied conf change (unlike one on a
+    // timeout): the leader asked for it and the transferee's log matches its own; a removed
+    // leader's hand-over depends on it.
     this.logger.info('campaigning on the leader\'s request', { id: this.id, term: this.term, from });
     this.campaign('transfer');
   }
