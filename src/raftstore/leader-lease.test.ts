@@ -1,15 +1,32 @@
 import t from 'tap';
 import { LeaderLease, leaseDurationMs } from './leader-lease.js';
 
-t.test('the lease length leaves room for a tick that follows the heartbeat at once, and for clock rate', async (t) => {
-  t.equal(leaseDurationMs(10, 100), 720, '80% of 9 ticks of 100 ms');
-  t.ok(leaseDurationMs(10, 100) < 9 * 100, 'shorter than any voter refuses votes for');
-  t.equal(leaseDurationMs(2, 50), 40);
+t.test('the lease length leaves room for a tick that follows the heartbeat at once, timer rounding and clock rate', async (t) => {
+  t.equal(Math.round(leaseDurationMs(10, 100) * 10) / 10, 712.8, '80% of 9 ticks of 99 ms');
+  t.ok(leaseDurationMs(10, 100) < 9 * 99, 'shorter than any voter refuses votes for');
+  t.equal(Math.round(leaseDurationMs(2, 50) * 10) / 10, 39.2);
+});
+
+t.test('the lease holds only while both the monotonic and the wall clock say so', async (t) => {
+  let mono = 0;
+  let wall = 1_000_000;
+  const lease = new LeaderLease(100, () => mono, () => wall);
+  lease.roundStarted('a', 1);
+  lease.roundConfirmed('a');
+  wall += 150; // the machine was suspended: the monotonic clock did not move
+  t.notOk(lease.holds(1), 'over by the wall clock');
+  const l2 = new LeaderLease(100, () => mono, () => wall);
+  l2.roundStarted('b', 1);
+  l2.roundConfirmed('b');
+  wall -= 10_000; // the wall clock stepped back
+  t.ok(l2.holds(1), 'a step back does not end it...');
+  mono += 100;
+  t.notOk(l2.holds(1), '...nor make it longer than the monotonic clock allows');
 });
 
 t.test('a confirmed round holds the lease from when it started, in its term only', async (t) => {
   let now = 1_000;
-  const lease = new LeaderLease(720, () => now);
+  const lease = new LeaderLease(720, () => now, () => now);
   t.notOk(lease.holds(3), 'nothing confirmed yet');
   lease.roundStarted('a', 3);
   now += 50; // the answer comes back later: the lease still counts from the start
@@ -28,7 +45,7 @@ t.test('a confirmed round holds the lease from when it started, in its term only
 
 t.test('renewal: past half its length, or not held', async (t) => {
   let now = 0;
-  const lease = new LeaderLease(100, () => now);
+  const lease = new LeaderLease(100, () => now, () => now);
   t.ok(lease.wantsRenewal(1), 'not held');
   lease.roundStarted('a', 1);
   t.ok(lease.roundPending());
@@ -51,7 +68,7 @@ t.test('renewal: past half its length, or not held', async (t) => {
 
 t.test('an earlier round confirmed late does not shorten the lease; a newer term replaces it', async (t) => {
   let now = 0;
-  const lease = new LeaderLease(100, () => now);
+  const lease = new LeaderLease(100, () => now, () => now);
   lease.roundStarted('old', 1);
   now = 10;
   lease.roundStarted('new', 1);
@@ -66,7 +83,7 @@ t.test('an earlier round confirmed late does not shorten the lease; a newer term
 
 t.test('revoke voids the lease and the rounds in flight; handOver voids the rest of the term', async (t) => {
   let now = 0;
-  const lease = new LeaderLease(100, () => now);
+  const lease = new LeaderLease(100, () => now, () => now);
   lease.roundStarted('a', 1);
   lease.roundConfirmed('a');
   lease.roundStarted('b', 1);

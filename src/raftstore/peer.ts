@@ -87,7 +87,8 @@ export interface PeerOptions {
   readonly beforeInstall?: () => Promise<void>;
   /**
    * Lease reads (raft.read_mode: lease; see leader-lease.ts): how long a confirmed
-   * ReadIndex round lets the leader answer reads alone, on a monotonic clock (ms).
+   * ReadIndex round lets the leader answer reads alone, and its monotonic clock (ms; the
+   * wall clock is `wallClock`).
    * Unset: every batch of reads takes a ReadIndex round.
    */
   readonly lease?: { readonly durationMs: number; readonly now: () => number };
@@ -140,7 +141,7 @@ export class Peer {
   constructor(private readonly o: PeerOptions) {
     this.meta = o.peer;
     this.reads = new ReadQueue(`${o.peer.id}-${o.seed}`, { ignoreAppliedIndex: o.bugs.readBeforeApplied === true });
-    this.lease = o.lease ? new LeaderLease(o.lease.durationMs, o.lease.now) : undefined;
+    this.lease = o.lease ? new LeaderLease(o.lease.durationMs, o.lease.now, o.wallClock) : undefined;
     this.node = new RawNode({
       id: o.peer.id,
       storage: o.storage,
@@ -429,7 +430,7 @@ export class Peer {
       }
       if (this.loopRunning) return;
       // Lease reads may be servable at once (they wait for nothing but the applied index).
-      void this.serveReads();
+      if (this.lease) void this.serveReads();
       if (this.node.hasReady()) this.loopDone = this.runLoop();
     });
   }
@@ -704,8 +705,9 @@ export class Peer {
     if (this.stopped) throw new StoreStoppedError(this.meta.storeId);
     if (this.node.status().role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
     this.o.logger.info('transferring leadership', { to: to.storeId, peer: to.id });
-    if (to.id !== this.meta.id && !this.o.bugs.leaseSurvivesTransfer) this.lease?.handOver(this.node.status().term);
     this.node.transferLeader(to.id);
+    // Under way (Raft took it: not to itself nor to a learner): no lease for the rest of the term.
+    if (this.node.leadTransferee() !== 0 && !this.o.bugs.leaseSurvivesTransfer) this.lease?.handOver(this.node.status().term);
     this.schedule();
   }
 

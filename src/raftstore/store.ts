@@ -90,13 +90,13 @@ export const DEFAULT_MAX_KEY_BYTES = 4096;
 /** Applied entries above the truncated index that make the leader compact the log. */
 export const DEFAULT_COMPACT_LOG_THRESHOLD = 1000;
 export const DEFAULT_COMPACT_LOG_MAX_BYTES = 64 * 1024 * 1024;
+/** How a leader confirms it may answer a read (see StoreOptions.readMode). */
+export type ReadMode = 'read_index' | 'lease';
+
 /**
  * Longer than any client's retry window (the CLI's whole budget is 10 s), so an expired
  * session is one nobody is still retrying; a late retry is refused, never applied twice.
  */
-/** How a leader confirms it may answer a read (see StoreOptions.readMode). */
-export type ReadMode = 'read_index' | 'lease';
-
 export const DEFAULT_SESSION_TTL_MS = 30_000;
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5_000;
 
