@@ -50,7 +50,7 @@ t.test('defaults and absolute paths', async (t) => {
   t.equal(cfg.clusterId, 'test-1');
   t.equal(cfg.dataDir, '/var/lib/tinykv');
   t.same(cfg.raft, DEFAULT_RAFT);
-  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index' });
+  t.same(DEFAULT_RAFT, { tickMs: 100, electionTicks: 10, heartbeatTicks: 1, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024, clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index' });
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {compact_log_max_bytes: 4096}\n').raft.compactLogMaxBytes, 4096);
   t.equal(parse('data_dir: d\nstores: [{id: 1, addr: "h:1"}]\nraft: {client_session_ttl_ms: 60000, max_clock_skew_ms: 2000}\n').raft.clientSessionTtlMs, 60000);
   t.ok(cfg.maxKeyBytes > 0 && cfg.maxValueBytes > 0);

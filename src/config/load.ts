@@ -12,7 +12,7 @@ import { ConfigError, MAX_STORE_ID, type ClusterConfig, type RaftSettings, type 
 
 export const DEFAULT_CLUSTER_ID = 'tinykv';
 export const DEFAULT_RAFT: RaftSettings = {
-  tickMs: 100, electionTicks: 10, heartbeatTicks: 2, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024,
+  tickMs: 100, electionTicks: 10, heartbeatTicks: 1, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024,
   clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index',
 };
 export const DEFAULT_MAX_KEY_BYTES = 4096;
