@@ -6,12 +6,21 @@
 
 import type { RequestHeader, ClientSession } from '../api/request.js';
 
+/**
+ * One call's limits. `timeoutMs`: the caller gives up after this long; a connection that
+ * can tells the store (gRPC's grpc-timeout) and cancels the call then, so nothing is left
+ * open on a store that does not answer.
+ */
+export interface CallOptions {
+  readonly timeoutMs?: number;
+}
+
 export interface StoreConnection {
   readonly storeId: number;
-  get(h: RequestHeader, key: Uint8Array): Promise<Uint8Array | undefined>;
-  scan(h: RequestHeader, start: Uint8Array, end: Uint8Array, limit: number): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>>;
-  put(h: RequestHeader, key: Uint8Array, value: Uint8Array, session: ClientSession): Promise<void>;
-  delete(h: RequestHeader, key: Uint8Array, session: ClientSession): Promise<void>;
+  get(h: RequestHeader, key: Uint8Array, o?: CallOptions): Promise<Uint8Array | undefined>;
+  scan(h: RequestHeader, start: Uint8Array, end: Uint8Array, limit: number, o?: CallOptions): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>>;
+  put(h: RequestHeader, key: Uint8Array, value: Uint8Array, session: ClientSession, o?: CallOptions): Promise<void>;
+  delete(h: RequestHeader, key: Uint8Array, session: ClientSession, o?: CallOptions): Promise<void>;
   /** Deletes [start, end); resolves with the count (undefined: a duplicate, count unknown). */
-  deleteRange(h: RequestHeader, start: Uint8Array, end: Uint8Array, session: ClientSession): Promise<number | undefined>;
+  deleteRange(h: RequestHeader, start: Uint8Array, end: Uint8Array, session: ClientSession, o?: CallOptions): Promise<number | undefined>;
 }

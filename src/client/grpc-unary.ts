@@ -8,8 +8,8 @@
 //
 // One HTTP/2 session per address, opened on the first call and opened again after it
 // closes. A call with a timeout sends it as grpc-timeout (the store then gives up too) and
-// fails with DEADLINE_EXCEEDED when it passes; KvClient instead bounds its attempts with
-// its own timer. Closing the channel cancels whatever is still pending.
+// fails with DEADLINE_EXCEEDED when it passes, cancelling the stream; KvClient gives each
+// attempt its budget this way. Closing the channel cancels whatever is still pending.
 
 import * as http2 from 'node:http2';
 

@@ -9,7 +9,7 @@
 
 import type { ClientSession, RequestHeader } from '../api/request.js';
 import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../api/errors.js';
-import type { StoreConnection } from './connection.js';
+import type { CallOptions, StoreConnection } from './connection.js';
 import { ClusterUnavailableError, ConnectionRefusedError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
 
 export interface KvClientOptions {
@@ -52,7 +52,7 @@ const RETRY_ELSEWHERE = new Set(['STALE_COMMAND', 'STORE_STOPPED', 'SERVER_IS_BU
 interface Attempt<T> {
   readonly name: string;
   readonly isWrite: boolean;
-  run(conn: StoreConnection, h: RequestHeader): Promise<T>;
+  run(conn: StoreConnection, h: RequestHeader, o: CallOptions): Promise<T>;
 }
 
 export class KvClient {
@@ -83,19 +83,19 @@ export class KvClient {
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.execute({ name: 'get', isWrite: false, run: (c, h) => c.get(h, key) });
+    return this.execute({ name: 'get', isWrite: false, run: (c, h, o) => c.get(h, key, o) });
   }
 
   scan(start: Uint8Array, end: Uint8Array, limit: number): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
-    return this.execute({ name: 'scan', isWrite: false, run: (c, h) => c.scan(h, start, end, limit) });
+    return this.execute({ name: 'scan', isWrite: false, run: (c, h, o) => c.scan(h, start, end, limit, o) });
   }
 
   put(key: Uint8Array, value: Uint8Array): Promise<void> {
-    return this.serialWrite((s) => ({ name: 'put', isWrite: true, run: (c, h) => c.put(h, key, value, s) }));
+    return this.serialWrite((s) => ({ name: 'put', isWrite: true, run: (c, h, o) => c.put(h, key, value, s, o) }));
   }
 
   delete(key: Uint8Array): Promise<void> {
-    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h) => c.delete(h, key, s) }));
+    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h, o) => c.delete(h, key, s, o) }));
   }
 
   /**
@@ -103,7 +103,7 @@ export class KvClient {
    * how many keys it removed, or undefined when a retry found it already applied.
    */
   deleteRange(start: Uint8Array, end: Uint8Array): Promise<number | undefined> {
-    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h) => c.deleteRange(h, start, end, s) }));
+    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h, o) => c.deleteRange(h, start, end, s, o) }));
   }
 
   /** Queues a write behind the previous one so sequences apply in order. */
@@ -129,13 +129,15 @@ export class KvClient {
       const storeId = next;
       tried.add(storeId);
       try {
-        const result = await this.withTimeout(attempt.run(this.o.connect(storeId), { regionId: REGION_ID }), deadline);
+        // The attempt's budget goes to the store too: the call is cancelled when it runs out.
+        const ms = this.attemptMs(deadline);
+        const result = await this.withTimeout(attempt.run(this.o.connect(storeId), { regionId: REGION_ID }, { timeoutMs: ms }), ms);
         this.leader = storeId;
         this.o.onAnswer?.(storeId);
         return result;
       } catch (e) {
         const err = e as Error;
-        lastError = `store ${storeId}: ${err.message}`;
+        lastError = err.message.startsWith(`store ${storeId} `) ? err.message : `store ${storeId}: ${err.message}`;
         if (err instanceof InvalidRequestError || err instanceof InvalidArgumentError) throw new InvalidArgumentError(err.message);
         if (err instanceof SessionExpiredError) {
           // Refused, not applied; but an earlier attempt may have been, under the session
@@ -194,8 +196,13 @@ export class KvClient {
     await new Promise((r) => setTimeout(r, ms));
   }
 
-  private withTimeout<T>(p: Promise<T>, deadline: number): Promise<T> {
-    const ms = Math.max(1, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
+  /** One attempt's budget: attemptTimeoutMs, or what is left before the deadline. */
+  private attemptMs(deadline: number): number {
+    return Math.max(1, Math.min(this.attemptTimeoutMs, deadline - Date.now()));
+  }
+
+  /** Bounds an attempt whatever its connection does with the timeout it was given. */
+  private withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
       p.then((v) => { clearTimeout(t); resolve(v); }, (e) => { clearTimeout(t); reject(e); });
