@@ -1,7 +1,8 @@
 // Membership changes on real store processes, driven through the CLI as an operator would,
 // while clients read and write and every operation is recorded for the checker:
 //   - grow 3 → 5 (`store add`), with a store killed and restarted and leadership moved in
-//     between, then shrink 5 → 3 (`store remove`, the leader among the removed);
+//     between, then shrink 5 → 3 (`store remove`, the leader among the removed); again
+//     with lease reads (raft.read_mode: lease);
 //   - a store whose data directory was deleted refuses to start, and `store replace`
 //     rebuilds it: it catches up and then holds the data for a quorum on its own.
 // Every history must be linearizable and nothing acknowledged lost.
@@ -75,8 +76,8 @@ async function voters(c: TestCluster): Promise<{ voters: number[]; learners: num
   return { voters: [...m.voters].sort(), learners: m.learners, confVer: m.conf_ver };
 }
 
-t.test(`grow 3 → 5 and shrink 5 → 3 under load, with a kill and leader transfers (SEED=${seed})`, async (t) => {
-  const c = await makeCluster(t, { spare: 2 });
+async function growAndShrink(t: Test, readMode: 'read_index' | 'lease'): Promise<void> {
+  const c = await makeCluster(t, { spare: 2, readMode });
   await c.ok('cluster', 'up');
   const load = startLoad(c, seed);
   await sleep(500);
@@ -131,7 +132,12 @@ t.test(`grow 3 → 5 and shrink 5 → 3 under load, with a kill and leader trans
 
   await judge(t, c, load);
   await c.ok('cluster', 'down');
-});
+}
+
+t.test(`grow 3 → 5 and shrink 5 → 3 under load, with a kill and leader transfers (SEED=${seed})`, (t) => growAndShrink(t, 'read_index'));
+// With lease reads: every applied membership change and every transfer (the removed
+// leader's hand-over included) must end the leader's lease.
+t.test(`the same with lease reads (SEED=${seed})`, (t) => growAndShrink(t, 'lease'));
 
 t.test(`replace a store whose data directory was deleted, under load (SEED=${seed})`, async (t) => {
   const c = await makeCluster(t);
