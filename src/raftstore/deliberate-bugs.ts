@@ -44,7 +44,7 @@ export interface DeliberateBugs {
   readonly readBeforeApplied?: boolean;
   /** Lease reads: keep the lease after asking another voter to take over (whose election ignores leases). */
   readonly leaseSurvivesTransfer?: boolean;
-  /** Lease reads: a lease five election timeouts long, outlasting the voters' refusal to elect another leader. */
+  /** Lease reads: a lease a hundred election timeouts long, outlasting the voters' refusal to elect another leader. */
   readonly leaseTooLong?: boolean;
 }
 

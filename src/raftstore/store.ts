@@ -231,7 +231,7 @@ export class Store {
       ...(this.o.readMode === 'lease'
         ? {
           lease: {
-            durationMs: this.o.deliberateBugs?.leaseTooLong ? 5 * this.o.electionTick * this.o.tickMs : leaseDurationMs(this.o.electionTick, this.o.tickMs),
+            durationMs: this.o.deliberateBugs?.leaseTooLong ? 100 * this.o.electionTick * this.o.tickMs : leaseDurationMs(this.o.electionTick, this.o.tickMs),
             now: () => this.o.clock.now(),
           },
         }

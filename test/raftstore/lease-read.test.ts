@@ -73,8 +73,10 @@ t.test('the lease ends when the leader asks another store to take over', async (
   // leads while the new one, elected at once (a transfer ignores leases), takes a write.
   for (const bug of [false, true]) {
     await t.test(bug ? 'planted bug leaseSurvivesTransfer: a stale read' : 'a read at the old leader is not answered from its state', async (t) => {
-      const cluster = await leaseCluster(t, bug ? { deliberateBugs: { leaseSurvivesTransfer: true } } : {});
-      const old = await cluster.waitForLeader();
+      // Ticks of 300 ms: a 2.2 s lease, so the steps below fit in it even on a loaded machine
+      // (with the planted bug the stale read must come while the old lease still runs).
+      const cluster = await leaseCluster(t, { tickMs: 300, ...(bug ? { deliberateBugs: { leaseSurvivesTransfer: true } } : {}) });
+      const old = await cluster.waitForLeader(30_000);
       const next = cluster.ids.find((id) => id !== old)! as StoreId;
       await cluster.client().put(enc('k'), enc('v1'));
       await eventually('the transferee has v1', async () => (await cluster.store(next)!.localGet(enc('k'))) !== undefined, 5_000);
