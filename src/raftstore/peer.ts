@@ -396,7 +396,8 @@ export class Peer {
   /** Whether this leader may answer a read from its own state now (lease reads only). */
   private leaseHolds(term: number): boolean {
     if (!this.lease || !this.lease.holds(term) || this.pendingRemoval) return false;
-    // A transfer under way: the transferee's election ignores leases (also void by handOver).
+    // A transfer under way, by request or Raft's own hand-over: the transferee's election
+    // ignores leases.
     return this.o.bugs.leaseSurvivesTransfer === true || this.node.leadTransferee() === 0;
   }
 
@@ -705,9 +706,9 @@ export class Peer {
     if (this.stopped) throw new StoreStoppedError(this.meta.storeId);
     if (this.node.status().role !== 'leader') throw new NotLeaderError(this.region.id, this.leaderMeta());
     this.o.logger.info('transferring leadership', { to: to.storeId, peer: to.id });
+    // Lease reads stop while it is under way (leaseHolds) and for the rest of the term once
+    // the MsgTimeoutNow goes out (handleReady).
     this.node.transferLeader(to.id);
-    // Under way (Raft took it: not to itself nor to a learner): no lease for the rest of the term.
-    if (this.node.leadTransferee() !== 0 && !this.o.bugs.leaseSurvivesTransfer) this.lease?.handOver(this.node.status().term);
     this.schedule();
   }
 
