@@ -53,6 +53,12 @@ export interface FaultInjection {
    * majority may share no voter with the newest one's, and two leaders of one term follow.
    */
   readonly campaignWithUnappliedConfChange?: boolean;
+  /**
+   * Join two appends of one Ready to one follower even when the second does not continue
+   * the first (after a rejection the leader backs up): the entries then sit at the wrong
+   * indexes of the joined message.
+   */
+  readonly mergeAppendsBlindly?: boolean;
 }
 
 export interface Config {

@@ -23,6 +23,14 @@ export class Inflights {
     this.buffer.push(last);
   }
 
+  /** The message sent last now carries entries up to `last`. */
+  extendLast(last: Index): void {
+    const n = this.buffer.length;
+    if (n === 0) throw new Error('inflights: no message to extend');
+    if (last < this.buffer[n - 1]!) throw new Error(`inflights: extending ${this.buffer[n - 1]} back to ${last}`);
+    this.buffer[n - 1] = last;
+  }
+
   /** Frees every message whose last index is <= `to`. */
   freeLE(to: Index): void {
     let n = 0;

@@ -209,6 +209,8 @@ function removeLeaderUnheard(t: Test, faults: FaultInjection): NodeId | undefine
     ((m.type === 'MsgAppend' && (m.commit >= removalAt || m.entries.some((e) => e.index > removalAt))) ||
       (m.type === 'MsgHeartbeat' && m.commit >= removalAt)));
   removalAt = net.node(1).proposeConfChange(cc('removeNode', 1)).index;
+  // Its own Ready first: proposals of one Ready travel in one append.
+  net.processReadies();
   net.node(1).propose(enc('node 2 lacks this'));
   net.stabilize();
   blocking = false;

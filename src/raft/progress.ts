@@ -92,6 +92,16 @@ export class Progress {
     }
   }
 
+  /** Records more entries, up to `last`, joined to the append sent last (one message still). */
+  sentMoreEntries(last: Index): void {
+    if (this.state !== 'replicate') return this.sentEntries(last, 1);
+    this.next = last + 1;
+    // The message may predate this replicate state (a probe answered meanwhile): then it
+    // takes a slot of its own.
+    if (this.inflights.count === 0) this.inflights.add(last);
+    else this.inflights.extendLast(last);
+  }
+
   /** The follower holds entries up to n. Returns false if that is old news. */
   maybeUpdate(n: Index): boolean {
     let updated = false;

@@ -17,6 +17,7 @@ import { Progress } from './progress.js';
 import { MajorityConfig } from './quorum.js';
 import type { VoteResult } from './quorum.js';
 import { RaftLog } from './raft-log.js';
+import { entriesSize } from './storage.js';
 import { ReadOnly } from './read-only.js';
 import type {
   ConfState, Entry, HardState, Index, Message, MsgAppend, MsgAppendResponse, MsgHeartbeat,
@@ -709,8 +710,10 @@ export class Raft {
       throw e;
     }
     if (entries.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: 'MsgAppend', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
-    pr.sentEntries(entries.length > 0 ? entries[entries.length - 1]!.index : prevIndex, entries.length);
+    const joined = this.sendAppendMessage({ type: 'MsgAppend', to, index: prevIndex, logTerm: prevTerm, entries, commit: this.raftLog.committed });
+    const last = entries.length > 0 ? entries[entries.length - 1]!.index : prevIndex;
+    if (joined) pr.sentMoreEntries(last);
+    else pr.sentEntries(last, entries.length);
     return true;
   }
 
@@ -912,6 +915,52 @@ export class Raft {
 
   private send(m: Outgoing): void {
     const msg = { ...m, from: this.id, term: m.term ?? this.term } as Message;
+    if (msg.type === 'MsgAppendResponse' && this.ackMerged(msg)) return;
     this.msgs.push(msg);
+  }
+
+  /**
+   * Two messages of one Ready to one peer that say one thing in two parts leave as one:
+   * appends where the second continues the first, and acknowledgements. Under load a
+   * leader otherwise sends one append per proposal to each follower, and each draws its
+   * own answer: the messages, not the entries, are what cost the stores their CPU.
+   */
+  private lastPendingTo(to: NodeId): number {
+    let i = this.msgs.length - 1;
+    while (i >= 0 && this.msgs[i]!.to !== to) i--;
+    return i;
+  }
+
+  /**
+   * Sends an append, joined to the previous message to the same follower if that is an
+   * append of this term the new one continues (entries joined, the later commit index).
+   * Returns whether the entries joined a message that already carried some: it keeps its
+   * one slot in the follower's inflights window.
+   */
+  private sendAppendMessage(m: Omit<MsgAppend, 'from' | 'term'>): boolean {
+    const i = this.lastPendingTo(m.to);
+    const prev = i < 0 ? undefined : this.msgs[i]!;
+    if (
+      prev?.type === 'MsgAppend' && prev.term === this.term &&
+      // Only a continuation: after a rejection the leader backs up and sends from earlier.
+      (prev.index + prev.entries.length === m.index || this.cfg.faults.mergeAppendsBlindly === true) &&
+      (prev.entries.length === 0 || m.entries.length === 0 || entriesSize(prev.entries) + entriesSize(m.entries) <= this.cfg.maxSizePerMsg)
+    ) {
+      const entries = prev.entries.length === 0 ? m.entries : m.entries.length === 0 ? prev.entries : [...prev.entries, ...m.entries];
+      this.msgs[i] = { ...prev, entries, commit: Math.max(prev.commit, m.commit) };
+      return prev.entries.length > 0 && m.entries.length > 0;
+    }
+    this.send(m);
+    return false;
+  }
+
+  /** An acknowledgement replaces an older one still pending to the same leader. */
+  private ackMerged(m: MsgAppendResponse): boolean {
+    const i = this.lastPendingTo(m.to);
+    const prev = i < 0 ? undefined : this.msgs[i]!;
+    // A rejection carries a hint the leader needs; an older acknowledgement says less.
+    if (prev?.type !== 'MsgAppendResponse' || prev.term !== m.term || prev.reject || m.reject || m.index < prev.index) return false;
+    this.msgs[i] = m;
+    return true;
   }
 }
