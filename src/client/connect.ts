@@ -17,10 +17,16 @@ export interface ConnectOptions {
   readonly failFastWhenDown?: boolean;
   /** See KvClientOptions.firstStore. */
   readonly firstStore?: number;
+  /**
+   * Requests travel over one BatchCommands stream per store rather than a unary call each
+   * (see src/client/grpc-batch.ts). Default: on for connectKvClients (many requests in
+   * flight), off for connectKvClient (a CLI command sends one or two).
+   */
+  readonly batch?: boolean;
 }
 
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
-  const { clients, close } = connectKvClients(cfg, 1, o);
+  const { clients, close } = connectKvClients(cfg, 1, { batch: false, ...o });
   return { client: clients[0]!, close };
 }
 
@@ -47,7 +53,7 @@ export function connectKvClients(cfg: ClusterConfig, n: number, o: ConnectOption
     if (!c) {
       const addr = addrOf(storeId);
       if (addr === undefined) throw new RangeError(`unknown store ${storeId}`);
-      c = new GrpcStoreConnection(storeId, addr);
+      c = new GrpcStoreConnection(storeId, addr, { batch: o.batch ?? true });
       conns.set(storeId, c);
     }
     return c;

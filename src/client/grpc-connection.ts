@@ -1,5 +1,5 @@
-// StoreConnection over gRPC (unary calls over node:http2, see grpc-unary.ts): one channel
-// per store address. Region errors come back as the raftstore error classes (via
+// StoreConnection over gRPC (unary calls over node:http2, see grpc-unary.ts, or one
+// BatchCommands stream, see grpc-batch.ts): one channel per store address. Region errors come back as the raftstore error classes (via
 // src/api/proto-errors.ts), invalid requests as InvalidRequestError, and transport
 // failures as plain errors the client retries elsewhere.
 
@@ -10,6 +10,7 @@ import { regionErrorFromProto } from '../api/proto-errors.js';
 import { TinyKvService } from '../rpc/services.js';
 import type { CallOptions, StoreConnection } from './connection.js';
 import { ConnectionRefusedError } from './errors.js';
+import { BatchChannel, type BatchKind } from './grpc-batch.js';
 import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
 /**
@@ -33,20 +34,41 @@ function callError(storeId: number, addr: string, err: unknown, timeoutMs?: numb
   return err instanceof Error ? err : new Error(String(err));
 }
 
+const UNARY = {
+  raw_get: TinyKvService.rawGet,
+  raw_put: TinyKvService.rawPut,
+  raw_delete: TinyKvService.rawDelete,
+  raw_delete_range: TinyKvService.rawDeleteRange,
+  raw_scan: TinyKvService.rawScan,
+} as const satisfies Record<BatchKind, UnaryMethod<never, unknown>>;
+type Kind = keyof typeof UNARY;
+type RequestOf<K extends Kind> = Parameters<(typeof UNARY)[K]['requestSerialize']>[0];
+type AnswerOf<K extends Kind> = ReturnType<(typeof UNARY)[K]['responseDeserialize']>;
+
+export interface GrpcStoreConnectionOptions {
+  /**
+   * Send requests over one BatchCommands stream (grpc-batch.ts) instead of a unary call
+   * each: for a client with many requests in flight.
+   */
+  readonly batch?: boolean;
+}
+
 export class GrpcStoreConnection implements StoreConnection {
   private readonly channel: UnaryChannel;
+  private readonly batch: BatchChannel | undefined;
 
-  constructor(readonly storeId: number, readonly addr: string) {
+  constructor(readonly storeId: number, readonly addr: string, o: GrpcStoreConnectionOptions = {}) {
     // A scan answer can be large (the store allows 64 MiB).
     this.channel = new UnaryChannel(addr, { maxReceiveBytes: 64 * 1024 * 1024 });
+    this.batch = o.batch ? new BatchChannel(this.channel, { maxReceiveBytes: 64 * 1024 * 1024 }) : undefined;
   }
 
-  private async call<Req, Res extends { region_error?: kvrpcpb.IRawGetResponse['region_error']; error?: string | null }>(
-    m: UnaryMethod<Req, Res>, req: Req, o: CallOptions | undefined,
-  ): Promise<Res> {
-    let res: Res;
+  private async call<K extends Kind>(kind: K, req: RequestOf<K>, o: CallOptions | undefined): Promise<AnswerOf<K>> {
+    let res: AnswerOf<K>;
     try {
-      res = await this.channel.invoke(m, req, o?.timeoutMs);
+      res = this.batch
+        ? await this.batch.invoke(kind, req, o?.timeoutMs) as AnswerOf<K>
+        : await this.channel.invoke(UNARY[kind] as unknown as UnaryMethod<RequestOf<K>, AnswerOf<K>>, req, o?.timeoutMs);
     } catch (err) {
       throw callError(this.storeId, this.addr, err, o?.timeoutMs);
     }
@@ -63,31 +85,32 @@ export class GrpcStoreConnection implements StoreConnection {
   }
 
   async get(h: RequestHeader, key: Uint8Array, o?: CallOptions): Promise<Uint8Array | undefined> {
-    const r = await this.call(TinyKvService.rawGet, { context: this.ctx(h), key }, o);
+    const r = await this.call('raw_get', { context: this.ctx(h), key }, o);
     return r.not_found ? undefined : (r.value ?? new Uint8Array());
   }
 
   async scan(h: RequestHeader, start: Uint8Array, end: Uint8Array, limit: number, o?: CallOptions) {
-    const r = await this.call(TinyKvService.rawScan, { context: this.ctx(h), start_key: start, end_key: end, limit }, o);
+    const r = await this.call('raw_scan', { context: this.ctx(h), start_key: start, end_key: end, limit }, o);
     return (r.kvs ?? []).map((p) => [p.key ?? new Uint8Array(), p.value ?? new Uint8Array()] as const);
   }
 
   async put(h: RequestHeader, key: Uint8Array, value: Uint8Array, s: ClientSession, o?: CallOptions): Promise<void> {
-    await this.call(TinyKvService.rawPut, { context: this.ctx(h), key, value, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs }, o);
+    await this.call('raw_put', { context: this.ctx(h), key, value, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs }, o);
   }
 
   async delete(h: RequestHeader, key: Uint8Array, s: ClientSession, o?: CallOptions): Promise<void> {
-    await this.call(TinyKvService.rawDelete, { context: this.ctx(h), key, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs }, o);
+    await this.call('raw_delete', { context: this.ctx(h), key, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs }, o);
   }
 
   async deleteRange(h: RequestHeader, start: Uint8Array, end: Uint8Array, s: ClientSession, o?: CallOptions): Promise<number | undefined> {
-    const r = await this.call(TinyKvService.rawDeleteRange, {
+    const r = await this.call('raw_delete_range', {
       context: this.ctx(h), start_key: start, end_key: end, client_id: s.clientId, sequence: s.sequence, sent_at_ms: s.sentAtMs,
     }, o);
     return r.duplicate ? undefined : Number(r.deleted ?? 0);
   }
 
   close(): void {
+    this.batch?.close();
     this.channel.close();
   }
 }

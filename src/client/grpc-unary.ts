@@ -33,7 +33,7 @@ export class StatusError extends Error {
   }
 }
 
-export const GRPC_STATUS = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, UNAVAILABLE: 14 } as const;
+export const GRPC_STATUS = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 
 /** A method as src/rpc/services.ts describes it (a grpc-js MethodDefinition fits). */
 export interface UnaryMethod<Req, Res> {
@@ -53,7 +53,7 @@ export interface UnaryChannelOptions {
   readonly deliberateBug?: 'lostAsRefused';
 }
 
-const PREFIX = 5; // compressed flag (1 byte) + message length (4 bytes, big-endian)
+export const PREFIX = 5; // compressed flag (1 byte) + message length (4 bytes, big-endian)
 
 export class UnaryChannel {
   private session: http2.ClientHttp2Session | undefined;
@@ -166,7 +166,9 @@ export class UnaryChannel {
     this.session = undefined;
   }
 
-  private open(): http2.ClientHttp2Session {
+  /** The HTTP/2 session to the store, opened now if there is none (for BatchChannel's stream). */
+  open(): http2.ClientHttp2Session {
+    if (this.closedForGood) throw new Error(`channel to ${this.addr} is closed`);
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
     const session = http2.connect(`http://${this.addr}`, {
@@ -192,7 +194,7 @@ export class UnaryChannel {
 
 // A pending call fails with ERR_HTTP2_STREAM_CANCEL whose cause is the session's error.
 // Refused and not-found can only happen while connecting, so nothing was sent.
-function transportErrorOf(err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }): TransportError {
+export function transportErrorOf(err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }): TransportError {
   const code = err.cause?.code ?? err.code ?? '';
   const detail = err.cause?.message ?? err.message;
   if (code === 'ECONNREFUSED') return new TransportError('refused', detail);
@@ -213,7 +215,7 @@ function unframe(body: Buffer): Buffer {
 }
 
 /** grpc-message is percent-encoded (gRPC over HTTP/2, "Responses"). */
-function percentDecode(s: string): string {
+export function percentDecode(s: string): string {
   try {
     return decodeURIComponent(s);
   } catch {

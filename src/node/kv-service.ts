@@ -27,7 +27,10 @@ const buf = (b: Uint8Array | null | undefined): Buffer => (b ? Buffer.from(b.buf
 /** Counts client requests in flight, so a stopping store can let them finish. */
 export class InFlight {
   count = 0;
+  /** Set once the store is stopping: batch streams take no new requests and then end. */
+  stopping = false;
   private waiters: Array<() => void> = [];
+  private stopListeners = new Set<() => void>();
   begin(): void {
     this.count++;
   }
@@ -43,74 +46,190 @@ export class InFlight {
       this.waiters.push(() => { clearTimeout(t); resolve(); });
     });
   }
+  /** Tells the open batch streams the store is stopping. */
+  stop(): void {
+    this.stopping = true;
+    for (const l of [...this.stopListeners]) l();
+  }
+  onStop(l: () => void): () => void {
+    this.stopListeners.add(l);
+    return () => this.stopListeners.delete(l);
+  }
 }
 
 /** Told of each finished request: its method, how it ended, and how long it took. */
 export type RequestTimer = (method: string, outcome: 'ok' | 'region_error' | 'invalid' | 'unavailable', ms: number) => void;
 
+/** How one request ended: an answer (region and input errors travel inside it) or a failure. */
+type Outcome<R> = { readonly answer: R } | { readonly unavailable: string };
+
+type Kind = 'raw_get' | 'raw_put' | 'raw_delete' | 'raw_delete_range' | 'raw_scan';
+interface Batched {
+  readonly kind: Kind;
+  readonly outcome: Promise<Outcome<object>>;
+}
+const METHOD: Record<Kind, string> = {
+  raw_get: 'RawGet', raw_put: 'RawPut', raw_delete: 'RawDelete', raw_delete_range: 'RawDeleteRange', raw_scan: 'RawScan',
+};
+
 export function kvHandlers(getStore: () => Store, inflight: InFlight, onRequest: RequestTimer = () => {}): TinyKvHandlers {
-  /** Runs a handler body and turns its outcome into a response or a gRPC error. */
-  function answer<R extends object>(method: string, body: () => Promise<R>, cb: grpc.sendUnaryData<R>): void {
+  /** Runs a request body, timed and counted; region and input errors become answers. */
+  async function run<R extends object>(method: string, body: () => Promise<R>): Promise<Outcome<R>> {
     inflight.begin();
     const started = performance.now();
     const done = (outcome: Parameters<RequestTimer>[1]) => onRequest(method, outcome, performance.now() - started);
-    body().finally(() => inflight.end()).then(
-      (r) => {
-        done('ok');
-        cb(null, r);
-      },
-      (e: unknown) => {
-        if (e instanceof RegionError) {
-          done('region_error');
-          cb(null, { region_error: regionErrorToProto(e) } as R);
-        } else if (e instanceof InvalidRequestError) {
-          done('invalid');
-          cb(null, { error: e.message } as R);
-        } else {
-          done('unavailable');
-          cb({ code: grpc.status.UNAVAILABLE, details: (e as Error)?.message ?? String(e) });
-        }
-      },
-    );
+    try {
+      const answer = await body();
+      done('ok');
+      return { answer };
+    } catch (e) {
+      if (e instanceof RegionError) {
+        done('region_error');
+        return { answer: { region_error: regionErrorToProto(e) } as R };
+      }
+      if (e instanceof InvalidRequestError) {
+        done('invalid');
+        return { answer: { error: e.message } as R };
+      }
+      done('unavailable');
+      return { unavailable: (e as Error)?.message ?? String(e) };
+    } finally {
+      inflight.end();
+    }
+  }
+
+  function answer<R extends object>(method: string, body: () => Promise<R>, cb: grpc.sendUnaryData<R>): void {
+    void run(method, body).then((o) => {
+      if ('answer' in o) cb(null, o.answer);
+      else cb({ code: grpc.status.UNAVAILABLE, details: o.unavailable });
+    });
+  }
+
+  const rawGet = async (r: kvrpcpb.IRawGetRequest): Promise<kvrpcpb.IRawGetResponse> => {
+    const value = await getStore().get(header(r.context), buf(r.key));
+    return value === undefined ? { not_found: true } : { value };
+  };
+  const rawPut = async (r: kvrpcpb.IRawPutRequest): Promise<kvrpcpb.IRawPutResponse> => {
+    await getStore().put(header(r.context), buf(r.key), buf(r.value), session(r.client_id, r.sequence, r.sent_at_ms));
+    return {};
+  };
+  const rawDelete = async (r: kvrpcpb.IRawDeleteRequest): Promise<kvrpcpb.IRawDeleteResponse> => {
+    await getStore().delete(header(r.context), buf(r.key), session(r.client_id, r.sequence, r.sent_at_ms));
+    return {};
+  };
+  const rawDeleteRange = async (r: kvrpcpb.IRawDeleteRangeRequest): Promise<kvrpcpb.IRawDeleteRangeResponse> => {
+    const res = await getStore().deleteRange(header(r.context), buf(r.start_key), buf(r.end_key), session(r.client_id, r.sequence, r.sent_at_ms));
+    return { deleted: res.deleted ?? 0, duplicate: res.duplicate === true };
+  };
+  const rawScan = async (r: kvrpcpb.IRawScanRequest): Promise<kvrpcpb.IRawScanResponse> => {
+    const pairs = await getStore().scan(header(r.context), buf(r.start_key), buf(r.end_key), Number(r.limit ?? 0) || 0x7fffffff);
+    return { kvs: pairs.map(([key, value]) => ({ key, value })) };
+  };
+
+  /** One request of a batch, run as its unary call would be; undefined if it names no command. */
+  function runBatched(req: kvrpcpb.IBatchRequest): Batched | undefined {
+    if (req.raw_get) return { kind: 'raw_get', outcome: run(METHOD.raw_get, () => rawGet(req.raw_get!)) };
+    if (req.raw_put) return { kind: 'raw_put', outcome: run(METHOD.raw_put, () => rawPut(req.raw_put!)) };
+    if (req.raw_delete) return { kind: 'raw_delete', outcome: run(METHOD.raw_delete, () => rawDelete(req.raw_delete!)) };
+    if (req.raw_delete_range) return { kind: 'raw_delete_range', outcome: run(METHOD.raw_delete_range, () => rawDeleteRange(req.raw_delete_range!)) };
+    if (req.raw_scan) return { kind: 'raw_scan', outcome: run(METHOD.raw_scan, () => rawScan(req.raw_scan!)) };
+    return undefined;
   }
 
   return {
     rawGet(call, cb) {
-      const r = call.request;
-      answer<kvrpcpb.IRawGetResponse>('RawGet', async () => {
-        const value = await getStore().get(header(r.context), buf(r.key));
-        return value === undefined ? { not_found: true } : { value };
-      }, cb);
+      answer('RawGet', () => rawGet(call.request), cb);
     },
     rawPut(call, cb) {
-      const r = call.request;
-      answer('RawPut', async () => {
-        await getStore().put(header(r.context), buf(r.key), buf(r.value), session(r.client_id, r.sequence, r.sent_at_ms));
-        return {};
-      }, cb);
+      answer('RawPut', () => rawPut(call.request), cb);
     },
     rawDelete(call, cb) {
-      const r = call.request;
-      answer('RawDelete', async () => {
-        await getStore().delete(header(r.context), buf(r.key), session(r.client_id, r.sequence, r.sent_at_ms));
-        return {};
-      }, cb);
+      answer('RawDelete', () => rawDelete(call.request), cb);
     },
     rawDeleteRange(call, cb) {
-      const r = call.request;
-      answer<kvrpcpb.IRawDeleteRangeResponse>('RawDeleteRange', async () => {
-        const res = await getStore().deleteRange(header(r.context), buf(r.start_key), buf(r.end_key), session(r.client_id, r.sequence, r.sent_at_ms));
-        return { deleted: res.deleted ?? 0, duplicate: res.duplicate === true };
-      }, cb);
+      answer('RawDeleteRange', () => rawDeleteRange(call.request), cb);
     },
     rawScan(call, cb) {
-      const r = call.request;
-      answer<kvrpcpb.IRawScanResponse>('RawScan', async () => {
-        const pairs = await getStore().scan(header(r.context), buf(r.start_key), buf(r.end_key), Number(r.limit ?? 0) || 0x7fffffff);
-        return { kvs: pairs.map(([key, value]) => ({ key, value })) };
-      }, cb);
+      answer('RawScan', () => rawScan(call.request), cb);
+    },
+    batchCommands(call) {
+      serveBatchStream(call, runBatched, inflight);
     },
   };
+}
+
+/**
+ * One client's BatchCommands stream: each request runs as its own unary call would, and
+ * the answers that are ready together leave in one message. When the client ends its side,
+ * or the store stops, the stream ends once every request taken has been answered.
+ */
+function serveBatchStream(
+  call: grpc.ServerDuplexStream<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>,
+  runBatched: (req: kvrpcpb.IBatchRequest) => Batched | undefined,
+  inflight: InFlight,
+): void {
+  let pending = 0;
+  let closing = false;
+  let gone = false;
+  let ready: kvrpcpb.IBatchResponse[] = [];
+  let flushQueued = false;
+  const flush = (): void => {
+    flushQueued = false;
+    if (gone) return;
+    if (ready.length > 0) {
+      call.write({ responses: ready });
+      ready = [];
+    }
+    if (closing && pending === 0) {
+      gone = true;
+      unlisten();
+      call.end();
+    }
+  };
+  const queueFlush = (): void => {
+    if (flushQueued) return;
+    flushQueued = true;
+    // Answers that complete in the same turn of the event loop (one Ready's applied
+    // writes) leave together.
+    setImmediate(flush);
+  };
+  const reply = (r: kvrpcpb.IBatchResponse): void => {
+    ready.push(r);
+    queueFlush();
+  };
+  const unlisten = inflight.onStop(() => {
+    closing = true;
+    queueFlush();
+  });
+  call.on('data', (batch: kvrpcpb.IBatchCommandsRequest) => {
+    for (const req of batch.requests ?? []) {
+      const id = Number(req.id ?? 0);
+      if (closing || inflight.stopping) {
+        reply({ id, status: grpc.status.UNAVAILABLE, status_message: 'the store is stopping' });
+        continue;
+      }
+      const running = runBatched(req);
+      if (!running) {
+        reply({ id, status: grpc.status.INVALID_ARGUMENT, status_message: 'a batch request without a command this store knows' });
+        continue;
+      }
+      pending++;
+      void running.outcome.then((o) => {
+        pending--;
+        reply('answer' in o ? { id, [running.kind]: o.answer } : { id, status: grpc.status.UNAVAILABLE, status_message: o.unavailable });
+      });
+    }
+  });
+  call.on('end', () => {
+    closing = true;
+    queueFlush();
+  });
+  const abandon = (): void => {
+    gone = true;
+    unlisten();
+  };
+  call.on('cancelled', abandon);
+  call.on('error', abandon);
 }
 
 function session(clientId: number | null | undefined, sequence: number | null | undefined, sentAtMs: number | null | undefined) {

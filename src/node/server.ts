@@ -180,6 +180,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       // Stop taking new requests and let in-flight client requests finish (bounded; raft
       // keeps running meanwhile so they can commit), then close the raft streams.
       const shutdown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      inflight.stop();
       await inflight.drained(2000);
       transport.close();
       let force: NodeJS.Timeout | undefined;

@@ -12,12 +12,12 @@ interface Codec<T> {
 }
 
 function method<Req, Res>(
-  path: string, req: Codec<Req>, res: Codec<Res>, requestStream = false,
+  path: string, req: Codec<Req>, res: Codec<Res>, requestStream = false, responseStream = false,
 ): grpc.MethodDefinition<Req, Res> {
   return {
     path,
     requestStream,
-    responseStream: false,
+    responseStream,
     requestSerialize: (m: Req) => Buffer.from(req.encode(m).finish()),
     requestDeserialize: (b: Buffer) => req.decode(b),
     responseSerialize: (m: Res) => Buffer.from(res.encode(m).finish()),
@@ -35,6 +35,8 @@ export const TinyKvService = {
   rawDeleteRange: method<kvrpcpb.IRawDeleteRangeRequest, kvrpcpb.IRawDeleteRangeResponse>(
     '/tinykvpb.TinyKv/RawDeleteRange', c(kvrpcpb.RawDeleteRangeRequest), c(kvrpcpb.RawDeleteRangeResponse)),
   rawScan: method<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>('/tinykvpb.TinyKv/RawScan', c(kvrpcpb.RawScanRequest), c(kvrpcpb.RawScanResponse)),
+  batchCommands: method<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>(
+    '/tinykvpb.TinyKv/BatchCommands', c(kvrpcpb.BatchCommandsRequest), c(kvrpcpb.BatchCommandsResponse), true, true),
 } as const;
 
 export const RaftService = {
@@ -58,6 +60,7 @@ export type TinyKvHandlers = {
   rawDelete: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>;
   rawDeleteRange: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRangeRequest, kvrpcpb.IRawDeleteRangeResponse>;
   rawScan: grpc.handleUnaryCall<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>;
+  batchCommands: grpc.handleBidiStreamingCall<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>;
 };
 
 export type RaftHandlers = {

@@ -1,0 +1,181 @@
+// BatchChannel (the client of a store's BatchCommands stream) against a real grpc-js
+// server: requests of one turn in one message, answers matched by id in any order,
+// per-request statuses and timeouts, and every way the stream can break.
+
+import * as grpc from '@grpc/grpc-js';
+import { createServer as createTcpServer } from 'node:net';
+import t, { type Test } from 'tap';
+import type { kvrpcpb } from '../gen/proto.js';
+import { TinyKvService } from '../rpc/services.js';
+import { BatchChannel, type BatchChannelOptions } from './grpc-batch.js';
+import { GRPC_STATUS, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
+
+type Call = grpc.ServerDuplexStream<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>;
+const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString();
+
+interface TestServer {
+  readonly addr: string;
+  /** Requests per message received, in order. */
+  readonly messages: number[];
+  readonly calls: Call[];
+  kill(): void;
+  stop(): Promise<void>;
+}
+
+/**
+ * A store stand-in: answers each message's gets in reverse order (the value is the key
+ * backwards), never answers keys starting "never", fails "fail" with UNAVAILABLE, and
+ * ends the whole stream with status INTERNAL on "break".
+ */
+async function startServer(port = 0): Promise<TestServer> {
+  const server = new grpc.Server();
+  const messages: number[] = [];
+  const calls: Call[] = [];
+  const unimplemented = (_c: unknown, cb: grpc.sendUnaryData<never>) => cb({ code: grpc.status.UNIMPLEMENTED });
+  server.addService(TinyKvService, {
+    rawGet: unimplemented, rawPut: unimplemented, rawDelete: unimplemented, rawDeleteRange: unimplemented, rawScan: unimplemented,
+    batchCommands: (call: Call) => {
+      calls.push(call);
+      call.on('data', (m: kvrpcpb.IBatchCommandsRequest) => {
+        const reqs = m.requests ?? [];
+        messages.push(reqs.length);
+        const out: kvrpcpb.IBatchResponse[] = [];
+        for (const r of [...reqs].reverse()) {
+          const key = text(r.raw_get?.key ?? r.raw_put?.key);
+          if (key.startsWith('never')) continue;
+          if (key === 'break') return call.emit('error', { code: grpc.status.INTERNAL, details: 'broken on purpose' });
+          if (key === 'fail') out.push({ id: r.id, status: grpc.status.UNAVAILABLE, status_message: 'not now' });
+          else if (r.raw_get) out.push({ id: r.id, raw_get: { value: Buffer.from([...key].reverse().join('')) } });
+          else out.push({ id: r.id, raw_put: {} });
+        }
+        if (out.length > 0) call.write({ responses: out });
+      });
+      call.on('end', () => call.end());
+    },
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  return {
+    addr: `127.0.0.1:${bound}`, messages, calls,
+    kill: () => server.forceShutdown(),
+    stop: () => new Promise<void>((resolve) => server.tryShutdown(() => resolve())),
+  };
+}
+
+function channelTo(t: Test, addr: string, o: BatchChannelOptions = {}): BatchChannel {
+  const unary = new UnaryChannel(addr);
+  const ch = new BatchChannel(unary, o);
+  t.teardown(() => { ch.close(); unary.close(); });
+  return ch;
+}
+
+const get = (ch: BatchChannel, key: string, timeoutMs?: number) =>
+  ch.invoke('raw_get', { key: Buffer.from(key) }, timeoutMs).then((a) => text((a as kvrpcpb.IRawGetResponse).value));
+
+async function failure(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the request to fail');
+}
+
+async function answersOutOfOrder(t: Test, o: BatchChannelOptions): Promise<{ answers: string[]; messages: number[] }> {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const ch = channelTo(t, s.addr, o);
+  const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+  const answers = await Promise.all(keys.map((k) => get(ch, k)));
+  return { answers, messages: s.messages };
+}
+
+t.test('requests of one turn leave in one message; answers find their callers by id', async (t) => {
+  const { answers, messages } = await answersOutOfOrder(t, {});
+  t.same(messages, [20], 'twenty requests, one message');
+  t.same(answers, Array.from({ length: 20 }, (_, i) => [...`key-${i}`].reverse().join('')), 'each caller got the answer to its own request');
+  const bug = await answersOutOfOrder(t, { deliberateBug: 'matchByArrival' });
+  t.not(bug.answers[0], [...'key-0'].reverse().join(''), 'matchByArrival (a planted bug): answers in reverse order reach the wrong callers');
+});
+
+t.test('a message stops adding requests at maxSendBytes; every request still goes', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const ch = channelTo(t, s.addr, { maxSendBytes: 1000 });
+  const value = Buffer.alloc(400);
+  await Promise.all(Array.from({ length: 5 }, (_, i) => ch.invoke('raw_put', { key: Buffer.from(`k${i}`), value })));
+  await ch.invoke('raw_put', { key: Buffer.from('big'), value: Buffer.alloc(3000) });
+  t.same(s.messages, [2, 2, 1, 1], 'two requests of ~470 bytes a message; a larger one alone');
+});
+
+t.test('a request answered with a status fails alone', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const ch = channelTo(t, s.addr);
+  const [bad, good] = await Promise.all([failure(get(ch, 'fail')), get(ch, 'ok')]);
+  t.ok(bad instanceof StatusError && bad.status === GRPC_STATUS.UNAVAILABLE && bad.details === 'not now', String(bad));
+  t.equal(good, 'ko');
+});
+
+t.test('a request without an answer in time fails with DEADLINE_EXCEEDED; the stream goes on', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const ch = channelTo(t, s.addr);
+  const err = await failure(get(ch, 'never-1', 100));
+  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(err));
+  t.equal(await get(ch, 'after'), 'retfa', 'the next request on the same stream is answered');
+  t.equal(s.calls.length, 1, 'one stream for all');
+});
+
+t.test('a stream the store ends with an error status fails its pending requests with it; the next request opens a new one', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const ch = channelTo(t, s.addr);
+  t.equal(await get(ch, 'first'), 'tsrif');
+  const pending = failure(get(ch, 'never-2'));
+  const broken = failure(get(ch, 'break'));
+  for (const err of [await pending, await broken]) {
+    t.ok(err instanceof StatusError && err.status === GRPC_STATUS.INTERNAL && err.details === 'broken on purpose', String(err));
+  }
+  t.equal(await get(ch, 'again'), 'niaga');
+  t.equal(s.calls.length, 2, 'a second stream');
+});
+
+t.test('a store that dies with requests pending: lost; once it is back, answered again', async (t) => {
+  const s = await startServer();
+  const port = Number(s.addr.split(':')[1]);
+  const ch = channelTo(t, s.addr);
+  t.equal(await get(ch, 'up'), 'pu');
+  const pending = failure(get(ch, 'never-3'));
+  await new Promise((r) => setTimeout(r, 20));
+  s.kill();
+  const err = await pending;
+  t.ok(err instanceof TransportError && err.failure === 'lost', String(err));
+  const again = await startServer(port);
+  t.teardown(() => again.kill());
+  t.equal(await get(ch, 'back'), 'kcab');
+});
+
+t.test('nothing listening: refused (nothing was sent)', async (t) => {
+  const probe = createTcpServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const port = (probe.address() as { port: number }).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const ch = channelTo(t, `127.0.0.1:${port}`);
+  const errs = await Promise.all([failure(get(ch, 'a')), failure(get(ch, 'b'))]);
+  for (const err of errs) t.ok(err instanceof TransportError && err.failure === 'refused', String(err));
+});
+
+t.test('close() fails what is pending and refuses what comes after', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const unary = new UnaryChannel(s.addr);
+  const ch = new BatchChannel(unary);
+  t.equal(await get(ch, 'x'), 'x');
+  const pending = failure(get(ch, 'never-4'));
+  await new Promise((r) => setTimeout(r, 20));
+  ch.close();
+  unary.close();
+  t.match(String(await pending), /closed/);
+  t.match(String(await failure(get(ch, 'y'))), /closed/);
+});

@@ -1,0 +1,120 @@
+// The store's BatchCommands handler, driven by the client's batch connection: each request
+// ends as its unary call would (answer, region error, invalid request, UNAVAILABLE), and a
+// stopping store refuses new requests, answers the ones it took, then ends the stream.
+
+import * as grpc from '@grpc/grpc-js';
+import t, { type Test } from 'tap';
+import { InvalidRequestError, NotLeaderError } from '../api/errors.js';
+import { BatchChannel } from '../client/grpc-batch.js';
+import { GrpcStoreConnection } from '../client/grpc-connection.js';
+import { StatusError, UnaryChannel } from '../client/grpc-unary.js';
+import type { Store } from '../raftstore/store.js';
+import { TinyKvService } from '../rpc/services.js';
+import { InFlight, kvHandlers } from './kv-service.js';
+
+const b = (s: string) => Buffer.from(s);
+const H = { regionId: 1 };
+const SESSION = { clientId: 9, sequence: 1, sentAtMs: 0 };
+
+interface Fixture {
+  readonly addr: string;
+  readonly inflight: InFlight;
+  readonly data: Map<string, string>;
+  /** Puts of keys starting "slow" wait here until released. */
+  readonly slow: Array<() => void>;
+  /** Batch streams the server ended. */
+  ended: number;
+}
+
+async function start(t: Test): Promise<Fixture> {
+  const data = new Map<string, string>();
+  const slow: Array<() => void> = [];
+  const store = {
+    async get(_h: unknown, key: Uint8Array) {
+      const v = data.get(Buffer.from(key).toString());
+      return v === undefined ? undefined : b(v);
+    },
+    async put(_h: unknown, key: Uint8Array, value: Uint8Array) {
+      const k = Buffer.from(key).toString();
+      if (k === 'not-leader') throw new NotLeaderError(1, { id: 2, storeId: 2 });
+      if (k === 'invalid') throw new InvalidRequestError('key too large');
+      if (k === 'crash') throw new Error('engine on fire');
+      if (k.startsWith('slow')) await new Promise<void>((r) => slow.push(r));
+      data.set(k, Buffer.from(value).toString());
+    },
+    async delete(_h: unknown, key: Uint8Array) {
+      data.delete(Buffer.from(key).toString());
+    },
+    async deleteRange() {
+      return { deleted: 0 };
+    },
+    async scan() {
+      return [...data].sort().map(([k, v]) => [b(k), b(v)] as const);
+    },
+  } as unknown as Store;
+  const inflight = new InFlight();
+  const handlers = kvHandlers(() => store, inflight);
+  const f: Fixture = { addr: '', inflight, data, slow, ended: 0 };
+  const server = new grpc.Server();
+  server.addService(TinyKvService, {
+    ...handlers,
+    batchCommands: (call: Parameters<typeof handlers.batchCommands>[0]) => {
+      call.on('finish', () => f.ended++);
+      handlers.batchCommands(call);
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  t.teardown(() => server.forceShutdown());
+  return Object.assign(f, { addr: `127.0.0.1:${port}` });
+}
+
+t.test('each batched request ends as its unary call would', async (t) => {
+  const f = await start(t);
+  const conn = new GrpcStoreConnection(1, f.addr, { batch: true });
+  t.teardown(() => conn.close());
+  const outcomes = await Promise.allSettled([
+    conn.put(H, b('a'), b('1'), SESSION),
+    conn.put(H, b('not-leader'), b('x'), SESSION),
+    conn.put(H, b('invalid'), b('x'), SESSION),
+    conn.put(H, b('crash'), b('x'), SESSION),
+    conn.get(H, b('missing')),
+  ]);
+  t.same(outcomes.map((o) => o.status), ['fulfilled', 'rejected', 'rejected', 'rejected', 'fulfilled']);
+  const reason = (i: number) => (outcomes[i] as PromiseRejectedResult).reason as Error;
+  t.ok(reason(1) instanceof NotLeaderError && (reason(1) as NotLeaderError).leader?.storeId === 2, `region error: ${reason(1).message}`);
+  t.ok(reason(2) instanceof InvalidRequestError && reason(2).message === 'key too large', `invalid: ${reason(2).message}`);
+  t.match(reason(3).message, /^store 1 \(127\.0\.0\.1:\d+\): unavailable$/, 'any other failure: UNAVAILABLE');
+  t.equal((outcomes[4] as PromiseFulfilledResult<unknown>).value, undefined, 'not found');
+  t.equal(Buffer.from((await conn.get(H, b('a')))!).toString(), '1');
+  t.same((await conn.scan(H, b(''), b(''), 10)).map(([k]) => Buffer.from(k).toString()), ['a']);
+  t.equal(f.inflight.count, 0, 'nothing left in flight');
+});
+
+t.test('a request naming no command is refused with INVALID_ARGUMENT', async (t) => {
+  const f = await start(t);
+  const unary = new UnaryChannel(f.addr);
+  const ch = new BatchChannel(unary);
+  t.teardown(() => { ch.close(); unary.close(); });
+  const err = await ch.invoke('no_such' as 'raw_get', { key: b('k') }).catch((e: unknown) => e);
+  t.ok(err instanceof StatusError && err.status === grpc.status.INVALID_ARGUMENT, String(err));
+});
+
+t.test('a stopping store refuses new requests, answers the ones it took, then ends the stream', async (t) => {
+  const f = await start(t);
+  const conn = new GrpcStoreConnection(1, f.addr, { batch: true });
+  t.teardown(() => conn.close());
+  await conn.put(H, b('warm'), b('1'), SESSION);
+  const taken = conn.put(H, b('slow-1'), b('v'), SESSION);
+  while (f.slow.length === 0) await new Promise((r) => setTimeout(r, 5));
+  f.inflight.stop();
+  const refused = await conn.put(H, b('late'), b('v'), SESSION).catch((e: Error) => e);
+  t.match(String(refused), /unavailable/, 'a request after stop is refused');
+  t.equal(f.ended, 0, 'the stream stays open while a request it took is pending');
+  f.slow.shift()!();
+  await taken;
+  t.equal(f.data.get('slow-1'), 'v', 'the pending request was answered');
+  for (let i = 0; i < 100 && f.ended === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(f.ended, 1, 'then the stream ended');
+  t.notOk(f.data.has('late'), 'and the refused request never ran');
+});
