@@ -24,7 +24,7 @@ interface TestServer {
 
 /**
  * A store stand-in: answers each message's gets in reverse order (the value is the key
- * backwards), never answers keys starting "never", fails "fail" with UNAVAILABLE, and
+ * backwards, or N bytes for "big:N"), never answers keys starting "never", fails "fail" with UNAVAILABLE, and
  * ends the whole stream with status INTERNAL on "break".
  */
 async function startServer(port = 0): Promise<TestServer> {
@@ -45,6 +45,7 @@ async function startServer(port = 0): Promise<TestServer> {
           if (key.startsWith('never')) continue;
           if (key === 'break') return call.emit('error', { code: grpc.status.INTERNAL, details: 'broken on purpose' });
           if (key === 'fail') out.push({ id: r.id, status: grpc.status.UNAVAILABLE, status_message: 'not now' });
+          else if (key.startsWith('big:')) out.push({ id: r.id, raw_get: { value: Buffer.alloc(Number(key.slice(4)), 7) } });
           else if (r.raw_get) out.push({ id: r.id, raw_get: { value: Buffer.from([...key].reverse().join('')) } });
           else out.push({ id: r.id, raw_put: {} });
         }
@@ -106,6 +107,19 @@ t.test('a message stops adding requests at maxSendBytes; every request still goe
   await Promise.all(Array.from({ length: 5 }, (_, i) => ch.invoke('raw_put', { key: Buffer.from(`k${i}`), value })));
   await ch.invoke('raw_put', { key: Buffer.from('big'), value: Buffer.alloc(3000) });
   t.same(s.messages, [2, 2, 1, 1], 'two requests of ~470 bytes a message; a larger one alone');
+});
+
+t.test('large answers arrive whole, in many chunks; one over maxReceiveBytes fails the stream', async (t) => {
+  const s = await startServer();
+  t.teardown(() => s.stop());
+  const ch = channelTo(t, s.addr, { maxReceiveBytes: 10 * 1024 * 1024 });
+  const sizes = [3 * 1024 * 1024, 10, 5 * 1024 * 1024];
+  const answers = await Promise.all(sizes.map((n) => ch.invoke('raw_get', { key: Buffer.from(`big:${n}`) })));
+  t.same(answers.map((a) => (a as kvrpcpb.IRawGetResponse).value?.length), sizes, '3 MiB, 10 B and 5 MiB in one answer message');
+  t.ok(answers.every((a) => (a as kvrpcpb.IRawGetResponse).value!.every((x) => x === 7)), 'byte for byte');
+  const err = await failure(ch.invoke('raw_get', { key: Buffer.from(`big:${11 * 1024 * 1024}`) }));
+  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.RESOURCE_EXHAUSTED, String(err));
+  t.equal(await get(ch, 'then'), 'neht', 'a new stream serves what comes next');
 });
 
 t.test('a request answered with a status fails alone', async (t) => {

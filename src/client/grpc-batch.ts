@@ -53,8 +53,9 @@ interface OpenStream {
   status?: string;
   details: string;
   httpStatus: number;
-  /** Bytes received and not yet a whole message. */
-  partial: Buffer;
+  /** Bytes received and not yet a whole message (joined only once one is whole). */
+  chunks: Buffer[];
+  buffered: number;
 }
 
 const PATH = '/tinykvpb.TinyKv/BatchCommands';
@@ -154,7 +155,7 @@ export class BatchChannel {
       te: 'trailers',
       'grpc-accept-encoding': 'identity',
     });
-    const s: OpenStream = { h2, waiting: new Map(), details: '', httpStatus: 0, partial: Buffer.alloc(0) };
+    const s: OpenStream = { h2, waiting: new Map(), details: '', httpStatus: 0, chunks: [], buffered: 0 };
     this.stream = s;
     const readStatus = (h: http2.IncomingHttpHeaders): void => {
       const st = h['grpc-status'];
@@ -202,24 +203,30 @@ export class BatchChannel {
   }
 
   private received(s: OpenStream, chunk: Buffer): void {
-    let buf = s.partial.length === 0 ? chunk : Buffer.concat([s.partial, chunk]);
-    while (buf.length >= PREFIX) {
-      if (buf[0] !== 0) return this.breakStream(s, new TransportError('protocol', 'the answer is compressed, which was not asked for'));
-      const length = buf.readUInt32BE(1);
+    s.chunks.push(chunk);
+    s.buffered += chunk.length;
+    while (s.buffered >= PREFIX) {
+      if (s.chunks[0]!.length < PREFIX) s.chunks = [Buffer.concat(s.chunks, s.buffered)];
+      const head = s.chunks[0]!;
+      if (head[0] !== 0) return this.breakStream(s, new TransportError('protocol', 'the answer is compressed, which was not asked for'));
+      const length = head.readUInt32BE(1);
       if (length > this.maxReceiveBytes) {
         return this.breakStream(s, new StatusError(GRPC_STATUS.RESOURCE_EXHAUSTED, `answer larger than ${this.maxReceiveBytes} bytes`));
       }
-      if (buf.length < PREFIX + length) break;
+      // A large answer arrives in many chunks: join them once it is whole, not on each one.
+      if (s.buffered < PREFIX + length) return;
+      const all = s.chunks.length === 1 ? head : Buffer.concat(s.chunks, s.buffered);
+      const rest = all.subarray(PREFIX + length);
+      s.chunks = rest.length > 0 ? [rest] : [];
+      s.buffered = rest.length;
       let msg: kvrpcpb.BatchCommandsResponse;
       try {
-        msg = kvrpcpb.BatchCommandsResponse.decode(buf.subarray(PREFIX, PREFIX + length));
+        msg = kvrpcpb.BatchCommandsResponse.decode(all.subarray(PREFIX, PREFIX + length));
       } catch (err) {
         return this.breakStream(s, new TransportError('protocol', `undecodable answer (${(err as Error).message})`));
       }
-      buf = buf.subarray(PREFIX + length);
       for (const r of msg.responses) this.answered(s, r);
     }
-    s.partial = buf;
   }
 
   private answered(s: OpenStream, r: kvrpcpb.IBatchResponse): void {
