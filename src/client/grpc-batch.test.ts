@@ -193,3 +193,35 @@ t.test('close() fails what is pending and refuses what comes after', async (t) =
   t.match(String(await pending), /closed/);
   t.match(String(await failure(get(ch, 'y'))), /closed/);
 });
+
+t.test('while the stream is backed up requests wait unsent, and one that runs out of time is never sent', async (t) => {
+  const { createServer } = await import('node:http2');
+  const { kvrpcpb: pb } = await import('../gen/proto.js');
+  const received: string[] = [];
+  let stream: import('node:http2').ServerHttp2Stream | undefined;
+  const server = createServer();
+  server.on('stream', (st) => {
+    stream = st;
+    st.respond({ ':status': 200, 'content-type': 'application/grpc' });
+    st.pause(); // a store that does not read: the client's buffer fills
+    let buf = Buffer.alloc(0);
+    st.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= 5 && buf.length >= 5 + buf.readUInt32BE(1)) {
+        const len = buf.readUInt32BE(1);
+        for (const r of pb.BatchCommandsRequest.decode(buf.subarray(5, 5 + len)).requests) received.push(text(r.raw_put?.key));
+        buf = buf.subarray(5 + len);
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const ch = channelTo(t, `127.0.0.1:${(server.address() as { port: number }).port}`, { maxSendBytes: 1024 });
+  t.teardown(() => { stream?.close(); server.close(); });
+  const put = (key: string, bytes: number, timeoutMs: number) => failure(ch.invoke('raw_put', { key: Buffer.from(key), value: Buffer.alloc(bytes) }, timeoutMs));
+  const big = put('big', 4 * 1024 * 1024, 2000); // fills the stream's buffer: written, not yet sent
+  const late = await put('late', 10, 100); // queued behind it
+  t.ok(late instanceof StatusError && late.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(late));
+  stream!.resume();
+  await big;
+  t.same(received, ['big'], 'the request that ran out of time while held back never reached the store');
+});

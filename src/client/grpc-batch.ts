@@ -53,6 +53,8 @@ interface OpenStream {
   status?: string;
   details: string;
   httpStatus: number;
+  /** write() said the buffer is full: nothing more until 'drain'. */
+  backedUp: boolean;
   /** Bytes received and not yet a whole message (joined only once one is whole). */
   chunks: Buffer[];
   buffered: number;
@@ -87,11 +89,7 @@ export class BatchChannel {
       const w: Waiting = { id, kind, resolve, reject, timer: undefined };
       if (timeoutMs !== undefined) w.timer = setTimeout(() => this.expire(w, timeoutMs), timeoutMs);
       this.queued.push({ w, request: { id, [kind]: request }, bytes: approxBytes(request) });
-      if (!this.flushQueued) {
-        this.flushQueued = true;
-        // Everything asked for in this turn of the event loop leaves in one message.
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
   }
 
@@ -117,6 +115,13 @@ export class BatchChannel {
     w.reject(new StatusError(GRPC_STATUS.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
   }
 
+  private scheduleFlush(): void {
+    if (this.flushQueued) return;
+    this.flushQueued = true;
+    // Everything asked for in this turn of the event loop leaves in one message.
+    setImmediate(() => this.flush());
+  }
+
   private flush(): void {
     this.flushQueued = false;
     if (this.closed || this.queued.length === 0) return;
@@ -128,22 +133,23 @@ export class BatchChannel {
       for (const q of this.queued.splice(0)) settle(q.w, e);
       return;
     }
-    const all = this.queued.splice(0);
-    for (let i = 0; i < all.length;) {
+    // While the stream's buffer is full (a slow or stalled store), requests wait here, where
+    // running out of time takes them back unsent; 'drain' flushes again.
+    while (this.queued.length > 0 && !s.backedUp) {
       const part: kvrpcpb.IBatchRequest[] = [];
       let bytes = 0;
       do {
-        const q = all[i++]!;
+        const q = this.queued.shift()!;
         part.push(q.request);
         bytes += q.bytes;
         s.waiting.set(q.w.id, q.w);
-      } while (i < all.length && bytes + all[i]!.bytes <= this.maxSendBytes);
+      } while (this.queued.length > 0 && bytes + this.queued[0]!.bytes <= this.maxSendBytes);
       const body = kvrpcpb.BatchCommandsRequest.encode({ requests: part }).finish();
       const frame = Buffer.allocUnsafe(PREFIX + body.length);
       frame.writeUInt8(0, 0);
       frame.writeUInt32BE(body.length, 1);
       frame.set(body, PREFIX);
-      s.h2.write(frame);
+      if (!s.h2.write(frame)) s.backedUp = true;
     }
   }
 
@@ -155,7 +161,7 @@ export class BatchChannel {
       te: 'trailers',
       'grpc-accept-encoding': 'identity',
     });
-    const s: OpenStream = { h2, waiting: new Map(), details: '', httpStatus: 0, chunks: [], buffered: 0 };
+    const s: OpenStream = { h2, waiting: new Map(), details: '', httpStatus: 0, backedUp: false, chunks: [], buffered: 0 };
     this.stream = s;
     const readStatus = (h: http2.IncomingHttpHeaders): void => {
       const st = h['grpc-status'];
@@ -171,6 +177,10 @@ export class BatchChannel {
     });
     h2.on('trailers', readStatus);
     h2.on('data', (chunk: Buffer) => this.received(s, chunk));
+    h2.on('drain', () => {
+      s.backedUp = false;
+      if (this.stream === s) this.scheduleFlush();
+    });
     h2.on('error', (err: NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException }) => {
       s.failed ??= transportErrorOf(err);
     });
@@ -187,6 +197,8 @@ export class BatchChannel {
   /** The stream is over: what is still waiting on it gets the reason. */
   private finished(s: OpenStream): void {
     if (this.stream === s) this.stream = undefined;
+    // Requests held back while it was backed up go on a new stream.
+    if (this.queued.length > 0) this.scheduleFlush();
     if (s.waiting.size === 0) return;
     const why = s.failed
       ?? (s.status !== undefined && s.status !== '0' ? new StatusError(Number(s.status), s.details) : undefined)

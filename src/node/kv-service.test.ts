@@ -48,7 +48,10 @@ async function start(t: Test): Promise<Fixture> {
     async deleteRange() {
       return { deleted: 0 };
     },
-    async scan() {
+    async scan(_h: unknown, start: Uint8Array) {
+      const from = Buffer.from(start).toString();
+      // "big:N": one pair with an N-byte value.
+      if (from.startsWith('big:')) return [[b(from), Buffer.alloc(Number(from.slice(4)), 1)] as const];
       return [...data].sort().map(([k, v]) => [b(k), b(v)] as const);
     },
   } as unknown as Store;
@@ -117,4 +120,15 @@ t.test('a stopping store refuses new requests, answers the ones it took, then en
   for (let i = 0; i < 100 && f.ended === 0; i++) await new Promise((r) => setTimeout(r, 5));
   t.equal(f.ended, 1, 'then the stream ended');
   t.notOk(f.data.has('late'), 'and the refused request never ran');
+});
+
+t.test('answers of one turn leave in messages of a few MiB, so two large ones do not sink the stream', async (t) => {
+  const f = await start(t);
+  const unary = new UnaryChannel(f.addr);
+  // A client that takes at most 5 MiB a message: two 3 MiB answers must come in two.
+  const ch = new BatchChannel(unary, { maxReceiveBytes: 5 * 1024 * 1024 });
+  t.teardown(() => { ch.close(); unary.close(); });
+  const scan = (n: number) => ch.invoke('raw_scan', { context: { region_id: 1 }, start_key: b(`big:${n}`), end_key: b('') });
+  const answers = await Promise.all([scan(3 * 1024 * 1024), scan(3 * 1024 * 1024), scan(10)]);
+  t.same(answers.map((a) => (a as { kvs: { value: Uint8Array }[] }).kvs[0]!.value.length), [3 * 1024 * 1024, 3 * 1024 * 1024, 10]);
 });

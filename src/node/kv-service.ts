@@ -171,15 +171,23 @@ function serveBatchStream(
   let pending = 0;
   let closing = false;
   let gone = false;
-  let ready: kvrpcpb.IBatchResponse[] = [];
+  let ready: Array<{ readonly r: kvrpcpb.IBatchResponse; readonly bytes: number }> = [];
   let flushQueued = false;
   const flush = (): void => {
     flushQueued = false;
     if (gone) return;
-    if (ready.length > 0) {
-      call.write({ responses: ready });
-      ready = [];
+    // Messages of at most ~MESSAGE_BYTES (one answer always goes): a message over what the
+    // client takes would fail every request on the stream, not just the large one.
+    for (let i = 0; i < ready.length;) {
+      const responses: kvrpcpb.IBatchResponse[] = [];
+      let bytes = 0;
+      do {
+        responses.push(ready[i]!.r);
+        bytes += ready[i++]!.bytes;
+      } while (i < ready.length && bytes + ready[i]!.bytes <= MESSAGE_BYTES);
+      call.write({ responses });
     }
+    ready = [];
     if (closing && pending === 0) {
       gone = true;
       unlisten();
@@ -194,13 +202,25 @@ function serveBatchStream(
     setImmediate(flush);
   };
   const reply = (r: kvrpcpb.IBatchResponse): void => {
-    ready.push(r);
+    if (gone) return;
+    const bytes = answerBytes(r);
+    // The one answer a unary call would refuse as too large (the client's limit).
+    if (bytes > MAX_ANSWER_BYTES) {
+      ready.push({ r: { id: r.id, status: grpc.status.RESOURCE_EXHAUSTED, status_message: `answer of ${bytes} bytes is larger than ${MAX_ANSWER_BYTES}` }, bytes: 64 });
+    } else {
+      ready.push({ r, bytes });
+    }
     queueFlush();
   };
   const unlisten = inflight.onStop(() => {
     closing = true;
     queueFlush();
   });
+  // A stream opened as the store began stopping: it ends as soon as it has answered.
+  if (inflight.stopping) {
+    closing = true;
+    queueFlush();
+  }
   call.on('data', (batch: kvrpcpb.IBatchCommandsRequest) => {
     for (const req of batch.requests ?? []) {
       const id = Number(req.id ?? 0);
@@ -230,6 +250,20 @@ function serveBatchStream(
   };
   call.on('cancelled', abandon);
   call.on('error', abandon);
+}
+
+/** Answers leave in messages of about this many bytes. */
+const MESSAGE_BYTES = 4 * 1024 * 1024;
+/** The largest answer a client takes (its receive limit, as for a unary call). */
+const MAX_ANSWER_BYTES = 64 * 1024 * 1024 - 1024;
+
+/** About what an answer adds to a message: its keys and values, plus framing. */
+function answerBytes(r: kvrpcpb.IBatchResponse): number {
+  let n = 64;
+  const v = r.raw_get?.value;
+  if (v) n += v.length;
+  for (const kv of r.raw_scan?.kvs ?? []) n += (kv.key?.length ?? 0) + (kv.value?.length ?? 0) + 8;
+  return n;
 }
 
 function session(clientId: number | null | undefined, sequence: number | null | undefined, sentAtMs: number | null | undefined) {
