@@ -1,7 +1,8 @@
 // StoreConnection over gRPC (unary calls over node:http2, see grpc-unary.ts, or one
-// BatchCommands stream, see grpc-batch.ts): one channel per store address. Region errors come back as the raftstore error classes (via
-// src/api/proto-errors.ts), invalid requests as InvalidRequestError, and transport
-// failures as plain errors the client retries elsewhere.
+// BatchCommands stream, see grpc-batch.ts): one channel per store address. Region errors
+// come back as the raftstore error classes (via src/api/proto-errors.ts), invalid requests
+// as InvalidRequestError, and transport failures as plain errors the client retries
+// elsewhere.
 
 import type { kvrpcpb } from '../gen/proto.js';
 import type { ClientSession, RequestHeader } from '../api/request.js';

@@ -913,18 +913,19 @@ export class Raft {
 
   // ---- output -------------------------------------------------------------------
 
+  // Two messages of one Ready to one peer that say one thing in two parts leave as one:
+  // appends where the second continues the first (sendAppendMessage), and acknowledgements
+  // (ackMerged). Under load a leader otherwise sends one append per proposal to each
+  // follower, and each draws its own answer: the messages, not the entries, are what cost
+  // the stores their CPU.
+
   private send(m: Outgoing): void {
     const msg = { ...m, from: this.id, term: m.term ?? this.term } as Message;
     if (msg.type === 'MsgAppendResponse' && this.ackMerged(msg)) return;
     this.msgs.push(msg);
   }
 
-  /**
-   * Two messages of one Ready to one peer that say one thing in two parts leave as one:
-   * appends where the second continues the first, and acknowledgements. Under load a
-   * leader otherwise sends one append per proposal to each follower, and each draws its
-   * own answer: the messages, not the entries, are what cost the stores their CPU.
-   */
+  /** Where in the pending messages the last one to `to` sits (-1: none). */
   private lastPendingTo(to: NodeId): number {
     let i = this.msgs.length - 1;
     while (i >= 0 && this.msgs[i]!.to !== to) i--;
