@@ -1,0 +1,167 @@
+#!/usr/bin/env node
+// `npm run mutate [-- <module>...]`: mutation testing of the safety modules with StrykerJS.
+// Each listed module (scripts/mutation-modules.mjs) is mutated and run against its own
+// tests only, one module after another; with no name, every module. Writes the HTML report
+// of each module to reports/mutation/<module>.html and prints a table: killed, survived,
+// timed out, equivalent (a `// Stryker disable` comment with its reason), and the score
+// killed ÷ (killed + survived), timeouts counted as killed as Stryker does.
+//
+//   npm run mutate -- session-table        one module, while working on it
+//   npm run mutate -- --list               the module names and their tests
+//   npm run mutate -- --equivalents        every mutant marked equivalent, with its reason
+//
+// Not part of `npm test`: docs/testing.md gives the time a full run takes.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync, existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MODULES } from './mutation-modules.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+process.chdir(root);
+
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  console.log('usage: npm run mutate -- [<module>...] [--list] [--equivalents] [--concurrency n]');
+  process.exit(0);
+}
+if (args.includes('--list')) {
+  for (const [name, m] of Object.entries(MODULES)) console.log(`${name}\n  mutates ${m.mutate.join(', ')}\n  tests   ${m.tests.join(', ')}`);
+  process.exit(0);
+}
+if (args.includes('--equivalents')) {
+  printEquivalents();
+  process.exit(0);
+}
+
+let concurrency = 2;
+const names = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--concurrency') concurrency = Number(args[++i]);
+  else if (args[i].startsWith('-')) fail(`unknown option ${args[i]}`);
+  else names.push(args[i]);
+}
+if (!Number.isInteger(concurrency) || concurrency < 1) fail('--concurrency takes a positive whole number');
+for (const n of names) if (!MODULES[n]) fail(`unknown module ${JSON.stringify(n)} (known: ${Object.keys(MODULES).join(', ')})`);
+const chosen = names.length > 0 ? names : Object.keys(MODULES);
+
+// The generated protobuf code must exist: the tests import it from src/gen.
+if (!existsSync(join(root, 'src/gen/proto.js'))) execFileSync('npm', ['run', 'gen'], { stdio: 'inherit' });
+
+/** Source lines by file, for printing what a mutant replaced. */
+const sources = new Map();
+const { Stryker } = await import('@stryker-mutator/core');
+const rows = [];
+const started = Date.now();
+for (const name of chosen) {
+  const m = MODULES[name];
+  const t0 = Date.now();
+  const results = await runModule(name, m);
+  rows.push({ name, ms: Date.now() - t0, ...count(results) });
+  printUndetected(results);
+}
+printTable(rows, Date.now() - started);
+process.exitCode = rows.some((r) => r.errors > 0) ? 1 : 0;
+
+async function runModule(name, m) {
+  console.error(`mutate: ${name} (${m.mutate.join(', ')}) against ${m.tests.length} test file(s)`);
+  const stryker = new Stryker({
+    packageManager: 'npm',
+    testRunner: 'tap',
+    plugins: ['@stryker-mutator/tap-runner'],
+    mutate: m.mutate,
+    tap: {
+      testFiles: m.tests,
+      // Plain node runs each test file; TypeScript loads the way tap loads it.
+      nodeArgs: ['--import', '@tapjs/typescript/import'],
+      forceBail: true,
+    },
+    coverageAnalysis: 'perTest',
+    concurrency,
+    // A mutant that makes a test hang is killed by the timeout (Stryker counts it as detected).
+    timeoutMS: 30_000,
+    timeoutFactor: 2,
+    reporters: ['html', 'json', 'progress'],
+    htmlReporter: { fileName: `reports/mutation/${name}.html` },
+    jsonReporter: { fileName: `reports/mutation/${name}.json` },
+    tempDirName: '.stryker-tmp',
+    cleanTempDir: 'always',
+    ignorePatterns: ['dist', 'data', '.tap', 'reports', 'bench-results', '*.log'],
+    logLevel: 'warn',
+    fileLogLevel: 'off',
+    thresholds: { high: 90, low: 80, break: null },
+  });
+  process.env.TS_NODE_TRANSPILE_ONLY = '1';
+  return stryker.runMutationTest();
+}
+
+function count(results) {
+  const c = { killed: 0, survived: 0, timeout: 0, noCoverage: 0, equivalent: 0, errors: 0 };
+  for (const r of results) {
+    switch (r.status) {
+      case 'Killed': c.killed++; break;
+      case 'Timeout': c.timeout++; break;
+      case 'Survived': c.survived++; break;
+      case 'NoCoverage': c.noCoverage++; break;
+      case 'Ignored': c.equivalent++; break;
+      default: c.errors++; // CompileError, RuntimeError: a broken run, not a verdict
+    }
+  }
+  return c;
+}
+
+/** Each surviving or uncovered mutant as `file:line:col Mutator: original -> replacement`. */
+function printUndetected(results) {
+  const left = results.filter((r) => r.status === 'Survived' || r.status === 'NoCoverage');
+  if (left.length === 0) return;
+  console.log(`\n${left.length} mutant(s) not detected:`);
+  for (const r of left) {
+    const { line, column } = r.location.start;
+    const file = r.fileName.startsWith(root) ? r.fileName.slice(root.length + 1) : r.fileName;
+    const original = originalText(r.fileName, r.location).replace(/\s+/g, ' ');
+    const replacement = String(r.replacement ?? '').replace(/\s+/g, ' ');
+    console.log(`  ${r.status === 'NoCoverage' ? 'no cover' : 'survived'} ${file}:${line}:${column} ${r.mutatorName}: ${clip(original)} -> ${clip(replacement)}`);
+  }
+}
+
+function originalText(file, loc) {
+  if (!sources.has(file)) sources.set(file, readFileSync(file, 'utf8').split('\n'));
+  const lines = sources.get(file);
+  // Report locations are 1-based, lines and columns.
+  if (loc.start.line === loc.end.line) return lines[loc.start.line - 1].slice(loc.start.column - 1, loc.end.column - 1);
+  return `${lines[loc.start.line - 1].slice(loc.start.column - 1)} ...`;
+}
+
+function clip(s) {
+  return s.length > 70 ? `${s.slice(0, 67)}...` : s;
+}
+
+function printTable(rows, totalMs) {
+  const line = (cols) => console.log(cols.map((c, i) => String(c)[i === 0 ? 'padEnd' : 'padStart'](i === 0 ? 20 : 9)).join(' '));
+  console.log('');
+  line(['module', 'killed', 'timeout', 'survived', 'no cover', 'equiv.', 'errors', 'score', 'time']);
+  for (const r of rows) {
+    const detected = r.killed + r.timeout;
+    const undetected = r.survived + r.noCoverage;
+    const score = detected + undetected === 0 ? 'n/a' : `${((100 * detected) / (detected + undetected)).toFixed(1)}%`;
+    line([r.name, r.killed, r.timeout, r.survived, r.noCoverage, r.equivalent, r.errors, score, `${Math.round(r.ms / 1000)}s`]);
+  }
+  console.log(`\nreports in reports/mutation/; total ${Math.round(totalMs / 1000)} s`);
+}
+
+function printEquivalents() {
+  const files = [...new Set(Object.values(MODULES).flatMap((m) => m.mutate))];
+  for (const f of files) {
+    const lines = readFileSync(f, 'utf8').split('\n');
+    lines.forEach((text, i) => {
+      const at = text.indexOf('Stryker disable');
+      if (at >= 0) console.log(`${f}:${i + 1}: ${text.slice(at + 'Stryker disable'.length).trim()}`);
+    });
+  }
+}
+
+function fail(msg) {
+  console.error(`mutate: ${msg}`);
+  process.exit(2);
+}
