@@ -85,7 +85,8 @@ async function runModule(name, m) {
     reporters: ['html', 'json', 'progress'],
     htmlReporter: { fileName: `reports/mutation/${name}.html` },
     jsonReporter: { fileName: `reports/mutation/${name}.json` },
-    tempDirName: '.stryker-tmp',
+    // One sandbox folder per module, so that runs of two modules can go on side by side.
+    tempDirName: `.stryker-tmp/${name}`,
     cleanTempDir: 'always',
     ignorePatterns: ['dist', 'data', '.tap', 'reports', 'bench-results', '*.log'],
     logLevel: 'warn',

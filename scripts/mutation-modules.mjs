@@ -49,6 +49,24 @@ export const MODULES = {
     mutate: ['src/raft/quorum.ts', 'src/raft/read-only.ts'],
     tests: ['src/raft/quorum.test.ts', 'src/raft/read-index.test.ts'],
   },
+  'heard-terms': {
+    // Store.onRaftMessage .. heardTerm: the durable record of the highest term heard from
+    // each store, which the identity check relies on.
+    mutate: ['src/raftstore/store.ts:330-395'],
+    tests: ['test/raftstore/heard-terms.test.ts'],
+  },
+  'raft-core': {
+    // The raft core's vote, commit, append, snapshot-restore and read-index paths.
+    mutate: [
+      'src/raft/raft.ts:258-384', 'src/raft/raft.ts:429-447', 'src/raft/raft.ts:589-690',
+      'src/raft/raft.ts:857-921',
+    ],
+    tests: [
+      'src/raft/election.test.ts', 'src/raft/replication.test.ts', 'src/raft/safety.test.ts',
+      'src/raft/read-index.test.ts', 'src/raft/snapshot.test.ts', 'src/raft/prevote-checkquorum.test.ts',
+      'src/raft/membership.test.ts', 'src/raft/leader-transfer.test.ts', 'src/raft/progress.test.ts',
+    ],
+  },
   'raft-log': {
     mutate: ['src/raft/raft-log.ts'],
     tests: ['src/raft/raft-log.test.ts'],
