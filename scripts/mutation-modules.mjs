@@ -27,7 +27,7 @@ export const MODULES = {
   },
   'session-table': {
     mutate: ['src/raftstore/session-table.ts'],
-    tests: ['src/raftstore/apply.test.ts', 'src/raftstore/snapshot-install.test.ts'],
+    tests: ['src/raftstore/session-table.test.ts', 'src/raftstore/apply.test.ts', 'src/raftstore/snapshot-install.test.ts'],
   },
   'leader-lease': {
     mutate: ['src/raftstore/leader-lease.ts'],
