@@ -3,7 +3,8 @@
 // engines hold) the region is either entirely the old one or entirely the snapshot's —
 // data, client sessions, apply state, raft state — never a mix. The deliberate bug
 // installWithoutIntent (no Applying intent) is shown to leave a mix that the same check
-// catches.
+// catches. Last, the hard state across an install: a vote is kept while the term is, and
+// survives a restart even when no Ready after the install writes the hard state again.
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,7 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import { raft_serverpb } from '../gen/proto.js';
+import type { Entry, HardState, Ready } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
 import type { StoreId } from './ids.js';
 import type { Engines } from './peer-storage.js';
@@ -82,7 +84,7 @@ async function classify(e: Engines, files: SnapshotFiles): Promise<string> {
   return `mixed: applied ${apply}, last ${ps.lastIndex()}, keys ${Object.keys(JSON.parse(data) as object).join(',')}, sessions ${sessions}`;
 }
 
-async function setup(t: Tap): Promise<{ dst: Engines; dstFiles: SnapshotFiles; install: (hooks: InstallHooks) => Promise<void> }> {
+async function setup(t: Tap): Promise<{ dst: Engines; dstFiles: SnapshotFiles; install: (hooks: InstallHooks) => Promise<PeerStorage> }> {
   const mk = await dirs(t);
   const srcFiles = await mk();
   const dstFiles = await mk();
@@ -99,6 +101,7 @@ async function setup(t: Tap): Promise<{ dst: Engines; dstFiles: SnapshotFiles; i
   const install = async (hooks: InstallHooks) => {
     const ps = (await PeerStorage.load(dst, 1 as StoreId, REGION.id, new SnapshotManager(dstFiles, noTransport, silentLogger)))!;
     await ps.installSnapshot(g.snapshot, hooks);
+    return ps;
   };
   return { dst, dstFiles, install };
 }
@@ -142,4 +145,64 @@ t.test('a staged file that is damaged or missing stops the install loudly', asyn
   await dstFiles.remove(name);
   await t.rejects(PeerStorage.load(dst, 1 as StoreId, REGION.id, new SnapshotManager(dstFiles, noTransport, silentLogger)),
     { code: 'CORRUPT_STATE', message: /staged file .* is gone/ }, 'an interrupted install whose file is gone refuses to start');
+});
+
+// ---- the hard state across an install: a vote once given is never forgotten ------------
+
+/** Overwrites the receiver's hard state (its log still ends at (10, 3)), as if it had voted since. */
+async function putHardState(e: Engines, hs: HardState): Promise<void> {
+  const wb = new WriteBatch();
+  wb.put(keys.raftStateKey(REGION.id), raft_serverpb.RaftLocalState.encode({ hard_state: hs, last_index: 10, last_term: 3 }).finish());
+  await e.raft.write(wb, { sync: true });
+}
+
+function ready(o: { entries?: Entry[]; hardState?: HardState }): Ready {
+  return { entries: o.entries ?? [], committedEntries: [], messages: [], readStates: [], ...(o.hardState ? { hardState: o.hardState } : {}) };
+}
+
+async function hardStateAfterRestart(e: Engines, files: SnapshotFiles): Promise<HardState> {
+  const ps = await PeerStorage.load(e, 1 as StoreId, REGION.id, new SnapshotManager(files, noTransport, silentLogger));
+  return ps!.initialState().hardState;
+}
+
+// The Ready that carries a snapshot moves only the commit index when the snapshot's term is not
+// above the voter's, and saveReady writes nothing for such a Ready: the vote on disk is then the
+// one the install itself wrote. Were it lost, a restarted store could vote again in the same
+// term, for another candidate, and elect a second leader.
+for (const votedTerm of [SNAP_TERM, SNAP_TERM + 1]) {
+  t.test(`a vote given in term ${votedTerm} survives installing a snapshot of term ${SNAP_TERM} and a restart`, async (t) => {
+    const { dst, dstFiles, install } = await setup(t);
+    await putHardState(dst, { term: votedTerm, vote: 2, commit: 10 });
+    const ps = await install({});
+    t.same(ps.initialState().hardState, { term: votedTerm, vote: 2, commit: SNAP_INDEX }, 'in memory');
+    await ps.saveReady(ready({ hardState: { term: votedTerm, vote: 2, commit: SNAP_INDEX } }));
+    t.same(await hardStateAfterRestart(dst, dstFiles), { term: votedTerm, vote: 2, commit: SNAP_INDEX }, 'term and vote kept, commit at the snapshot');
+  });
+}
+
+t.test('after an install the hard state in memory is the one on disk, so a later write keeps the vote', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await putHardState(dst, { term: SNAP_TERM, vote: 2, commit: 10 });
+  const ps = await install({});
+  t.same(ps.initialState().hardState, { term: SNAP_TERM, vote: 2, commit: SNAP_INDEX }, 'in memory');
+  // A Ready with entries and no hard state writes the in-memory one along with them.
+  await ps.saveReady(ready({ entries: [{ index: SNAP_INDEX + 1, term: SNAP_TERM, type: 'normal', data: Buffer.from('e') }] }));
+  t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM, vote: 2, commit: SNAP_INDEX }, 'on disk after the next write');
+});
+
+t.test('a crash before the raft state is reset still keeps the vote: the restart finishes the install', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await putHardState(dst, { term: SNAP_TERM + 1, vote: 2, commit: 10 });
+  await t.rejects(install({ at: (s) => { if (s === 'data') throw new Error('crash'); } }), /crash/);
+  t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM + 1, vote: 2, commit: SNAP_INDEX });
+});
+
+// A vote belongs to its term: in the snapshot's later term this store has voted for nobody.
+t.test('a snapshot of a term above the hard state\'s takes that term with no vote, durably', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await putHardState(dst, { term: SNAP_TERM - 1, vote: 2, commit: 10 });
+  const ps = await install({});
+  t.same(ps.initialState().hardState, { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX }, 'in memory');
+  await ps.saveReady(ready({ hardState: { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX } }));
+  t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX }, 'after a restart');
 });
