@@ -61,3 +61,84 @@ t.test('a read state for an unknown context (from before a restart) is ignored; 
   t.equal(q.pendingCount, 0);
   void ctx;
 });
+
+/** A read that records its own name in `served` when resolved. */
+function named(served: string[], name: string) {
+  return {
+    op: { kind: 'get' as const, key: enc(name) },
+    resolve: (_: ReadResult) => served.push(name),
+    reject: () => served.push(`${name} failed`),
+  };
+}
+
+function serve(q: ReadQueue, applied: number): void {
+  for (const r of q.takeReady(applied)) r.resolve({ kind: 'get', value: undefined });
+}
+
+t.test('with no read waiting, flush asks for no ReadIndex round', async (t) => {
+  // The peer starts a heartbeat round for every context flush returns, and renews its
+  // lease only when flush returns none.
+  const q = new ReadQueue('p');
+  t.equal(q.flush(), undefined);
+  q.add(named([], 'a'));
+  t.ok(q.flush(), 'a waiting read is flushed');
+  t.equal(q.flush(), undefined, 'and the next flush has nothing to ask for');
+  t.equal(q.pendingCount, 1, 'an empty flush adds no batch');
+});
+
+t.test('a lease read is served once its known read index is applied, without a read state', async (t) => {
+  const served: string[] = [];
+  const q = new ReadQueue('p');
+  q.addIndexed(named(served, 'a'), 5);
+  t.equal(q.pendingCount, 1);
+  serve(q, 4);
+  t.same(served, [], 'not before index 5 is applied');
+  serve(q, 5);
+  t.same(served, ['a']);
+  t.equal(q.pendingCount, 0);
+});
+
+t.test('every batch keeps its own context: lease reads and ReadIndex batches in any order never replace one another', async (t) => {
+  // Lease reads and ReadIndex batches share one counter for their keys; a key used twice
+  // would drop the first batch, whose reads would then never settle.
+  const served: string[] = [];
+  const q = new ReadQueue('p');
+  q.add(named(served, 'a'));
+  const ctx1 = q.flush()!;
+  q.addIndexed(named(served, 'lease1'), 3);
+  q.add(named(served, 'b'));
+  const ctx2 = q.flush()!;
+  q.addIndexed(named(served, 'lease2'), 3);
+  t.not(new TextDecoder().decode(ctx1), new TextDecoder().decode(ctx2));
+  t.equal(q.pendingCount, 4);
+  q.onReadState(ctx1, 3);
+  q.onReadState(ctx2, 3);
+  serve(q, 3);
+  t.same([...served].sort(), ['a', 'b', 'lease1', 'lease2']);
+  t.equal(q.pendingCount, 0);
+});
+
+t.test('a batch keeps the first read index it is given: a later read state for its context does not hold it back', async (t) => {
+  const served: string[] = [];
+  const q = new ReadQueue('p');
+  q.add(named(served, 'a'));
+  const ctx = q.flush()!;
+  q.onReadState(ctx, 7);
+  q.onReadState(ctx, 9);
+  serve(q, 7);
+  t.same(served, ['a']);
+});
+
+t.test('readBeforeApplied (a planted bug) skips only the applied check: a batch without its read state still waits', async (t) => {
+  // The planted bug is exactly "serve once the read index is known"; a read served before
+  // its ReadIndex round confirms leadership would be another bug.
+  const served: string[] = [];
+  const q = new ReadQueue('p', { ignoreAppliedIndex: true });
+  q.add(named(served, 'a'));
+  const ctx = q.flush()!;
+  serve(q, 0);
+  t.same(served, [], 'no read state yet');
+  q.onReadState(ctx, 7);
+  serve(q, 0);
+  t.same(served, ['a'], 'served early once the index is known');
+});
