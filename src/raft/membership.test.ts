@@ -9,7 +9,7 @@ import type { ConfChange } from './conf-change.js';
 import type { NodeId } from './types.js';
 import type { FaultInjection } from './config.js';
 import type { Test } from 'tap';
-import { groupLedBy1, MemNetwork, newTestNode } from './testing/mem-network.js';
+import { drainMessages, groupLedBy1, MemNetwork, newTestNode } from './testing/mem-network.js';
 import { MemoryStorage } from './storage.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -78,6 +78,54 @@ t.test('a learner gets the log but neither counts toward commit nor campaigns', 
   net.stabilize();
   t.equal(net.node(4).status().role, 'follower', 'the learner stays a follower');
   t.equal(net.node(4).status().term, net.node(2).status().term, 'and bumps no term');
+});
+
+/** The state of a store's first peer before its snapshot: no log, and only itself in its configuration, as a learner. */
+class PlaceholderStorage extends MemoryStorage {
+  constructor(private readonly self: NodeId) {
+    super([]);
+  }
+
+  override initialState() {
+    return { hardState: super.initialState().hardState, confState: { voters: [], learners: [this.self] } };
+  }
+}
+
+t.test('a joining node that names itself only as a learner never campaigns: not on timeouts, not when asked to', async (t) => {
+  // The raftstore's placeholder peer, created by the leader's first message before the
+  // snapshot tells it the group. Counted as a voter it would be a group of one: it would
+  // win at once and could acknowledge writes the snapshot then wipes.
+  const st = new PlaceholderStorage(4);
+  const n = newTestNode(4, st, { preVote: true, checkQuorum: true });
+  n.step({ type: 'MsgHeartbeat', from: 1, to: 4, term: 6, commit: 0, context: new Uint8Array(0) });
+  drainMessages(n, st);
+  const asks = (ms: readonly { type: string }[]) => ms.filter((m) => m.type === 'MsgRequestVote' || m.type === 'MsgRequestPreVote').length;
+  let asked = 0;
+  const roles = new Set<string>();
+  for (let i = 0; i < 200; i++) {
+    n.tick();
+    roles.add(n.status().role);
+    asked += asks(drainMessages(n, st));
+  }
+  t.same([...roles], ['follower'], 'a follower through ten election timeouts');
+  n.campaign();
+  roles.add(n.status().role);
+  asked += asks(drainMessages(n, st));
+  t.same([...roles], ['follower'], 'and when the application asks it to campaign');
+  n.step({ type: 'MsgTimeoutNow', from: 1, to: 4, term: 6 });
+  roles.add(n.status().role);
+  asked += asks(drainMessages(n, st));
+  t.same([...roles], ['follower'], 'and when a leader hands it leadership');
+  t.equal(asked, 0, 'no vote or pre-vote request went out');
+  t.equal(n.status().term, 6, 'nor did its term move');
+
+  // The same ticks make a voter campaign: here, promoted, it is the only voter and wins.
+  n.applyConfChange(cc('addVoter', 4));
+  for (let i = 0; i < 200 && n.status().role !== 'leader'; i++) {
+    n.tick();
+    drainMessages(n, st);
+  }
+  t.equal(n.status().role, 'leader', 'promoted, it campaigns at its next timeout');
 });
 
 t.test('promoting a learner makes it count', async (t) => {
