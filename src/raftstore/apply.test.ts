@@ -10,7 +10,8 @@ import type { KvEngine } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Entry } from '../raft/index.js';
-import { applyEntries, rangeKey } from './apply.js';
+import { applyEntries, rangeKey, rangesToRead } from './apply.js';
+import type { AppliedEntry, RangeReads } from './apply.js';
 import type { ClientSession, WriteOp } from './command.js';
 import { encodeChangePeerCommand, encodeCompactLogCommand, encodeExpireSessionsCommand, encodeWriteCommand } from './command.js';
 import type { RegionEpoch } from './envelope.js';
@@ -19,6 +20,8 @@ import type { StoreId } from './ids.js';
 import type { ApplyState } from './peer-storage.js';
 import { initialRegion, regionFromProto } from './region.js';
 import { SessionTable } from './session-table.js';
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from './store.js';
+import { prefixEnd } from '../api/key-range.js';
 
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
 const INITIAL: ApplyState = { appliedIndex: 5, truncatedIndex: 5, truncatedTerm: 5 };
@@ -54,11 +57,60 @@ async function loadState(kv: KvEngine): Promise<{ applyState: ApplyState; sessio
   return { applyState, sessions: await SessionTable.load(kv, REGION.id) };
 }
 
+/** What kvdb holds in each range the range deletes of `entries` cover, read first as the peer does. */
+async function readRanges(kv: KvEngine, entries: readonly Entry[]): Promise<RangeReads | undefined> {
+  const list = rangesToRead(entries);
+  if (list.length === 0) return undefined;
+  const out = new Map<string, Uint8Array[]>();
+  for (const r of list) {
+    const end = r.end.length === 0 ? keys.dataKeyEnd('default') : keys.dataKey('default', r.end);
+    const pairs = await kv.scan({ start: keys.dataKey('default', r.start), end });
+    out.set(rangeKey(r.start, r.end), pairs.map(([k]) => keys.decodeDataKey(k).key));
+  }
+  return out;
+}
+
 /** Applies entries as a restarted peer would: state loaded from the engine, one write. */
 async function applyOnEngine(kv: KvEngine, entries: Entry[]) {
   const { applyState, sessions } = await loadState(kv);
-  const out = applyEntries(entries, REGION, applyState, sessions);
+  const out = applyEntries(entries, REGION, applyState, sessions, {}, await readRanges(kv, entries));
   await kv.write(out.batch, { sync: false });
+  return out;
+}
+
+/**
+ * A replica as a running peer drives apply: the ranges read first, one write per batch,
+ * and the session changes folded into its in-memory table after the write (no reload).
+ */
+async function liveReplica() {
+  const kv = await openMemoryEngine();
+  const sessions = new SessionTable();
+  let applyState = INITIAL;
+  return {
+    kv,
+    sessions,
+    async apply(entries: Entry[]) {
+      const out = applyEntries(entries, REGION, applyState, sessions, {}, await readRanges(kv, entries));
+      await kv.write(out.batch, { sync: false });
+      applyState = out.applyState;
+      out.sessions.commit();
+      return out;
+    },
+  };
+}
+
+/** What a client is told for an entry: the error code or the write result. */
+function answer(r: AppliedEntry): { index: number; code: string | undefined; result: unknown } {
+  return { index: r.index, code: r.error?.code, result: r.result };
+}
+
+/**
+ * Ways to cut `xs` into consecutive batches: one entry per batch, all in one, and each
+ * single cut point on its own (so every boundary is tried both ways).
+ */
+function batchings<T>(xs: readonly T[]): T[][][] {
+  const out: T[][][] = [xs.map((x) => [x]), [[...xs]]];
+  for (let i = 1; i < xs.length; i++) out.push([xs.slice(0, i), xs.slice(i)]);
   return out;
 }
 
@@ -357,4 +409,281 @@ t.test('a range delete removes what kvdb held in the range and what earlier comm
   t.same([bug.deleted, bug.left.includes('k3')], [1, true], 'planted bug rangeDeleteIgnoresBatch: k3 survives the range delete, caught');
   t.throws(() => applyEntries([cmd(6, 5, [{ kind: 'deleteRange', start: b('a'), end: b('b') }])], REGION, INITIAL, new SessionTable()),
     /a range delete whose range was not read first/, 'apply refuses a range it was not given the keys of');
+});
+
+t.test('the ExpireSessions that drops a client and its late retry, in one batch or in two: refused alike, nothing written', async (t) => {
+  // Client 1 wrote a=c1 (first sent at 990), client 2 overwrote it later; then an expiry
+  // drops client 1's idle row, and client 1's retry of that first write arrives.
+  const setup = [
+    cmd(6, 6, [put('a', 'c1')], { session: { clientId: 1, sequence: 1, sentAtMs: 990 }, at: 1000 }),
+    cmd(7, 6, [put('a', 'd1')], { session: { clientId: 2, sequence: 1, sentAtMs: 4990 }, at: 5000 }),
+  ];
+  const expiry = expire(8, 6, 3000, 3500);
+  const retry = cmd(9, 6, [put('a', 'c1')], { session: { clientId: 1, sequence: 1, sentAtMs: 990 }, at: 9000 });
+
+  const finals: Array<Array<[string, string]>> = [];
+  for (const batches of [[[expiry, retry]], [[expiry], [retry]]]) {
+    const shape = batches.length === 1 ? 'one batch' : 'two batches';
+    // A running peer (table handed over in memory) and a peer restarted before each batch.
+    const live = await liveReplica();
+    const restarted = await openMemoryEngine();
+    await live.apply(setup);
+    await applyOnEngine(restarted, setup);
+    const liveAnswers: AppliedEntry[] = [];
+    const restartedAnswers: AppliedEntry[] = [];
+    for (const batch of batches) {
+      liveAnswers.push(...(await live.apply(batch)).results);
+      restartedAnswers.push(...(await applyOnEngine(restarted, batch)).results);
+    }
+    for (const [who, kv, results] of [['live', live.kv, liveAnswers], ['restarted', restarted, restartedAnswers]] as const) {
+      const refused = results.find((r) => r.index === 9);
+      t.ok(refused?.error instanceof SessionExpiredError, `${shape}, ${who}: the retry is refused with SessionExpired`);
+      t.match(refused?.error?.message, /expired before write 1 arrived/, `${shape}, ${who}: the message says why`);
+      t.equal(refused?.result, undefined, `${shape}, ${who}: not acknowledged as a duplicate`);
+      t.equal(await userValue(kv, 'a'), 'd1', `${shape}, ${who}: the retry did not overwrite client 2's later write`);
+      const table = (await loadState(kv)).sessions;
+      t.same([...table.rows.keys()], [2], `${shape}, ${who}: no row for client 1 was written back`);
+      t.equal(table.rejectBeforeMs, 3500, `${shape}, ${who}: the mark is durable`);
+      finals.push(await contents(kv));
+    }
+    t.same([...live.sessions.rows.keys()], [2], `${shape}: the live table dropped client 1 too`);
+    t.equal(live.sessions.rejectBeforeMs, 3500, `${shape}: and raised its mark`);
+  }
+  for (const f of finals.slice(1)) t.same(f, finals[0], 'every replica ends with the same kvdb contents');
+});
+
+t.test('replicas that cut the same log into different batches end with the same kvdb and give the same answers', async (t) => {
+  // Sessions, an expiry, a late retry, range deletes over keys written in the log (one
+  // to the last key), a compaction and a membership change: each cut point between two
+  // entries is a place where "earlier in this batch" and "already in kvdb" must agree.
+  const range = (start: string, end: string): WriteOp => ({ kind: 'deleteRange', start: b(start), end: b(end) });
+  const log: Entry[] = [
+    cmd(6, 6, [put('a', 'c1'), put('k1', 'x')], { session: { clientId: 1, sequence: 1, sentAtMs: 990 }, at: 1000 }),
+    cmd(7, 6, [put('a', 'd1'), put('k2', 'y'), put('z', 'z')], { session: { clientId: 2, sequence: 1, sentAtMs: 4990 }, at: 5000 }),
+    expire(8, 6, 3000, 3500),
+    cmd(9, 6, [put('a', 'c1')], { session: { clientId: 1, sequence: 1, sentAtMs: 990 }, at: 9000 }),
+    cmd(10, 6, [put('k3', 'w'), del('k1'), range('k', 'l')], { session: { clientId: 1, sequence: 2, sentAtMs: 4000 }, at: 9000 }),
+    cmd(11, 6, [put('k4', 'v')], { session: { clientId: 2, sequence: 1, sentAtMs: 4990 }, at: 9000 }),
+    compact(12, 6, 10, 6),
+    changePeer(13, 6, 'addLearner', { id: 2004, storeId: 4 }),
+    cmd(14, 6, [put('y', 'y'), range('x', '')]),
+  ];
+  let reference: { contents: Array<[string, string]>; answers: unknown[] } | undefined;
+  for (const batches of batchings(log)) {
+    for (const mode of ['live', 'restarted'] as const) {
+      const live = await liveReplica();
+      const kv = mode === 'live' ? live.kv : await openMemoryEngine();
+      const answers: unknown[] = [];
+      for (const batch of batches) {
+        const out = mode === 'live' ? await live.apply(batch) : await applyOnEngine(kv, batch);
+        answers.push(...out.results.map(answer));
+      }
+      const got = { contents: await contents(kv), answers };
+      if (!reference) {
+        reference = got;
+        continue;
+      }
+      const shape = `${mode}, batches of ${batches.map((x) => x.length).join('+')}`;
+      if (!t.same(got, reference, shape)) break;
+    }
+  }
+  // What the reference (one batch per entry) holds, so that "all equal" is not "all wrong".
+  t.same(reference?.answers.filter((a) => (a as { code?: string }).code !== undefined), [{ index: 9, code: 'SESSION_EXPIRED', result: undefined }]);
+  t.same(reference?.answers.find((a) => (a as { index: number }).index === 10), { index: 10, code: undefined, result: { deleted: 2 } },
+    'k2 from kvdb and k3 from the same command (k1 was deleted by it)');
+  t.same(reference?.answers.find((a) => (a as { index: number }).index === 11), { index: 11, code: undefined, result: { duplicate: true } });
+  t.same(reference?.answers.find((a) => (a as { index: number }).index === 14), { index: 14, code: undefined, result: { deleted: 2 } },
+    'y written just before and z from kvdb, to the last key');
+  const kv = await openMemoryEngine();
+  await applyOnEngine(kv, log);
+  const left = (await kv.scan({ start: keys.dataKey('default', b('')), end: keys.dataKeyEnd('default') })).map(([k, v]) => `${keys.decodeDataKey(k).key.toString()}=${v.toString()}`);
+  t.same(left, ['a=d1'], 'k4 was a duplicate, everything else range-deleted');
+});
+
+/** The user keys kvdb holds, as hex, in key order. */
+async function userKeys(kv: KvEngine): Promise<string[]> {
+  return (await kv.scan({ start: keys.dataKey('default', b('')), end: keys.dataKeyEnd('default') })).map(([k]) => keys.decodeDataKey(k).key.toString('hex'));
+}
+
+const hex = (s: string) => b(s).toString('hex');
+const rangeOp = (start: Uint8Array, end: Uint8Array): WriteOp => ({ kind: 'deleteRange', start, end });
+
+t.test('a range delete covers [start, end): the start key goes, the end key stays, in kvdb and in the batch alike', async (t) => {
+  const around = [put('j', '-'), put('k', 's'), put('k\x00', 's'), put('kz', 'in'), put('l', 'e'), put('l\x00', '+')];
+  // The keys in kvdb before the batch, and the same keys written earlier in the batch.
+  const inKvdb = await openMemoryEngine();
+  await applyOnEngine(inKvdb, [cmd(6, 6, around)]);
+  const fromKvdb = await applyOnEngine(inKvdb, [cmd(7, 6, [rangeOp(b('k'), b('l'))])]);
+  const inBatch = await openMemoryEngine();
+  const fromBatch = await applyOnEngine(inBatch, [cmd(6, 6, around), cmd(7, 6, [rangeOp(b('k'), b('l'))])]);
+  for (const [where, kv, out] of [['kvdb', inKvdb, fromKvdb], ['batch', inBatch, fromBatch]] as const) {
+    t.same(await userKeys(kv), [hex('j'), hex('l'), hex('l\x00')], `${where}: k, k\\0 and kz deleted; j and the end key l stay`);
+    t.same(out.results.find((r) => r.index === 7)?.result, { deleted: 3 }, `${where}: the count is of the keys in the range`);
+  }
+});
+
+t.test('a range delete with an empty end runs to the last key, also a longest all-0xff key', async (t) => {
+  // The last key there is: max_key_bytes of 0xff. No end key sorts after it, so only an
+  // empty end (or a prefix with no end, prefixEnd of it) reaches it.
+  const last = Buffer.alloc(DEFAULT_MAX_KEY_BYTES, 0xff);
+  const belowLast = Buffer.from(last);
+  belowLast[belowLast.length - 1] = 0xfe;
+  const setup = cmd(6, 6, [put('m', '1'), { kind: 'put', key: belowLast, value: b('2') }, { kind: 'put', key: last, value: b('3') }]);
+  t.same(prefixEnd(last), Buffer.alloc(0), 'an all-0xff prefix has no end: its range is the empty end');
+
+  for (const inBatch of [false, true]) {
+    const where = inBatch ? 'written earlier in the batch' : 'in kvdb';
+    const kv = await openMemoryEngine();
+    if (!inBatch) await applyOnEngine(kv, [setup]);
+    const head = inBatch ? [setup] : [];
+    const out = await applyOnEngine(kv, [...head, cmd(7, 6, [rangeOp(last, prefixEnd(last))])]);
+    t.same(out.results.find((r) => r.index === 7)?.result, { deleted: 1 }, `${where}: [last, "") removes exactly the last key`);
+    t.same(await userKeys(kv), [hex('m'), belowLast.toString('hex')], `${where}: the keys below it stay`);
+
+    const kv2 = await openMemoryEngine();
+    if (!inBatch) await applyOnEngine(kv2, [setup]);
+    const all = await applyOnEngine(kv2, [...head, cmd(7, 6, [rangeOp(b('n'), b(''))])]);
+    t.same(all.results.find((r) => r.index === 7)?.result, { deleted: 2 }, `${where}: [n, "") removes both 0xff keys`);
+    t.same(await userKeys(kv2), [hex('m')], `${where}: the key below n stays`);
+  }
+});
+
+t.test('a range from the empty key to the empty end deletes every key; the empty key is the first key', async (t) => {
+  // The store refuses an empty key in a put, but apply gives it no special meaning: it is
+  // the smallest key, and a range starting at it starts at the beginning.
+  const setup = cmd(6, 6, [put('', 'empty'), put('\x00', 'zero'), put('a', 'a'), { kind: 'put', key: Buffer.of(0xff, 0xff), value: b('ff') }]);
+  const kv = await openMemoryEngine();
+  await applyOnEngine(kv, [setup]);
+  t.same(await userKeys(kv), ['', '00', hex('a'), 'ffff'], 'the empty key is stored, first');
+  const upToA = await applyOnEngine(kv, [cmd(7, 6, [rangeOp(b(''), b('a'))])]);
+  t.same(upToA.results[0]?.result, { deleted: 2 }, '["", a) removes the empty key and 0x00');
+  t.same(await userKeys(kv), [hex('a'), 'ffff']);
+  const everything = await applyOnEngine(kv, [cmd(8, 6, [put('b', 'b')]), cmd(9, 6, [rangeOp(b(''), b(''))])]);
+  t.same(everything.results[1]?.result, { deleted: 3 }, '["", "") removes a and 0xffff from kvdb and b from the batch');
+  t.same(await userKeys(kv), []);
+});
+
+t.test('in one batch a range delete removes the keys put before it and none put after it, each counted once', async (t) => {
+  const kv = await openMemoryEngine();
+  await applyOnEngine(kv, [cmd(6, 6, [put('k1', 'old'), put('k2', 'old'), put('k5', 'old')])]);
+  const out = await applyOnEngine(kv, [
+    // k1 rewritten (in kvdb and in the batch: one key), k2 deleted first (not counted), k3 new.
+    cmd(7, 6, [put('k1', 'new'), del('k2'), put('k3', 'new')]),
+    // Two ranges in one command: the counts add up; then a put in the range after them stays.
+    cmd(8, 6, [rangeOp(b('k1'), b('k3')), rangeOp(b('k3'), b('')), put('k4', 'after')]),
+    // The same range again in the same batch: nothing left in it but k4, which is outside.
+    cmd(9, 6, [rangeOp(b('k1'), b('k3'))]),
+    // A put before a range delete in the same command is deleted by it.
+    cmd(10, 6, [put('k2', 'again'), rangeOp(b('k2'), b('k3'))]),
+  ]);
+  t.same(out.results.map((r) => r.result), [undefined, { deleted: 3 }, { deleted: 0 }, { deleted: 1 }],
+    'k1 (once) + k3 and k5; then none (still reported, as 0); then the k2 put just before');
+  t.same(await userKeys(kv), [hex('k4')], 'only the put after the range deletes is left');
+});
+
+t.test('an empty batch changes nothing but still writes the apply state; a one-entry batch applies that entry', async (t) => {
+  const region = REGION;
+  const empty = applyEntries([], region, INITIAL, new SessionTable());
+  t.same(empty.results, []);
+  t.same(empty.applyState, INITIAL, 'the applied index does not move');
+  t.equal(empty.compacted, false);
+  t.equal(empty.sessions.changed, false);
+  t.equal(empty.sessionsExpired, 0);
+  t.same(empty.confChanges, []);
+  t.equal(empty.region, region, 'the region is the one given');
+  t.same(empty.batch.ops.map((op) => op.type === 'put' && op.key.equals(keys.applyStateKey(REGION.id))), [true], 'only the apply state');
+
+  const one = applyEntries([cmd(6, 6, [put('a', '1')])], REGION, INITIAL, new SessionTable());
+  t.same(one.results, [{ index: 6, term: 6 }]);
+  t.same(one.applyState, { appliedIndex: 6, truncatedIndex: 5, truncatedTerm: 5 });
+  t.equal(one.batch.count, 2, 'the put and the apply state');
+});
+
+t.test('the largest key and value allowed apply byte for byte, in a session, and a range delete counts the key', async (t) => {
+  const key = Buffer.alloc(DEFAULT_MAX_KEY_BYTES, 0xab);
+  const value = Buffer.alloc(DEFAULT_MAX_VALUE_BYTES);
+  for (let i = 0; i < value.length; i++) value[i] = (i * 31 + 7) & 0xff;
+  const kv = await openMemoryEngine();
+  const out = await applyOnEngine(kv, [cmd(6, 6, [{ kind: 'put', key, value }], { session: { clientId: 9, sequence: 1, sentAtMs: 0 } })]);
+  t.same(out.results, [{ index: 6, term: 6 }]);
+  t.ok((await kv.get(keys.dataKey('default', key)))?.equals(value), 'the value read back is the one written');
+  const gone = await applyOnEngine(kv, [cmd(7, 6, [rangeOp(key.subarray(0, 1), b(''))])]);
+  t.same(gone.results[0]?.result, { deleted: 1 });
+  t.same(await userKeys(kv), []);
+});
+
+t.test('one batch mixing every command kind gives the same answers and contents as one entry at a time', async (t) => {
+  const stale = { confVer: REGION.epoch.confVer, version: REGION.epoch.version + 1 };
+  const log: Entry[] = [
+    cmd(6, 6, [put('a', '1'), put('b', '2'), put('c', '3')], { session: { clientId: 1, sequence: 1, sentAtMs: 100 }, at: 100 }),
+    noop(7, 7),
+    cmd(8, 7, [del('a'), rangeOp(b('b'), b('c'))], { session: { clientId: 2, sequence: 1, sentAtMs: 5000 }, at: 5000 }),
+    cmd(9, 7, [put('a', 'again')], { session: { clientId: 1, sequence: 1, sentAtMs: 100 }, at: 5000 }),
+    changePeer(10, 7, 'addLearner', { id: 2004, storeId: 4 }),
+    expire(11, 7, 1000, 1500),
+    cmd(12, 7, [put('d', '4')], { session: { clientId: 1, sequence: 1, sentAtMs: 100 }, at: 6000 }),
+    cmd(13, 7, [put('e', '5')], { epoch: stale }),
+    compact(14, 7, 12, 7),
+    cmd(15, 7, [rangeOp(b('c'), b(''))]),
+  ];
+  t.same(rangesToRead(log).map((r) => [r.start.toString(), r.end.toString()]), [['b', 'c'], ['c', '']],
+    'the ranges to read are those of the range deletes alone, in log order');
+  const whole = await liveReplica();
+  const out = await whole.apply(log);
+  t.same(out.results.map(answer), [
+    { index: 6, code: undefined, result: undefined },
+    { index: 8, code: undefined, result: { deleted: 1 } },
+    { index: 9, code: undefined, result: { duplicate: true } },
+    { index: 10, code: undefined, result: undefined },
+    { index: 12, code: 'SESSION_EXPIRED', result: undefined },
+    { index: 13, code: 'EPOCH_NOT_MATCH', result: undefined },
+    { index: 15, code: undefined, result: { deleted: 1 } },
+  ], 'the no-op, the expiry and the compaction have no answer');
+  t.same(out.applyState, { appliedIndex: 15, truncatedIndex: 12, truncatedTerm: 7 });
+  t.equal(out.sessionsExpired, 1, 'client 1 idle since 100');
+  t.same(out.confChanges.map((c) => c.index), [10]);
+  t.same(await userKeys(whole.kv), [], 'a deleted, b and c range-deleted; the refused writes wrote nothing');
+
+  const single = await liveReplica();
+  const answers: unknown[] = [];
+  for (const e of log) answers.push(...(await single.apply([e])).results.map(answer));
+  t.same(answers, out.results.map(answer), 'the same answers entry by entry');
+  t.same(await contents(single.kv), await contents(whole.kv), 'and the same kvdb');
+});
+
+t.test('two range deletes in one batch each remove the keys kvdb held in their own range', async (t) => {
+  // The reads are keyed by range: a mix-up would hand one range the other's keys.
+  const kv = await openMemoryEngine();
+  await applyOnEngine(kv, [cmd(6, 6, [put('a1', '1'), put('a2', '2'), put('m1', '3'), put('z', '4')])]);
+  const out = await applyOnEngine(kv, [cmd(7, 6, [rangeOp(b('a'), b('b'))]), cmd(8, 6, [rangeOp(b('m'), b('n'))])]);
+  t.same(out.results.map((r) => r.result), [{ deleted: 2 }, { deleted: 1 }]);
+  t.same(await userKeys(kv), [hex('z')]);
+  t.equal(rangeKey(b('a'), b('bc')) === rangeKey(b('ab'), b('c')), false, 'where start ends and end begins is part of the range key');
+});
+
+t.test('a CompactLog may cover every applied entry, up to its own index', async (t) => {
+  // Taken in the batch that writes the apply state at that index, so nothing it drops is still needed.
+  const out = applyEntries([cmd(6, 6, [put('a', '1')]), compact(7, 6, 7, 6)], REGION, INITIAL, new SessionTable());
+  t.same(out.applyState, { appliedIndex: 7, truncatedIndex: 7, truncatedTerm: 6 });
+  t.equal(out.compacted, true);
+});
+
+t.test('a ChangePeer outside a conf change entry, or a conf change entry without one, is a bug', async (t) => {
+  const asNormal = { ...changePeer(6, 6, 'addLearner', { id: 2004, storeId: 4 }), type: 'normal' as const };
+  t.throws(() => applyEntries([asNormal], REGION, INITIAL, new SessionTable()), /a ChangePeer command in a normal entry at 6/);
+  const writeAsConf = { ...cmd(6, 6, [put('a', '1')]), type: 'confChange' as const };
+  t.throws(() => applyEntries([writeAsConf], REGION, INITIAL, new SessionTable()), /conf change entry 6 does not hold a ChangePeer command/);
+});
+
+t.test('ChangePeer: a removal drops the peer, peers stay sorted by id, a learner is marked, another region is refused', async (t) => {
+  const out = applyEntries([
+    changePeer(6, 6, 'removeNode', { id: 2, storeId: 2 }),
+    // Back as a learner: it sorts between 1 and 3, not at the end.
+    changePeer(7, 6, 'addLearner', { id: 2, storeId: 5 }, { confVer: 2, version: 1 }),
+    { index: 8, term: 6, type: 'confChange', data: encodeChangePeerCommand({ regionId: REGION.id + 1, change: 'removeNode', peer: { id: 3, storeId: 3 } as never }, { confVer: 3, version: 1 }) },
+  ], REGION, INITIAL, new SessionTable());
+  t.same(out.confChanges[0]?.region.peers.map((p) => p.id), [1, 3], 'peer 2 removed');
+  t.same(out.region.peers.map((p) => [p.id, p.storeId, p.learner === true]), [[1, 1, false], [2, 5, true], [3, 3, false]]);
+  t.same(out.region.epoch, { confVer: 3, version: 1 }, 'conf_ver up once per change; the version unchanged');
+  t.ok(out.results[2]?.error instanceof EpochNotMatchError, 'a change for another region: EpochNotMatch');
 });
