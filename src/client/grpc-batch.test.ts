@@ -3,12 +3,13 @@
 // per-request statuses and timeouts, and every way the stream can break.
 
 import * as grpc from '@grpc/grpc-js';
-import { createServer as createTcpServer } from 'node:net';
+import { createServer as createHttp2Server } from 'node:http2';
+import { createServer as createTcpServer, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import type { kvrpcpb } from '../gen/proto.js';
+import { kvrpcpb as pb, type kvrpcpb } from '../gen/proto.js';
 import { TinyKvService } from '../rpc/services.js';
 import { BatchChannel, type BatchChannelOptions } from './grpc-batch.js';
-import { GRPC_STATUS, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
+import { GRPC_STATUS, PREFIX, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
 
 type Call = grpc.ServerDuplexStream<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>;
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString();
@@ -199,9 +200,12 @@ t.test('while the stream is backed up requests wait unsent, and one that runs ou
   const { kvrpcpb: pb } = await import('../gen/proto.js');
   const received: string[] = [];
   let stream: import('node:http2').ServerHttp2Stream | undefined;
+  let streamOpened!: () => void;
+  const opened = new Promise<void>((r) => { streamOpened = r; });
   const server = createServer();
   server.on('stream', (st) => {
     stream = st;
+    streamOpened();
     st.respond({ ':status': 200, 'content-type': 'application/grpc' });
     st.pause(); // a store that does not read: the client's buffer fills
     let buf = Buffer.alloc(0);
@@ -211,17 +215,107 @@ t.test('while the stream is backed up requests wait unsent, and one that runs ou
         const len = buf.readUInt32BE(1);
         for (const r of pb.BatchCommandsRequest.decode(buf.subarray(5, 5 + len)).requests) received.push(text(r.raw_put?.key));
         buf = buf.subarray(5 + len);
+        if (received.includes('after')) markerArrived();
+      }
+    });
+  });
+  let markerArrived!: () => void;
+  const arrived = new Promise<void>((r) => { markerArrived = r; });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const ch = channelTo(t, `127.0.0.1:${(server.address() as { port: number }).port}`, { maxSendBytes: 1024 });
+  t.teardown(() => { stream?.close(); server.close(); });
+  // The store never answers: what is still pending fails when the channel closes at teardown.
+  const put = (key: string, bytes: number, timeoutMs?: number) => failure(ch.invoke('raw_put', { key: Buffer.from(key), value: Buffer.alloc(bytes) }, timeoutMs));
+  void put('big', 4 * 1024 * 1024); // fills the stream's buffer: written, not yet sent
+  const late = await put('late', 10, 100); // queued behind it
+  t.ok(late instanceof StatusError && late.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(late));
+  // A request after it leaves behind 'big' on the same stream: once it has arrived, so has
+  // everything sent before it, however slow the machine (no waiting for a time to pass).
+  void put('after', 10);
+  await opened; // on a loaded machine the store may not have seen the stream yet
+  stream!.resume();
+  await arrived;
+  t.same(received, ['big', 'after'], 'the request that ran out of time while held back never reached the store');
+});
+
+/**
+ * A store stand-in on node:http2 itself, for what grpc-js will not do on purpose: take a
+ * BatchCommands stream and never answer it, not even with response headers. With
+ * `onMessage` it reads the stream and passes on the keys of each whole request message;
+ * without, it reads nothing (a stalled store). `die(how)` is the store's process going
+ * away: the listener closes (a reconnect is refused) and its sockets close as the kernel
+ * closes them, with a FIN ('exit') or an RST ('reset').
+ */
+async function startSilentStore(o: { onStream?: () => void; onMessage?: (keys: string[]) => void }): Promise<{ addr: string; die(how: 'exit' | 'reset'): void }> {
+  const server = createHttp2Server();
+  const sockets: Socket[] = [];
+  server.on('connection', (sock: Socket) => sockets.push(sock));
+  server.on('stream', (stream) => {
+    o.onStream?.();
+    const onMessage = o.onMessage;
+    if (!onMessage) return stream.pause();
+    let buf = Buffer.alloc(0);
+    stream.on('data', (chunk: Buffer) => {
+      buf = Buffer.concat([buf, chunk]);
+      while (buf.length >= PREFIX && buf.length >= PREFIX + buf.readUInt32BE(1)) {
+        const len = buf.readUInt32BE(1);
+        const reqs = pb.BatchCommandsRequest.decode(buf.subarray(PREFIX, PREFIX + len)).requests;
+        buf = buf.subarray(PREFIX + len);
+        onMessage(reqs.map((r) => text(r.raw_put?.key ?? r.raw_get?.key)));
       }
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const ch = channelTo(t, `127.0.0.1:${(server.address() as { port: number }).port}`, { maxSendBytes: 1024 });
-  t.teardown(() => { stream?.close(); server.close(); });
-  const put = (key: string, bytes: number, timeoutMs: number) => failure(ch.invoke('raw_put', { key: Buffer.from(key), value: Buffer.alloc(bytes) }, timeoutMs));
-  const big = put('big', 4 * 1024 * 1024, 2000); // fills the stream's buffer: written, not yet sent
-  const late = await put('late', 10, 100); // queued behind it
-  t.ok(late instanceof StatusError && late.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(late));
-  stream!.resume();
-  await big;
-  t.same(received, ['big'], 'the request that ran out of time while held back never reached the store');
+  return {
+    addr: `127.0.0.1:${(server.address() as { port: number }).port}`,
+    die: (how) => {
+      server.close();
+      for (const sock of sockets) (how === 'reset' ? sock.resetAndDestroy() : sock.destroy());
+    },
+  };
+}
+
+const put = (ch: BatchChannel, key: string, value: Buffer = Buffer.from('v')) => ch.invoke('raw_put', { key: Buffer.from(key), value });
+
+for (const how of ['exit', 'reset'] as const) {
+  t.test(`a store that dies (${how}) holding the first writes of a fresh stream, before any answer or response headers: they are lost (may have been applied), never refused`, async (t) => {
+    // The writes reached the store, which may have proposed them before it died. "Refused"
+    // would tell the client nothing was written: it would retry them on another store, or
+    // tell the user they did not happen, when they may have.
+    const seen: string[][] = [];
+    const store = await startSilentStore({
+      onMessage: (keys) => {
+        seen.push(keys);
+        store.die(how);
+      },
+    });
+    const ch = channelTo(t, store.addr);
+    const errs = await Promise.all([failure(put(ch, 'w1')), failure(put(ch, 'w2'))]);
+    t.same(seen, [['w1', 'w2']], 'both writes reached the store, in the stream\'s first message');
+    for (const err of errs) {
+      t.ok(err instanceof TransportError, String(err));
+      t.equal((err as TransportError).failure, 'lost', `${String(err)}: not "refused"`);
+    }
+  });
+}
+
+t.test('a store not listening when the stream is opened: its writes are refused (nothing was sent)', async (t) => {
+  const store = await startSilentStore({ onStream: () => t.fail('no stream may reach a store that is not listening') });
+  store.die('exit');
+  const ch = channelTo(t, store.addr);
+  const errs = await Promise.all([failure(put(ch, 'w1')), failure(put(ch, 'w2'))]);
+  for (const err of errs) t.ok(err instanceof TransportError && err.failure === 'refused', String(err));
+});
+
+t.test('a write held back behind a full stream when the store dies was never sent: refused by the dead store, not lost', async (t) => {
+  // The store reads nothing, so the first write (4 MiB) fills the stream's buffer and the
+  // second waits in the client's queue, both in the turn that opens the stream (before the
+  // store sees it). When the stream breaks the first may have reached the store; the second
+  // never left, and goes on a new stream, which the dead store refuses.
+  let store: Awaited<ReturnType<typeof startSilentStore>> | undefined = undefined;
+  store = await startSilentStore({ onStream: () => store!.die('reset') });
+  const ch = channelTo(t, store.addr, { maxSendBytes: 1024 });
+  const [sent, heldBack] = await Promise.all([failure(put(ch, 'big', Buffer.alloc(4 * 1024 * 1024))), failure(put(ch, 'small'))]);
+  t.ok(sent instanceof TransportError && sent.failure === 'lost', `the write on the stream: ${String(sent)}`);
+  t.ok(heldBack instanceof TransportError && heldBack.failure === 'refused', `the write held back: ${String(heldBack)}`);
 });
