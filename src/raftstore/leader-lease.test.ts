@@ -105,3 +105,79 @@ t.test('revoke voids the lease and the rounds in flight; handOver voids the rest
   lease.roundConfirmed('f');
   t.ok(lease.holds(2), 'a later term may hold one again');
 });
+
+t.test('each clock alone ends the lease at start + length: after a revoke, and in whatever term it was confirmed', async (t) => {
+  // Two clocks that move apart, so each expiry is checked on its own.
+  let mono = 0;
+  let wall = 1_000_000;
+  const confirmed = (term: number, revokeFirst: boolean) => {
+    mono = 0;
+    wall = 1_000_000;
+    const lease = new LeaderLease(100, () => mono, () => wall);
+    lease.roundStarted('a', term);
+    lease.roundConfirmed('a');
+    if (revokeFirst) {
+      // Revoked, then confirmed again in the same term: the new lease must not be
+      // extended by what the revoke left behind.
+      lease.revoke();
+      lease.roundStarted('b', term);
+      lease.roundConfirmed('b');
+    }
+    return lease;
+  };
+  for (const [term, revokeFirst] of [[1, true], [0, false]] as const) {
+    const what = `term ${term}${revokeFirst ? ', after a revoke' : ''}`;
+    let lease = confirmed(term, revokeFirst);
+    t.ok(lease.holds(term), `${what}: held`);
+    mono = 100;
+    t.notOk(lease.holds(term), `${what}: over by the monotonic clock while the wall clock stands still`);
+    lease = confirmed(term, revokeFirst);
+    wall = 1_000_000 + 100;
+    t.notOk(lease.holds(term), `${what}: over by the wall clock while the monotonic clock stands still`);
+  }
+});
+
+t.test('by the wall clock the lease is over at start + length, not a millisecond later', async (t) => {
+  const mono = 0;
+  let wall = 5_000;
+  const lease = new LeaderLease(100, () => mono, () => wall);
+  lease.roundStarted('a', 1);
+  lease.roundConfirmed('a');
+  wall = 5_099;
+  t.ok(lease.holds(1), 'just before');
+  wall = 5_100;
+  t.notOk(lease.holds(1), 'at start + length');
+});
+
+t.test('renewal is wanted once less than half the lease is left, not at exactly half', async (t) => {
+  let now = 0;
+  const lease = new LeaderLease(100, () => now, () => now);
+  lease.roundStarted('a', 1);
+  lease.roundConfirmed('a');
+  now = 50;
+  t.notOk(lease.wantsRenewal(1), 'half left');
+  now = 50.5;
+  t.ok(lease.wantsRenewal(1), 'less than half left');
+});
+
+t.test('an unanswered round is awaited for the whole lease length, then no longer', async (t) => {
+  let now = 0;
+  const lease = new LeaderLease(100, () => now, () => now);
+  lease.roundStarted('a', 1);
+  now = 100;
+  t.ok(lease.roundPending(), 'still awaited at start + length');
+  now = 100.5;
+  t.notOk(lease.roundPending(), 'given up after it');
+});
+
+t.test('in a term it handed over, no round is awaited: a round started there is not recorded', async (t) => {
+  // Nothing in that term can bring the lease back: such a round is never recorded, so it is
+  // neither awaited nor able to confirm anything.
+  const now = 0;
+  const lease = new LeaderLease(100, () => now, () => now);
+  lease.handOver(1);
+  lease.roundStarted('a', 1);
+  t.notOk(lease.roundPending());
+  lease.roundStarted('b', 2);
+  t.ok(lease.roundPending(), 'a round in another term is');
+});

@@ -65,6 +65,7 @@ export class LeaderLease {
     const r = this.rounds.get(context);
     if (!r) return;
     this.rounds.delete(context);
+    // Stryker disable next-line ConditionalExpression: a second guard, never reached; no round of the handed-over term is ever recorded (handOver clears the rounds, roundStarted refuses that term). Hides the killed "true" variant too
     if (r.term === this.handedOverInTerm) return;
     const until = r.startedAt + this.durationMs;
     const untilWall = r.startedAtWall + this.durationMs;
@@ -80,7 +81,13 @@ export class LeaderLease {
 
   /** Whether reads in `term` may be answered from this leader's state now. */
   holds(term: number): boolean {
-    return term === this.term && term !== this.handedOverInTerm && this.now() < this.expiresAt && this.wallNow() < this.expiresAtWall;
+    return (
+      term === this.term &&
+      // Stryker disable next-line ConditionalExpression: a second guard; handOver voids the expiry times and no round of that term can confirm again, so term === this.term fails or the times are past
+      term !== this.handedOverInTerm &&
+      this.now() < this.expiresAt &&
+      this.wallNow() < this.expiresAtWall
+    );
   }
 
   /** Held, but with less than half its length left: time for a round that renews it. */
