@@ -15,13 +15,16 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import { raft_serverpb } from '../gen/proto.js';
-import type { Entry, HardState, Ready } from '../raft/index.js';
+import type { Entry, HardState, Ready, Snapshot } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
 import type { StoreId } from './ids.js';
 import type { Engines } from './peer-storage.js';
 import { bootstrapRegion, encodeApplyState, PeerStorage } from './peer-storage.js';
 import { SessionTable } from './session-table.js';
-import { initialRegion } from './region.js';
+import { confStateOf, initialRegion } from './region.js';
+import type { SnapshotDescriptor } from './snapshot-data.js';
+import { encodeDescriptor } from './snapshot-data.js';
+import { SnapshotEncoder } from './snapshot-format.js';
 import { generateSnapshot } from './snapshot-generate.js';
 import type { SnapshotFiles } from './snapshot-files.js';
 import { receivedName } from './snapshot-files.js';
@@ -205,4 +208,127 @@ t.test('a snapshot of a term above the hard state\'s takes that term with no vot
   t.same(ps.initialState().hardState, { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX }, 'in memory');
   await ps.saveReady(ready({ hardState: { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX } }));
   t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX }, 'after a restart');
+});
+
+// ---- what the install refuses, and what it syncs -----------------------------------------
+
+/**
+ * Stages, under the name the transport would use, a file of exactly these kvdb pairs, and
+ * returns the raft Snapshot that describes it; `lie` overrides fields of its descriptor.
+ */
+async function stageCrafted(files: SnapshotFiles, pairs: Array<[Buffer, Buffer]>, lie: Partial<SnapshotDescriptor> = {}): Promise<Snapshot> {
+  const enc = new SnapshotEncoder();
+  const w = await files.create(receivedName(REGION.id, SNAP_INDEX, SNAP_TERM));
+  for (const [k, v] of pairs) {
+    const chunk = enc.add(k, v);
+    if (chunk) await w.write(chunk);
+  }
+  await w.write(enc.finish());
+  const { size, checksum } = await w.finish();
+  const d: SnapshotDescriptor = { region: REGION, fileSize: size, checksum, pairCount: enc.count, ...lie };
+  return { metadata: { index: SNAP_INDEX, term: SNAP_TERM, confState: confStateOf(REGION) }, data: encodeDescriptor(d) };
+}
+
+async function installOn(e: Engines, files: SnapshotFiles, snap: Snapshot): Promise<void> {
+  const ps = await PeerStorage.load(e, 1 as StoreId, REGION.id, new SnapshotManager(files, noTransport, silentLogger));
+  await ps!.installSnapshot(snap);
+}
+
+const userPair = (k: string, v: string): [Buffer, Buffer] => [keys.dataKey('default', Buffer.from(k)), Buffer.from(v)];
+
+t.test('a staged file whose size is not the descriptor\'s is refused before anything is ingested', async (t) => {
+  const { dst, dstFiles } = await setup(t);
+  const snap = await stageCrafted(dstFiles, [userPair('a', 'new-a')], { fileSize: 1 });
+  await t.rejects(installOn(dst, dstFiles, snap), { code: 'SNAPSHOT_FORMAT', message: /bytes, expected 1\b/ });
+});
+
+t.test('a staged file holding a pair count other than the descriptor\'s is refused', async (t) => {
+  const { dst, dstFiles } = await setup(t);
+  const snap = await stageCrafted(dstFiles, [userPair('a', 'new-a'), userPair('b', 'new-b')], { pairCount: 3 });
+  await t.rejects(installOn(dst, dstFiles, snap), { code: 'SNAPSHOT_FORMAT', message: /holds 2 pairs, its descriptor says 3/ });
+});
+
+// Ingest writes a big file in several kvdb batches; the pairs of every batch must land.
+t.test('a snapshot bigger than one ingest batch installs every pair', async (t) => {
+  const { dst, dstFiles } = await setup(t);
+  const big = (i: number) => String(i).repeat(1024 * 1024); // 6 MiB in all, over the 4 MiB batch
+  const snap = await stageCrafted(dstFiles, [1, 2, 3, 4, 5, 6].map((i) => userPair(`k${i}`, big(i))));
+  await installOn(dst, dstFiles, snap);
+  const data = await dataOf(dst);
+  t.same(Object.keys(data), ['k1', 'k2', 'k3', 'k4', 'k5', 'k6']);
+  t.ok([1, 2, 3, 4, 5, 6].every((i) => data[`k${i}`] === big(i)), 'every value whole');
+});
+
+// A snapshot may replace only the region's state machine: a pair outside it (here the
+// region's apply state, which says how far the log is applied) would corrupt the store.
+t.test('a staged file holding a key outside the region\'s state machine is refused, naming the key', async (t) => {
+  const { dst, dstFiles } = await setup(t);
+  const outside = Buffer.from(keys.applyStateKey(REGION.id));
+  const snap = await stageCrafted(dstFiles, [[outside, Buffer.from(encodeApplyState({ appliedIndex: 99, truncatedIndex: 99, truncatedTerm: 9 }))]]);
+  await t.rejects(installOn(dst, dstFiles, snap), {
+    code: 'SNAPSHOT_FORMAT', message: new RegExp(`key outside region ${REGION.id}: ${outside.toString('hex')}$`),
+  });
+});
+
+/** The files, with a count of the readers opened and not yet closed. */
+function countingOpen(files: SnapshotFiles): { files: SnapshotFiles; open: () => number } {
+  let open = 0;
+  const counting = Object.create(files) as SnapshotFiles;
+  counting.open = async (name) => {
+    const r = await files.open(name);
+    open++;
+    return { size: r.size, read: (n) => r.read(n), close: () => { open--; return r.close(); } };
+  };
+  return { files: counting, open: () => open };
+}
+
+t.test('the staged file is closed after an install, and after a refused one', async (t) => {
+  for (const pairCount of [1, 2]) {
+    const { dst, dstFiles } = await setup(t);
+    const c = countingOpen(dstFiles);
+    const snap = await stageCrafted(dstFiles, [userPair('a', 'new-a')], { pairCount });
+    const outcome = await installOn(dst, c.files, snap).then(() => 'installed', () => 'refused');
+    t.equal(outcome, pairCount === 1 ? 'installed' : 'refused');
+    t.equal(c.open(), 0, `closed once ${outcome}`);
+  }
+});
+
+// Raft restores only a snapshot beyond its commit index; a raft state that says otherwise
+// must stop the install rather than move the commit index back.
+t.test('an install below the stored commit index is refused', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  const ps = (await PeerStorage.load(dst, 1 as StoreId, REGION.id))!;
+  const entries = Array.from({ length: 60 - 10 }, (_, i): Entry => ({ index: 11 + i, term: 3, type: 'normal', data: Buffer.from('e') }));
+  await ps.saveReady(ready({ entries, hardState: { term: 3, vote: 0, commit: 60 } }));
+  await t.rejects(install({}), /snapshot at 50 is below the commit index 60/);
+  t.ok(await dstFiles.exists(receivedName(REGION.id, SNAP_INDEX, SNAP_TERM)), 'the staged file is kept');
+});
+
+t.test('a restart that finishes an install rebuilds a raft state raftdb does not have: the snapshot\'s term, no vote', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await t.rejects(install({ at: (s) => { if (s === 'intent') throw new Error('crash'); } }), /crash/);
+  const wb = new WriteBatch();
+  wb.delete(keys.raftStateKey(REGION.id));
+  await dst.raft.write(wb, { sync: true });
+  t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM, vote: 0, commit: SNAP_INDEX });
+});
+
+// What a restart reads to decide old or new (region state, apply state, raft state) must be on
+// disk before the next step; the data batches in between are made durable by the last sync.
+t.test('every write of the region, apply or raft state during an install is synced', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  const stateKeys = [keys.regionStateKey(REGION.id), keys.applyStateKey(REGION.id), keys.raftStateKey(REGION.id)].map((k) => Buffer.from(k).toString('hex'));
+  const writes: Array<{ sync: boolean; state: boolean }> = [];
+  for (const engine of [dst.kv, dst.raft]) {
+    const write = engine.write.bind(engine);
+    engine.write = (wb, opts) => {
+      writes.push({ sync: opts.sync, state: wb.ops.some((op) => 'key' in op && stateKeys.includes(Buffer.from(op.key).toString('hex'))) });
+      return write(wb, opts);
+    };
+  }
+  await install({});
+  t.equal(await classify(dst, dstFiles), 'new');
+  const stateWrites = writes.filter((w) => w.state);
+  t.equal(stateWrites.length, 3, 'the intent, the raft state, the Normal state');
+  t.ok(stateWrites.every((w) => w.sync), 'all synced');
 });
