@@ -88,7 +88,8 @@ async function runModule(name, m) {
     // One sandbox folder per module, so that runs of two modules can go on side by side.
     tempDirName: `.stryker-tmp/${name}`,
     cleanTempDir: 'always',
-    ignorePatterns: ['dist', 'data', '.tap', 'reports', 'bench-results', '*.log'],
+    // .stryker-tmp: the sandboxes of other modules' runs going on side by side.
+    ignorePatterns: ['dist', 'data', '.tap', 'reports', 'bench-results', '*.log', '.stryker-tmp'],
     logLevel: 'warn',
     fileLogLevel: 'off',
     thresholds: { high: 90, low: 80, break: null },
