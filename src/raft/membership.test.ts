@@ -4,7 +4,7 @@
 // that is not a voter never campaigns.
 
 import t from 'tap';
-import { ConfChangeError, ConfChangePendingError, decodeConfChange, encodeConfChange, nextConfState } from './conf-change.js';
+import { ConfChangeError, ConfChangePendingError, decodeConfChange, encodeConfChange, isMember, nextConfState } from './conf-change.js';
 import type { ConfChange } from './conf-change.js';
 import type { NodeId } from './types.js';
 import type { FaultInjection } from './config.js';
@@ -37,15 +37,47 @@ t.test('the rules of one change', async (t) => {
   t.same(nextConfState(cs, { type: 'addVoter', nodeId: 6 }), { voters: [1, 2, 3, 6], learners: [4] });
   t.same(nextConfState(cs, { type: 'removeNode', nodeId: 2 }), { voters: [1, 3], learners: [4] });
   t.same(nextConfState(cs, { type: 'removeNode', nodeId: 4 }), { voters: [1, 2, 3], learners: [] });
-  t.throws(() => nextConfState(cs, { type: 'addVoter', nodeId: 1 }), ConfChangeError, 'already a voter');
+  t.throws(() => nextConfState(cs, { type: 'addVoter', nodeId: 1 }), { name: 'ConfChangeError', message: /node 1 is already a voter/ });
   t.throws(() => nextConfState(cs, { type: 'addLearner', nodeId: 1 }), /demoting a voter is not supported/);
   t.throws(() => nextConfState(cs, { type: 'addLearner', nodeId: 4 }), /already a learner/);
   t.throws(() => nextConfState(cs, { type: 'removeNode', nodeId: 9 }), /not a member/);
   t.throws(() => nextConfState({ voters: [1] }, { type: 'removeNode', nodeId: 1 }), /last voter/);
   t.same(decodeConfChange(encodeConfChange({ type: 'removeNode', nodeId: 2 ** 40 })), { type: 'removeNode', nodeId: 2 ** 40 });
-  t.throws(() => decodeConfChange(new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0, 1])), TypeError);
+  t.throws(() => decodeConfChange(new Uint8Array([9, 0, 0, 0, 0, 0, 0, 0, 1])), { name: 'TypeError', message: /unknown type 9/ });
   t.throws(() => decodeConfChange(new Uint8Array(3)), TypeError);
-  t.throws(() => encodeConfChange({ type: 'addVoter', nodeId: 0 }), RangeError);
+  t.throws(() => encodeConfChange({ type: 'addVoter', nodeId: 0 }), { name: 'RangeError', message: /bad node id 0/ });
+});
+
+t.test('an encoded change is exactly 9 bytes: a shorter or longer one is refused, not read', async (t) => {
+  const good = encodeConfChange(cc('addVoter', 7));
+  t.equal(good.length, 9);
+  // A valid type byte, so only the length check can refuse these.
+  t.throws(() => decodeConfChange(good.subarray(0, 3)), { name: 'TypeError', message: /expected 9 bytes, got 3/ }, 'too short');
+  const long = new Uint8Array(10);
+  long.set(good);
+  t.throws(() => decodeConfChange(long), { name: 'TypeError', message: /expected 9 bytes, got 10/ }, 'a trailing byte is not ignored');
+});
+
+t.test('a change of a type nextConfState does not know is refused, not ignored', async (t) => {
+  // Only an untyped caller can make one (the decoder refuses unknown types); ignoring it
+  // would report a change as applied that changed nothing.
+  const bogus = { type: 'demoteVoter', nodeId: 2 } as unknown as ConfChange;
+  t.throws(() => nextConfState({ voters: [1, 2, 3] }, bogus), { name: 'ConfChangeError', message: /unknown conf change demoteVoter/ });
+});
+
+t.test('the configuration after a change lists voters and learners in id order, and a missing learner list means none', async (t) => {
+  // Every node derives the same lists whatever order the members joined in.
+  t.same(nextConfState({ voters: [2, 3], learners: [6] }, cc('addVoter', 1)), { voters: [1, 2, 3], learners: [6] });
+  t.same(nextConfState({ voters: [2, 3], learners: [6] }, cc('addLearner', 5)), { voters: [2, 3], learners: [5, 6] });
+  t.same(nextConfState({ voters: [1] }, cc('addVoter', 2)), { voters: [1, 2], learners: [] }, 'no learners in, none out');
+});
+
+t.test('the members are the voters and the learners, nobody else', async (t) => {
+  const cs = { voters: [1, 2], learners: [3] };
+  t.ok(isMember(cs, 1), 'a voter');
+  t.ok(isMember(cs, 3), 'a learner');
+  t.notOk(isMember(cs, 4), 'anyone else is not');
+  t.notOk(isMember({ voters: [1] }, 4), 'nor with no learner list');
 });
 
 t.test('a learner gets the log but neither counts toward commit nor campaigns', async (t) => {
@@ -194,6 +226,7 @@ t.test('removing a follower shrinks the quorum', async (t) => {
   const net = groupLedBy1();
   change(net, 1, 'removeNode', 3);
   t.same(net.confState(1), { voters: [1, 2], learners: [] });
+  t.equal(net.node(1).progress(3), undefined, 'the leader no longer tracks the removed node');
   net.isolate(3);
   const idx = write(net, 1, 'two of two');
   t.ok(net.node(1).status().commit >= idx, 'commits with 1 and 2');
