@@ -254,3 +254,54 @@ t.test('Raft §5.2: granting a vote also resets the election timer', async (t) =
   }
   t.equal(n.status().role, 'follower', 'never timed out while granting votes');
 });
+
+t.test('Raft §5.2: a follower that knows the leader of its term refuses a vote in that term', async (t) => {
+  // Node 2 learned term 6 from its leader's append without voting in it; a candidate of
+  // term 6 that missed the election must not get a second leader elected in the term.
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(2, st);
+  n.step({ type: 'MsgAppend', from: 1, to: 2, term: 6, index: 5, logTerm: 5, entries: [], commit: 5 });
+  drainMessages(n, st);
+  t.same([n.status().term, n.status().vote, n.status().lead], [6, 0, 1]);
+  n.step(voteReq(3, 2, 6, 5, 5));
+  t.same(votesFrom(drainMessages(n, st), 'MsgRequestVoteResponse'), [{ to: 3, term: 6, reject: true }]);
+  t.equal(n.status().vote, 0);
+});
+
+t.test('Raft §5.2: each voter\'s answer is counted once; a later, different answer does not replace it', async (t) => {
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(1, st);
+  n.campaign();
+  drainMessages(n, st);
+  n.step({ type: 'MsgRequestVoteResponse', from: 2, to: 1, term: 6, reject: true });
+  // A duplicated or reordered message: node 2 already answered this election.
+  n.step({ type: 'MsgRequestVoteResponse', from: 2, to: 1, term: 6, reject: false });
+  t.equal(n.status().role, 'candidate', 'one vote of three (its own) is no majority');
+  n.step({ type: 'MsgRequestVoteResponse', from: 3, to: 1, term: 6, reject: false });
+  t.equal(n.status().role, 'leader', 'node 3\'s vote makes two');
+});
+
+t.test('Raft §5.2, thesis §9.6: a single-voter group with PreVote leads a new term at once', async (t) => {
+  const st = new MemoryStorage([1], 5, 5);
+  const n = newTestNode(1, st, { preVote: true });
+  n.campaign();
+  const rd = persistReady(n, st);
+  t.same([n.status().role, n.status().term], ['leader', 6], 'the pre-election won, then the real election, in term 6');
+  t.same(rd.hardState, { term: 6, vote: 1, commit: 6 }, 'the new term and its self-vote are durable; its first entry commits alone');
+  t.same(rd.entries.map((e) => [e.index, e.term]), [[6, 6]]);
+});
+
+t.test('thesis §9.6: a pre-vote for a term in which the voter already voted for another is refused', async (t) => {
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(2, st, { preVote: true });
+  n.step(voteReq(3, 2, 6, 5, 5));
+  drainMessages(n, st);
+  t.same([n.status().term, n.status().vote], [6, 3]);
+  // Node 1 missed term 6 and asks whether it could win it: node 2 could not vote for it.
+  n.step({ ...voteReq(1, 2, 6, 5, 5), type: 'MsgRequestPreVote' });
+  const got = drainMessages(n, st).filter((m) => m.type === 'MsgRequestPreVoteResponse');
+  t.same(got.map((m) => m.type === 'MsgRequestPreVoteResponse' && [m.to, m.term, m.reject]), [[1, 6, true]]);
+  n.step({ ...voteReq(3, 2, 6, 5, 5), type: 'MsgRequestPreVote' });
+  const again = drainMessages(n, st).filter((m) => m.type === 'MsgRequestPreVoteResponse');
+  t.same(again.map((m) => m.type === 'MsgRequestPreVoteResponse' && m.reject), [false], 'the candidate it voted for may ask');
+});

@@ -202,3 +202,44 @@ t.test('leaseAfterStart: a freshly started voter ignores vote requests for one e
   tr.step({ ...voteReq('MsgRequestVote', 3, 2, 7, 7, 6), transfer: true } as Message);
   t.ok(drainMessages(tr, trSt).some((m) => m.type === 'MsgRequestVoteResponse' && !m.reject), 'a leader transfer\'s election is not held off');
 });
+
+t.test('thesis §9.6: a stale leader\'s append or heartbeat is answered with our term when PreVote or CheckQuorum is on', async (t) => {
+  // Either option can leave a node at a higher term that no election will bring the
+  // others up to; the answer lets the stale leader learn it. Without both, raft as in the
+  // paper ignores a stale message.
+  const configs = [
+    { preVote: true, checkQuorum: false, answered: true },
+    { preVote: false, checkQuorum: true, answered: true },
+    { preVote: false, checkQuorum: false, answered: false },
+  ];
+  for (const c of configs) {
+    const st = storageWithLog([1, 2, 3], [6, 6], { term: 8 });
+    const n = newTestNode(2, st, { preVote: c.preVote, checkQuorum: c.checkQuorum });
+    const why = `preVote=${c.preVote} checkQuorum=${c.checkQuorum}`;
+    const answer = c.answered ? [['MsgAppendResponse', 1, 8]] : [];
+    n.step({ type: 'MsgHeartbeat', from: 1, to: 2, term: 6, commit: 5, context: new Uint8Array() });
+    t.same(drainMessages(n, st).map((m) => [m.type, m.to, m.term]), answer, `${why}: heartbeat`);
+    n.step({ type: 'MsgAppend', from: 1, to: 2, term: 6, index: 7, logTerm: 6, entries: [], commit: 5 });
+    t.same(drainMessages(n, st).map((m) => [m.type, m.to, m.term]), answer, `${why}: append`);
+    t.same([n.status().term, n.status().lead], [8, 0], `${why}: our term stays, the stale sender is not our leader`);
+  }
+});
+
+t.test('thesis §9.6: a pre-vote request of an older term is refused with our term; an old vote request is ignored', async (t) => {
+  const st = storageWithLog([1, 2, 3], [6, 6], { term: 8 });
+  const n = newTestNode(2, st, { preVote: true, checkQuorum: true });
+  n.step(voteReq('MsgRequestPreVote', 3, 2, 7, 7, 6));
+  n.step(voteReq('MsgRequestVote', 3, 2, 7, 7, 6));
+  t.same(drainMessages(n, st).map((m) => m.type === 'MsgRequestPreVoteResponse' && [m.to, m.term, m.reject]), [[3, 8, true]],
+    'the pre-candidate learns it is behind; the stale vote request gets no answer');
+});
+
+t.test('thesis §9.6: a pre-candidate refused by a node of a higher term adopts that term', async (t) => {
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(1, st, { preVote: true });
+  n.campaign();
+  drainMessages(n, st);
+  t.same([n.status().role, n.status().term], ['preCandidate', 5]);
+  n.step({ type: 'MsgRequestPreVoteResponse', from: 2, to: 1, term: 8, reject: true });
+  t.same([n.status().role, n.status().term, n.status().vote], ['follower', 8, 0], 'it cannot win term 6; it joins term 8');
+});

@@ -212,3 +212,35 @@ t.test('Raft §5.3: a batch proposal takes consecutive indexes in the leader\'s 
       [[7, 6, 'a'], [8, 6, 'b'], [9, 6, 'c']], `node ${id}`);
   }
 });
+
+t.test('Raft §5.3: a late rejection of an index the follower has since acknowledged changes nothing', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  const term = net.node(1).status().term;
+  net.node(1).propose(enc('a'));
+  net.stabilize();
+  t.same(net.node(1).progress(2), { match: 7, next: 8, state: 'replicate' });
+  // The answer to an older probe, overtaken on the way by the acknowledgement of 7.
+  net.deliver({ type: 'MsgAppendResponse', from: 2, to: 1, term, index: 6, reject: true, rejectHint: 5, logTerm: 5 });
+  t.same(net.take(), [], 'no append is sent again');
+  t.same(net.node(1).progress(2), { match: 7, next: 8, state: 'replicate' }, 'and the follower is not sent back to probing');
+});
+
+t.test('Raft §5.3: answers from a node that is not a member (e.g. one just removed) are ignored', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  const term = net.node(1).status().term;
+  net.deliver({ type: 'MsgAppendResponse', from: 9, to: 1, term, index: 6, reject: false, rejectHint: 0, logTerm: 0 });
+  net.deliver({ type: 'MsgHeartbeatResponse', from: 9, to: 1, term, context: new Uint8Array() });
+  t.same(net.take(), []);
+  t.same([net.leader(), net.node(1).status().commit], [1, 6]);
+});
+
+t.test('Raft §5.3: a heartbeat answer from a follower that holds the whole log draws no append', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  net.node(1).propose(enc('a'));
+  net.stabilize();
+  const seen: string[] = [];
+  net.observe((m) => seen.push(`${m.type} ${m.from}>${m.to}`));
+  net.tick(1);
+  net.stabilize();
+  t.same(seen.sort(), ['MsgHeartbeat 1>2', 'MsgHeartbeat 1>3', 'MsgHeartbeatResponse 2>1', 'MsgHeartbeatResponse 3>1']);
+});

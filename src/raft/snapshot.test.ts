@@ -183,15 +183,22 @@ t.test('while a snapshot is on its way the leader sends that follower no appends
 });
 
 t.test('a follower ignores a snapshot at or below its commit index and answers with its commit index', async (t) => {
-  const net = groupLedBy1();
-  write(net, 5);
-  const snap = { metadata: { index: 8, term: net.node(1).status().term, confState: { voters: [1, 2, 3] } }, data: enc('old') };
-  const before = net.node(2).status();
-  net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term: before.term, snapshot: snap });
-  const out = net.take().filter((m) => m.from === 2);
-  t.same(out.map((m) => m.type === 'MsgAppendResponse' && [m.index, m.reject]), [[before.commit, false]]);
-  t.same(net.installed.get(2), [], 'nothing installed');
-  t.equal(net.node(2).status().lastIndex, before.lastIndex, 'the log is untouched');
+  // Whatever its log holds: even a node with the planted restoreOverMatchingLog bug
+  // checks the commit index first.
+  for (const faults of [{}, { restoreOverMatchingLog: true }]) {
+    const net = groupLedBy1({ config: { faults } });
+    write(net, 5);
+    const before = net.node(2).status();
+    t.equal(before.commit, 11);
+    for (const index of [8, 11]) {
+      const snap = { metadata: { index, term: net.node(1).status().term, confState: { voters: [1, 2, 3] } }, data: enc('old') };
+      net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term: before.term, snapshot: snap });
+      const out = net.take().filter((m) => m.from === 2);
+      t.same(out.map((m) => m.type === 'MsgAppendResponse' && [m.index, m.reject]), [[before.commit, false]], `snapshot at ${index}`);
+    }
+    t.same(net.installed.get(2), [], 'nothing installed');
+    t.equal(net.node(2).status().lastIndex, before.lastIndex, 'the log is untouched');
+  }
 });
 
 t.test('a snapshot whose point the follower\'s log already holds only advances its commit, keeping the tail', async (t) => {
@@ -207,9 +214,11 @@ t.test('a snapshot whose point the follower\'s log already holds only advances i
   const term = st2.term;
   const snap = { metadata: { index: 9, term, confState: { voters: [1, 2, 3] } }, data: enc('s') };
   net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term, snapshot: snap });
-  net.processReadies();
+  const answers = net.take().filter((m) => m.from === 2);
   t.same(net.installed.get(2), [], 'not installed');
   t.same([net.node(2).status().commit, net.node(2).status().lastIndex], [9, 11], 'commit moved to 9; entries 10 and 11 kept');
+  // The snapshot vouches for the log up to 9 only: the leader must not take 10 and 11 as matched.
+  t.same(answers.map((m) => m.type === 'MsgAppendResponse' && [m.index, m.reject]), [[9, false]], 'answered at the commit index, not the log end');
 
   const bug = groupLedBy1({ config: { faults: { restoreOverMatchingLog: true } } });
   write(bug, 2);
@@ -228,6 +237,39 @@ t.test('a snapshot that leaves the follower out of the configuration is ignored'
   net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term, snapshot: snap });
   net.processReadies();
   t.same(net.installed.get(2), []);
+});
+
+t.test('the follower\'s acceptance of a snapshot resumes appends, even before the application reports the send', async (t) => {
+  const net = groupLedBy1();
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  net.tick(1);
+  let snap: Message | undefined;
+  for (let i = 0; i < 10 && !snap; i++) {
+    for (const m of net.take()) {
+      if (m.type === 'MsgSnapshot') snap = m;
+      else net.deliver(m);
+    }
+  }
+  t.equal(net.node(1).progress(3)?.state, 'snapshot');
+  // Straight to node 3, so no report reaches the leader: only node 3's answer (at 10, the
+  // leader's first index minus one) tells it the log covers the follower again.
+  net.node(3).step(snap!);
+  net.stabilize();
+  t.same(net.node(1).progress(3), { match: 11, next: 12, state: 'replicate' });
+  t.equal(net.node(3).status().lastIndex, 11, 'the entry after the snapshot followed');
+});
+
+t.test('a restored snapshot brings its configuration, voters and learners', async (t) => {
+  const net = groupLedBy1();
+  const term = net.node(1).status().term;
+  const snap = { metadata: { index: 50, term, confState: { voters: [1, 2, 3, 5], learners: [4] } }, data: enc('s') };
+  net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term, snapshot: snap });
+  net.processReadies();
+  t.same(net.installed.get(2)!.map((s) => s.metadata.index), [50]);
+  t.same(net.confState(2), { voters: [1, 2, 3, 5], learners: [4] });
 });
 
 t.test('a restarted node resumes from its installed snapshot', async (t) => {
