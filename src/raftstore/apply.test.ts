@@ -601,8 +601,9 @@ t.test('an empty batch changes nothing but still writes the apply state; a one-e
 
 t.test('the largest key and value allowed apply byte for byte, in a session, and a range delete counts the key', async (t) => {
   const key = Buffer.alloc(DEFAULT_MAX_KEY_BYTES, 0xab);
-  const value = Buffer.alloc(DEFAULT_MAX_VALUE_BYTES);
-  for (let i = 0; i < value.length; i++) value[i] = (i * 31 + 7) & 0xff;
+  // Every byte value, in an order that shows a shift or a truncation; filled natively:
+  // a byte-by-byte loop over 1 MiB is slow, and every mutant reruns this file.
+  const value = Buffer.alloc(DEFAULT_MAX_VALUE_BYTES, Uint8Array.from({ length: 256 }, (_, i) => (i * 31 + 7) & 0xff));
   const kv = await openMemoryEngine();
   const out = await applyOnEngine(kv, [cmd(6, 6, [{ kind: 'put', key, value }], { session: { clientId: 9, sequence: 1, sentAtMs: 0 } })]);
   t.same(out.results, [{ index: 6, term: 6 }]);
@@ -686,4 +687,19 @@ t.test('ChangePeer: a removal drops the peer, peers stay sorted by id, a learner
   t.same(out.region.peers.map((p) => [p.id, p.storeId, p.learner === true]), [[1, 1, false], [2, 5, true], [3, 3, false]]);
   t.same(out.region.epoch, { confVer: 3, version: 1 }, 'conf_ver up once per change; the version unchanged');
   t.ok(out.results[2]?.error instanceof EpochNotMatchError, 'a change for another region: EpochNotMatch');
+});
+
+t.test('a range delete whose own range was not read is refused, also when other ranges of the batch were', async (t) => {
+  // The reads are keyed by range: a missing one is the caller's bug, not an empty range
+  // (which would delete nothing and report 0 on this replica alone).
+  const others: RangeReads = new Map([[rangeKey(b('x'), b('y')), [b('x1')]]]);
+  t.throws(() => applyEntries([cmd(6, 6, [rangeOp(b('a'), b('b'))])], REGION, INITIAL, new SessionTable(), {}, others),
+    /a range delete whose range was not read first/);
+});
+
+t.test('a CompactLog at the truncated index changes nothing, whatever term it names', async (t) => {
+  // A repeated compaction: the stored truncated state, its term included, stays as it is.
+  const out = applyEntries([compact(6, 6, 5, 9)], REGION, INITIAL, new SessionTable());
+  t.same(out.applyState, { appliedIndex: 6, truncatedIndex: 5, truncatedTerm: 5 });
+  t.equal(out.compacted, false);
 });
