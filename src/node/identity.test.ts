@@ -159,3 +159,50 @@ t.test('a joining store fences off every peer of it anyone heard from, even if i
   const r = await check({ 2: MEMBER(12, 2, newPeerId(5, 1 as StoreId)), 3: MEMBER(0, 2) }, { join: true });
   t.equal(await minPeerIdOf(r.kv), newPeerId(5, 1 as StoreId));
 });
+
+t.test('a data directory that belongs to another store or another cluster, or whose identity is unreadable, is refused as foreign', async (t) => {
+  const withIdent = async (value: Uint8Array) => {
+    const kv = await openMemoryEngine();
+    await kv.write(new WriteBatch().put(keys.storeIdentKey(), value), { sync: true });
+    return { kv, raft: await openMemoryEngine() };
+  };
+  const ident = (cluster_id: string, store_id: number) => raft_serverpb.StoreIdent.encode({ cluster_id, store_id }).finish();
+  const otherStore = await check({ 2: EMPTY, 3: EMPTY }, await withIdent(ident('c1', 2)));
+  t.match(otherStore.err, { code: 'FOREIGN_DATA_DIR', message: /\/data\/store-1 belongs to store 2, not store 1; refusing to start/ });
+  const otherCluster = await check({ 2: EMPTY, 3: EMPTY }, await withIdent(ident('c0', 1)));
+  t.match(otherCluster.err, { code: 'FOREIGN_DATA_DIR', message: /belongs to cluster "c0", not "c1"; refusing to start/ });
+  const garbage = await check({ 2: EMPTY, 3: EMPTY }, await withIdent(Buffer.from([0xff, 0xff, 0xff])));
+  t.match(garbage.err, { code: 'FOREIGN_DATA_DIR', message: /has an unreadable store identity/ });
+});
+
+t.test('an empty store asks again a store that was still starting, and bootstraps once it answers', async (t) => {
+  let asked3 = 0;
+  const r = await check({ 2: EMPTY }, {
+    // Long enough that the one retry (after 250 ms) always comes before the deadline.
+    waitMs: 60_000,
+    ask: async (p) => {
+      if (p === 2) return EMPTY;
+      asked3++;
+      return asked3 === 1 ? { ...EMPTY, ready: false } : EMPTY;
+    },
+  });
+  t.equal(r.err, undefined);
+  t.equal(asked3, 2);
+  t.equal(await identOf(r.kv), 'c1');
+});
+
+t.test('a joining store in a cluster where no store has a region yet fences off no peer id', async (t) => {
+  const r = await check({ 2: EMPTY, 3: EMPTY }, { join: true });
+  t.equal(r.err, undefined);
+  t.equal(await minPeerIdOf(r.kv), 0);
+});
+
+t.test('a store with data: an answer from a store still starting is no answer', async (t) => {
+  const starting = { ...MEMBER(14), ready: false };
+  t.equal((await check({ 2: starting, 3: starting }, await existing(9))).err, undefined);
+});
+
+t.test('a record from before peer ids were kept (peer 0) is compared by term', async (t) => {
+  const r = await check({ 2: MEMBER(14, 1, 0), 3: MEMBER(9) }, await existing(9));
+  t.match(r.err, { code: 'LOST_STATE', message: /holds raft term 9, but store 2 has heard term 14 from it/ });
+});
