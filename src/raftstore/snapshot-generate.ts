@@ -38,7 +38,9 @@ export async function generateSnapshot(o: GenerateOptions): Promise<GeneratedSna
     if (!regionState.region) throw new Error(`region ${o.regionId}: region state without a region`);
     const region = regionFromProto(regionState.region);
     const index = Number(apply.applied_index);
+    // Stryker disable next-line OptionalChaining: every apply state is written by encodeApplyState, which always sets truncated_state
     const truncated = Number(apply.truncated_state?.index ?? 0);
+    // Stryker disable next-line OptionalChaining: every apply state is written by encodeApplyState, which always sets truncated_state
     const term = index === truncated ? Number(apply.truncated_state?.term ?? 0) : o.termOf(index);
     if (term === undefined) throw new Error(`region ${o.regionId}: the term of applied index ${index} is no longer in the log`);
     const fileName = generatedName(o.regionId, index, term);

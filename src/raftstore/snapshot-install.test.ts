@@ -27,7 +27,7 @@ import { encodeDescriptor } from './snapshot-data.js';
 import { SnapshotEncoder } from './snapshot-format.js';
 import { generateSnapshot } from './snapshot-generate.js';
 import type { SnapshotFiles } from './snapshot-files.js';
-import { receivedName } from './snapshot-files.js';
+import { generatedName, receivedName } from './snapshot-files.js';
 import type { InstallHooks } from './snapshot-install.js';
 import { SnapshotManager } from './snapshot-manager.js';
 
@@ -331,4 +331,144 @@ t.test('every write of the region, apply or raft state during an install is sync
   const stateWrites = writes.filter((w) => w.state);
   t.equal(stateWrites.length, 3, 'the intent, the raft state, the Normal state');
   t.ok(stateWrites.every((w) => w.sync), 'all synced');
+});
+
+// ---- generation: the point a snapshot is taken at, and what a failure leaves ---------------
+
+/** Counts the engine snapshots (point-in-time views) taken of `kv` and not yet released. */
+function countingViews(kv: Engines['kv']): { kv: Engines['kv']; held: () => number } {
+  let held = 0;
+  const counting = Object.create(kv) as Engines['kv'];
+  counting.snapshot = async () => {
+    const view = await kv.snapshot();
+    held++;
+    return { get: (k) => view.get(k), scan: (o) => view.scan(o), release: () => { held--; return view.release(); } };
+  };
+  return { kv: counting, held: () => held };
+}
+
+// Above the truncated index the applied entry is still in the log, and its term comes from there.
+t.test('a snapshot taken above the truncated index has the term of the applied entry in the log', async (t) => {
+  const files = await (await dirs(t))();
+  const src = await storeWith(NEW, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const wb = new WriteBatch();
+  wb.put(keys.applyStateKey(REGION.id), encodeApplyState({ appliedIndex: SNAP_INDEX, truncatedIndex: 40, truncatedTerm: 6 }));
+  await src.kv.write(wb, { sync: true });
+  const asked: number[] = [];
+  const g = await generateSnapshot({ kv: src.kv, files, regionId: REGION.id, termOf: (i) => { asked.push(i); return i === SNAP_INDEX ? 8 : undefined; } });
+  t.same(asked, [SNAP_INDEX], 'the log is asked for the applied index');
+  t.same([g.snapshot.metadata.index, g.snapshot.metadata.term], [SNAP_INDEX, 8]);
+  t.same([...g.snapshot.metadata.confState.voters].sort(), [1, 2, 3], 'the voters of the region');
+  t.equal(g.fileName, generatedName(REGION.id, SNAP_INDEX, 8));
+  t.same(await files.list(), [g.fileName]);
+});
+
+t.test('a generation whose applied entry has left the log fails, and leaves no file', async (t) => {
+  const files = await (await dirs(t))();
+  const src = await storeWith(NEW, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const wb = new WriteBatch();
+  wb.put(keys.applyStateKey(REGION.id), encodeApplyState({ appliedIndex: SNAP_INDEX, truncatedIndex: 40, truncatedTerm: 6 }));
+  await src.kv.write(wb, { sync: true });
+  const v = countingViews(src.kv);
+  await t.rejects(generateSnapshot({ kv: v.kv, files, regionId: REGION.id, termOf: () => undefined }), /term of applied index 50 is no longer in the log/);
+  t.same(await files.list(), []);
+  t.equal(v.held(), 0, 'the engine snapshot is released');
+});
+
+t.test('a generation of a region this store does not hold fails', async (t) => {
+  const files = await (await dirs(t))();
+  const empty = await openMemoryEngine();
+  await t.rejects(generateSnapshot({ kv: empty, files, regionId: REGION.id, termOf: () => undefined }), /region 1: no apply or region state/);
+  const src = await storeWith(NEW, [9, 42], SNAP_INDEX, SNAP_TERM);
+  for (const gone of [keys.applyStateKey(REGION.id), keys.regionStateKey(REGION.id)]) {
+    const kv = Object.create(src.kv) as Engines['kv'];
+    kv.snapshot = async () => {
+      const view = await src.kv.snapshot();
+      return { get: async (k) => (Buffer.from(k).equals(Buffer.from(gone)) ? undefined : view.get(k)), scan: (o) => view.scan(o), release: () => view.release() };
+    };
+    await t.rejects(generateSnapshot({ kv, files, regionId: REGION.id, termOf: () => undefined }), /no apply or region state/);
+  }
+  const wb = new WriteBatch();
+  wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({ state: raft_serverpb.PeerState.Normal }).finish());
+  await src.kv.write(wb, { sync: true });
+  await t.rejects(generateSnapshot({ kv: src.kv, files, regionId: REGION.id, termOf: () => undefined }), /region 1: region state without a region/);
+  t.same(await files.list(), [], 'no file');
+});
+
+t.test('a generation that fails while reading leaves no file, partial or complete, and releases its view', async (t) => {
+  const files = await (await dirs(t))();
+  const src = await storeWith(NEW, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const v = countingViews(src.kv);
+  const failing = Object.create(v.kv) as Engines['kv'];
+  failing.snapshot = async () => {
+    const view = await v.kv.snapshot();
+    return { ...view, get: (k) => view.get(k), scan: () => Promise.reject(new Error('disk read error')), release: () => view.release() };
+  };
+  await t.rejects(generateSnapshot({ kv: failing, files, regionId: REGION.id, termOf: () => undefined }), /disk read error/);
+  t.same(await files.list(), []);
+  t.equal(v.held(), 0, 'released');
+  await generateSnapshot({ kv: v.kv, files, regionId: REGION.id, termOf: () => undefined });
+  t.equal(v.held(), 0, 'released after a success too');
+});
+
+// The encoder hands out a chunk per MiB or so; each must reach the file.
+t.test('a generated snapshot of several MiB carries every pair to the receiver', async (t) => {
+  const mk = await dirs(t);
+  const srcFiles = await mk();
+  const dstFiles = await mk();
+  const data: Record<string, string> = {};
+  for (let i = 1; i <= 3; i++) data[`k${i}`] = String(i).repeat(1024 * 1024);
+  const src = await storeWith(data, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const g = await generateSnapshot({ kv: src.kv, files: srcFiles, regionId: REGION.id, termOf: () => undefined });
+  const reader = await srcFiles.open(g.fileName);
+  const writer = await dstFiles.create(receivedName(REGION.id, SNAP_INDEX, SNAP_TERM));
+  for (let c = await reader.read(1 << 20); c; c = await reader.read(1 << 20)) await writer.write(c);
+  await writer.finish();
+  await reader.close();
+  const dst = await storeWith(OLD, [7, 3], 10, 3);
+  await installOn(dst, dstFiles, g.snapshot);
+  t.same(await dataOf(dst), data);
+});
+
+// ---- PeerStorage.installSnapshot: what it refuses, and the view it leaves -----------------
+
+t.test('installSnapshot refuses a snapshot it cannot or must not install, before touching the engines', async (t) => {
+  const { dst, dstFiles } = await setup(t);
+  const good = await stageCrafted(dstFiles, [userPair('a', 'new-a')]);
+  const mgr = new SnapshotManager(dstFiles, noTransport, silentLogger);
+  const load = async (m?: SnapshotManager) => (await PeerStorage.load(dst, 1 as StoreId, REGION.id, m))!;
+  await t.rejects((await load()).installSnapshot(good), /no snapshot files/, 'a storage without a snapshot directory');
+  const other = await stageCrafted(dstFiles, [userPair('a', 'new-a')], { region: { ...REGION, id: 9 } });
+  await t.rejects((await load(mgr)).installSnapshot(other), /snapshot of region 9 offered to region 1/);
+  const at = (index: number): Snapshot => ({ ...good, metadata: { ...good.metadata, index } });
+  await t.rejects((await load(mgr)).installSnapshot(at(10)), /snapshot at 10 is not beyond the applied index 10/, 'at the applied index');
+  await t.rejects((await load(mgr)).installSnapshot(at(51)), /snapshot 51\/t7 accepted by raft, but its staged file recv-r1-i51-t7.snap is missing/);
+  t.equal(await classify(dst, dstFiles), 'old', 'nothing changed');
+});
+
+t.test('after installSnapshot the storage reads as the snapshot: empty log at its point, its region, no cached bytes', async (t) => {
+  const { dst, dstFiles } = await setup(t);
+  const mgr = new SnapshotManager(dstFiles, noTransport, silentLogger);
+  const ps = (await PeerStorage.load(dst, 1 as StoreId, REGION.id, mgr))!;
+  await ps.saveReady(ready({ entries: [{ index: 11, term: 3, type: 'normal', data: Buffer.from('cached') }] }));
+  // An older staged file of the region, left by an earlier transfer, goes with the install.
+  const older = await dstFiles.create(receivedName(REGION.id, 20, 4));
+  await older.write(Buffer.from('old'));
+  await older.finish();
+  const region = { ...REGION, epoch: { confVer: 3, version: 4 } };
+  await ps.installSnapshot(await stageCrafted(dstFiles, [userPair('a', 'new-a')], { region }));
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.term(SNAP_INDEX), ps.cachedEntryCount, ps.logBytes], [SNAP_INDEX + 1, SNAP_INDEX, SNAP_TERM, 0, 0]);
+  t.same(ps.applyState, { appliedIndex: SNAP_INDEX, truncatedIndex: SNAP_INDEX, truncatedTerm: SNAP_TERM });
+  t.same(ps.region.epoch, { confVer: 3, version: 4 }, 'the snapshot\'s region');
+  t.same([mgr.snapshotStats().installed, mgr.snapshotStats().lastInstalledIndex], [1, SNAP_INDEX]);
+  t.same(await dstFiles.list(), [], 'the older staged file is removed');
+  // A hard state written with no entries records the snapshot's point as the log's end.
+  await ps.saveReady(ready({ hardState: { term: SNAP_TERM + 1, vote: 0, commit: SNAP_INDEX } }));
+  t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM + 1, vote: 0, commit: SNAP_INDEX }, 'and a restart loads it');
+});
+
+t.test('installWithoutIntent (a planted bug) still installs when nothing crashes', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await install({ skipIntent: true });
+  t.equal(await classify(dst, dstFiles), 'new');
 });
