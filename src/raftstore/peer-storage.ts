@@ -343,6 +343,7 @@ export class PeerStorage implements Storage {
     this.entriesCache = [];
     this.cachedBytes = 0;
     this.lastTerm = term;
+    // Stryker disable next-line UnaryOperator: resetRaftLog deleted the whole log and the new one starts at index + 1 >= 2, so starting the next delete at 2 instead of 0 skips nothing
     this.deletedThrough = -1;
     const ht = Math.max(this.hardState.term, term);
     this.hardState = { term: ht, vote: ht === this.hardState.term ? this.hardState.vote : 0, commit: index };

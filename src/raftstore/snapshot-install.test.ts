@@ -467,8 +467,12 @@ t.test('after installSnapshot the storage reads as the snapshot: empty log at it
   t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM + 1, vote: 0, commit: SNAP_INDEX }, 'and a restart loads it');
 });
 
-t.test('installWithoutIntent (a planted bug) still installs when nothing crashes', async (t) => {
+t.test('installWithoutIntent (a planted bug) still installs when nothing crashes, its apply state synced last', async (t) => {
   const { dst, dstFiles, install } = await setup(t);
+  const syncs: boolean[] = [];
+  const write = dst.kv.write.bind(dst.kv);
+  dst.kv.write = (wb, opts) => { syncs.push(opts.sync); return write(wb, opts); };
   await install({ skipIntent: true });
   t.equal(await classify(dst, dstFiles), 'new');
+  t.equal(syncs.at(-1), true, 'the apply state, written last, is synced');
 });
