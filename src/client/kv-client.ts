@@ -70,6 +70,7 @@ export class KvClient {
     if (o.clientId <= 0 || !Number.isSafeInteger(o.clientId)) throw new RangeError('clientId must be a positive integer');
     if (o.storeIds.length === 0) throw new RangeError('no stores to connect to');
     this.storeIds = [...o.storeIds];
+    // Stryker disable next-line ConditionalExpression: storeIds holds numbers only, so includes(undefined) is false anyway
     if (o.firstStore !== undefined && this.storeIds.includes(o.firstStore)) this.leader = o.firstStore;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.attemptTimeoutMs = o.attemptTimeoutMs ?? 1_000;
