@@ -3,9 +3,19 @@
 // leader's term is on record at every follower, the records survive a restart, and a
 // store's pre-votes (which carry a term it has not adopted) never raise them.
 
-import t from 'tap';
+import t, { type Test } from 'tap';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as keys from '../../src/engine/keys.js';
+import type { WriteBatch, WriteOptions } from '../../src/engine/kv-engine.js';
+import { MemoryEngine, openMemoryEngine } from '../../src/engine/memory-engine.js';
+import { openSnapshotDir } from '../../src/engine/snapshot-dir.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
-import type { StoreId } from '../../src/raftstore/ids.js';
+import { ManualClock } from '../../src/raftstore/clock.js';
+import type { RaftEnvelope } from '../../src/raftstore/envelope.js';
+import type { PeerId, RegionId, StoreId } from '../../src/raftstore/ids.js';
+import { createStore } from '../../src/raftstore/store.js';
 import { eventually } from './eventually.js';
 
 t.test('stores record the terms they hear, durably, and pre-votes do not count', async (t) => {
@@ -43,4 +53,167 @@ t.test('stores record the terms they hear, durably, and pre-votes do not count',
   await cluster.waitForLeader();
   const after = records();
   t.ok(after.every((xs, i) => xs.every((x, j) => x >= before[i]![j]!)), `after a restart every record is still there: ${JSON.stringify(before)} → ${JSON.stringify(after)}`);
+});
+
+// The rules one at a time, on a single store driven by hand: messages are handed to
+// Store.onRaftMessage directly, its kvdb can hold a write back (a slow fsync) or fail it,
+// and nothing ticks, so every step is deterministic.
+
+/** kvdb whose writes can be held until release(), or made to fail; notes each heard-record write. */
+class SlowDisk extends MemoryEngine {
+  private held: (() => void)[] | undefined;
+  failWith: Error | undefined;
+  /** The sync flag of every write that carries a heard record. */
+  readonly recordWrites: boolean[] = [];
+
+  hold(): void {
+    this.held ??= [];
+  }
+
+  /** Lets every held write go on, and holds no more. */
+  release(): void {
+    const held = this.held ?? [];
+    this.held = undefined;
+    for (const go of held) go();
+  }
+
+  override async write(batch: WriteBatch, opts: WriteOptions): Promise<void> {
+    const [start, end] = keys.peerTermRange();
+    if (batch.ops.some((op) => op.type === 'put' && op.key.compare(start) >= 0 && op.key.compare(end) < 0)) this.recordWrites.push(opts.sync);
+    if (this.held) await new Promise<void>((go) => this.held!.push(go));
+    if (this.failWith) throw this.failWith;
+    return super.write(batch, opts);
+  }
+}
+
+/** Store 1 of stores 1-3 (region 1 bootstrapped, peer ids = store ids), on a SlowDisk. */
+async function oneStore(t: Test, onFatal: (e: Error) => void = (e) => t.fail(`fatal: ${e.message}`)) {
+  const dir = await mkdtemp(join(tmpdir(), 'tinykv-heard-'));
+  const kv = new SlowDisk();
+  const store = createStore({
+    storeId: 1 as StoreId, clusterStoreIds: [1, 2, 3] as StoreId[], engines: { raft: await openMemoryEngine(), kv },
+    transport: { send: () => undefined, sendSnapshot: async () => undefined },
+    clock: new ManualClock(), tickMs: 10, electionTick: 10, heartbeatTick: 2, seed: 1,
+    snapshotFiles: await openSnapshotDir(join(dir, 'snap')), onFatal,
+  });
+  await store.start();
+  t.teardown(async () => {
+    await store.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const termOf = () => store.status()[0]!.term;
+  /** The record as kvdb holds it (what the identity check answers with). */
+  const durable = async () => {
+    const v = await kv.get(keys.peerTermKey(2));
+    return v && keys.decodeHeardRecord(v);
+  };
+  return { store, kv, termOf, durable };
+}
+
+/** A message from store 2's peer `fromPeer` to our peer 1. */
+function from2(fromPeer: number, term: number, type: 'MsgHeartbeat' | 'MsgRequestPreVote' = 'MsgHeartbeat'): RaftEnvelope {
+  const base = { from: fromPeer as PeerId, to: 1 as PeerId, term };
+  return {
+    regionId: 1 as RegionId, fromPeer: { id: fromPeer as PeerId, storeId: 2 as StoreId }, toPeer: { id: 1 as PeerId, storeId: 1 as StoreId },
+    regionEpoch: { confVer: 1, version: 1 },
+    message: type === 'MsgHeartbeat'
+      ? { ...base, type, commit: 0, context: new Uint8Array(0) }
+      : { ...base, type, index: 0, logTerm: 0 },
+  };
+}
+
+/** Lets a released write and what follows it (a few promise hops) finish. */
+const settle = () => new Promise<void>((r) => setImmediate(r));
+
+t.test('a message that raises the record reaches raft only once the record is fsynced, and the record is in memory only then', async (t) => {
+  const s = await oneStore(t);
+  const before = s.termOf();
+  s.kv.hold();
+  s.store.onRaftMessage(from2(2, before + 4));
+  await settle();
+  t.equal(s.termOf(), before, 'not delivered while its record is being written');
+  t.equal(s.store.heardTerm(2 as StoreId), 0, 'the record is not taken as heard before it is durable');
+  s.kv.release();
+  await settle();
+  t.equal(s.termOf(), before + 4, 'delivered once it is');
+  t.equal(s.store.heardTerm(2 as StoreId), before + 4);
+  t.same(await s.durable(), { term: before + 4, peerId: 2 });
+  t.same(s.kv.recordWrites, [true], 'written with sync');
+});
+
+t.test('while a store\'s record is being written, its later messages wait behind it: one write at a time, delivered in order', async (t) => {
+  // With one record write in flight per store, a later, lower record can never land last.
+  const s = await oneStore(t);
+  const before = s.termOf();
+  s.kv.hold();
+  s.store.onRaftMessage(from2(2, before + 4));
+  s.store.onRaftMessage(from2(2, before + 6));
+  s.store.onRaftMessage(from2(2, before + 4));
+  await settle();
+  t.equal(s.kv.recordWrites.length, 1, 'the messages behind the first start no write of their own');
+  t.equal(s.termOf(), before, 'nor are they delivered');
+  s.kv.release();
+  await settle();
+  t.equal(s.termOf(), before + 6, 'all delivered, the highest term last');
+  t.same(await s.durable(), { term: before + 6, peerId: 2 });
+  t.equal(s.kv.recordWrites.length, 2, 'the higher term was recorded in a write of its own, after the first');
+});
+
+t.test('a record only moves forward: a higher term from the same peer, or any term from a newer peer of that store', async (t) => {
+  const s = await oneStore(t);
+  t.equal(s.store.heardTerm(2 as StoreId), 0, 'nothing heard yet');
+  const steps: [peer: number, term: number, expected: { term: number; peerId: number }][] = [
+    [2, 5, { term: 5, peerId: 2 }],
+    [2, 3, { term: 5, peerId: 2 }], // a lower term from the same peer
+    [2, 5, { term: 5, peerId: 2 }],
+    [12, 4, { term: 4, peerId: 12 }], // store 2 came back as a newer peer (replaced): its record starts over
+    [2, 9, { term: 4, peerId: 12 }], // a late message from its older peer changes nothing
+    [12, 7, { term: 7, peerId: 12 }],
+  ];
+  for (const [peer, term, expected] of steps) {
+    s.store.onRaftMessage(from2(peer, term));
+    await settle();
+    t.same(await s.durable(), expected, `after term ${term} from peer ${peer}`);
+    t.equal(s.store.heardTerm(2 as StoreId), expected.term);
+  }
+  t.equal(s.kv.recordWrites.length, 3, 'a message that raises nothing writes nothing');
+  t.equal(s.store.heardTerm(3 as StoreId), 0, 'a store never heard from has no record');
+});
+
+t.test('a pre-vote, or a message with no term, records nothing', async (t) => {
+  // A pre-vote carries a term its sender has not adopted (nor made durable).
+  const s = await oneStore(t);
+  s.store.onRaftMessage(from2(2, 20, 'MsgRequestPreVote'));
+  s.store.onRaftMessage(from2(2, 0));
+  await settle();
+  t.equal(await s.durable(), undefined);
+  t.same(s.kv.recordWrites, []);
+});
+
+t.test('a record that cannot be written stops the store, and its message is never delivered', async (t) => {
+  const fatal: string[] = [];
+  const s = await oneStore(t, (e) => fatal.push(e.message));
+  const before = s.termOf();
+  s.kv.failWith = new Error('disk full');
+  s.store.onRaftMessage(from2(2, before + 4));
+  await settle();
+  t.same(fatal, ['disk full']);
+  t.equal(s.termOf(), before);
+  t.equal(s.store.heardTerm(2 as StoreId), 0);
+});
+
+t.test('a stopped store records nothing, and a record write failing after it stopped is no fatal error', async (t) => {
+  const fatal: string[] = [];
+  const s = await oneStore(t, (e) => fatal.push(e.message));
+  s.kv.hold();
+  s.store.onRaftMessage(from2(2, 5));
+  s.store.kill();
+  s.kv.failWith = new Error('engine closed');
+  s.kv.release();
+  await settle();
+  t.same(fatal, [], 'the failure is expected: the store is going away');
+  s.kv.failWith = undefined;
+  s.store.onRaftMessage(from2(2, 6));
+  await settle();
+  t.equal(s.kv.recordWrites.length, 1, 'no record write once stopped');
 });
