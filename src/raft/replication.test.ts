@@ -244,3 +244,63 @@ t.test('Raft §5.3: a heartbeat answer from a follower that holds the whole log 
   net.stabilize();
   t.same(seen.sort(), ['MsgHeartbeat 1>2', 'MsgHeartbeat 1>3', 'MsgHeartbeatResponse 2>1', 'MsgHeartbeatResponse 3>1']);
 });
+
+t.test('Raft thesis §4.2.1: a learner\'s acknowledgement does not count toward commit', async (t) => {
+  // Voters 1 and 2 (a quorum is both), learner 3. The planted learnersCountInQuorum fault
+  // shows what the rule guards: it lets the leader and the learner commit without node 2.
+  const run = (faults: { learnersCountInQuorum?: boolean }) => {
+    const net = groupLedBy1({
+      ids: [1, 2, 3], config: { faults },
+      storage: () => {
+        const st = new MemoryStorage();
+        st.applySnapshot({ metadata: { index: 5, term: 5, confState: { voters: [1, 2], learners: [3] } }, data: new Uint8Array() });
+        return st;
+      },
+    });
+    net.drop(isAppendTo(2));
+    const { index } = net.node(1).propose(enc('x'));
+    net.stabilize();
+    return { index, net };
+  };
+  const { index, net } = run({});
+  t.equal(net.node(3).status().lastIndex, index, 'the learner holds the entry');
+  t.ok(net.node(1).status().commit < index, 'but without voter 2 it is not committed');
+  const bug = run({ learnersCountInQuorum: true });
+  t.equal(bug.net.node(1).status().commit, bug.index, 'with the fault, leader and learner commit it');
+});
+
+t.test('Raft §5.3: an acknowledgement that commits nothing draws no message to a follower that holds every entry', async (t) => {
+  // Messages, not entries, are what a store pays for: an answer that tells the leader only
+  // that the follower is up to date is the end of the exchange.
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  net.node(1).propose(enc('a'));
+  for (const m of net.take()) net.deliver(m);
+  const acks = net.take();
+  const from = (id: NodeId) => acks.find((m) => m.type === 'MsgAppendResponse' && m.from === id)!;
+  net.deliver(from(2));
+  t.equal(net.node(1).status().commit, 7, 'node 2\'s answer commits 7');
+  net.take();
+  net.deliver(from(3));
+  t.same(net.take(), [], 'node 3\'s answer, one more copy of a committed entry, draws nothing');
+  net.deliver(from(3));
+  t.same(net.take(), [], 'nor does a duplicate of it');
+});
+
+t.test('Raft §5.3: a duplicate acknowledgement draws no resend (the planted resendOnStaleAck fault resends)', async (t) => {
+  // With the fault, a follower that acknowledges every append and the leader exchange
+  // messages for ever; a network with it never quiesces, so the leader is driven by hand.
+  for (const resendOnStaleAck of [false, true]) {
+    const st = new MemoryStorage([1, 2, 3], 5, 5);
+    const n = newTestNode(1, st, { faults: { resendOnStaleAck } });
+    n.campaign();
+    drainMessages(n, st);
+    n.step({ type: 'MsgRequestVoteResponse', from: 2, to: 1, term: 6, reject: false });
+    drainMessages(n, st);
+    const ack: Message = { type: 'MsgAppendResponse', from: 2, to: 1, term: 6, index: 6, reject: false, rejectHint: 0, logTerm: 0 };
+    n.step(ack);
+    drainMessages(n, st);
+    n.step(ack);
+    const sent = drainMessages(n, st).map((m) => [m.type, m.to]);
+    t.same(sent, resendOnStaleAck ? [['MsgAppend', 2]] : [], `resendOnStaleAck=${resendOnStaleAck}`);
+  }
+});
