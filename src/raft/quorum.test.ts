@@ -20,6 +20,8 @@ t.test('Raft §5.3: committedIndex is the highest index a quorum has acknowledge
     { voters: [1, 2, 3, 4], acked: { 1: 10, 2: 8, 3: 5, 4: 1 }, want: 5, why: 'four voters need three' },
     { voters: [1, 2, 3, 4, 5], acked: { 1: 12, 2: 12, 3: 3, 4: 11, 5: 2 }, want: 11, why: 'third highest of five' },
     { voters: [1, 2, 3], acked: { 1: 9, 2: 9, 7: 20, 8: 20 }, want: 9, why: 'non-voters do not count' },
+    // Not the index of no one's acknowledgement (undefined): an empty config limits nothing.
+    { voters: [], acked: { 1: 9 }, want: Number.MAX_SAFE_INTEGER, why: 'no voters: nothing constrains commit' },
   ];
   for (const c of cases) {
     const cfg = new MajorityConfig(c.voters);

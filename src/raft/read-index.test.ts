@@ -5,6 +5,7 @@
 
 import t from 'tap';
 import type { Message, MsgHeartbeat } from './types.js';
+import { ReadOnly } from './read-only.js';
 import { groupLedBy1, MemNetwork } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
 
@@ -52,6 +53,9 @@ t.test('thesis §6.4: a new leader serves no read until it has committed an entr
   net.stabilize();
   t.equal(net.node(1).status().commit, 6);
   t.same(reads(net, 1), [[6, 'early']], 'served once the term\'s entry commits, at that commit index');
+  net.node(1).propose(enc('later'));
+  net.stabilize();
+  t.same(reads(net, 1), [[6, 'early']], 'a later commit serves it no second time');
 });
 
 t.test('thesis §6.4: a leader cut off from the group never produces a read state', async (t) => {
@@ -142,4 +146,45 @@ t.test('thesis §6.4: a single-node group answers at once', async (t) => {
   const out = net.take();
   t.same(out, [], 'no messages needed');
   t.same(reads(net, 1), [[7, 'solo']]);
+});
+
+t.test('thesis §6.4: a read whose context is already pending is not queued twice', async (t) => {
+  const net = groupLedBy1();
+  net.node(1).readIndex(enc('dup'));
+  net.node(1).readIndex(enc('dup'));
+  const held = net.take().filter(isHeartbeat);
+  t.same(held.map((m) => [m.to, dec(m.context)]), [[2, 'dup'], [3, 'dup']], 'one heartbeat round, not two');
+  net.send(...held);
+  net.stabilize();
+  t.same(reads(net, 1), [[6, 'dup']], 'and one read state');
+});
+
+// The leader's queue itself (read-only.ts), for the cases the protocol above reaches only
+// through other guards.
+t.test('thesis §6.4: the read queue tells contexts apart byte for byte', async (t) => {
+  const ro = new ReadOnly();
+  // As hex without padding both would read "123".
+  t.equal(ro.add(new Uint8Array([0x1, 0x23]), 1, 7, 1), true);
+  t.equal(ro.add(new Uint8Array([0x12, 0x3]), 1, 8, 1), true, 'a different context is a different read');
+  t.equal(ro.add(new Uint8Array([0x1, 0x23]), 1, 9, 1), false, 'the same bytes again are a duplicate');
+  t.equal(ro.pendingCount, 2);
+});
+
+t.test('thesis §6.4: acks and releases of a context that is not pending change nothing', async (t) => {
+  const ro = new ReadOnly();
+  ro.add(enc('a'), 1, 7, 1);
+  t.equal(ro.recvAck(2, enc('b')), undefined);
+  t.same(ro.advance(enc('b')), [], 'nothing released');
+  t.equal(ro.pendingCount, 1, 'the pending read stays');
+  t.same([...ro.recvAck(2, enc('a'))!].sort(), [1, 2], 'the leader counts itself, plus each follower that answered');
+});
+
+t.test('thesis §6.4: after a reset (leadership lost) the same context can be asked again', async (t) => {
+  const ro = new ReadOnly();
+  ro.add(enc('a'), 1, 7, 1);
+  ro.reset();
+  t.equal(ro.pendingCount, 0);
+  t.equal(ro.lastPendingContext(), undefined);
+  t.equal(ro.add(enc('a'), 1, 9, 1), true, 'a retried read is queued, not taken for a duplicate of the dropped one');
+  t.same(ro.advance(enc('a')).map((r) => r.index), [9]);
 });
