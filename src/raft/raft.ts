@@ -888,7 +888,6 @@ export class Raft {
    */
   private handleSnapshot(m: MsgSnapshot): void {
     const { index, term } = m.snapshot.metadata;
-    // Stryker disable next-line ConditionalExpression: after a restore lastIndex() = committed = the snapshot's index, so the `false` variant answers the same (the `true` one is killed)
     if (this.restore(m.snapshot)) {
       this.send({ type: 'MsgAppendResponse', to: m.from, index: this.raftLog.lastIndex(), reject: false, rejectHint: 0, logTerm: 0 });
     } else {
