@@ -259,7 +259,8 @@ t.test('a hint naming a store the client was not given is followed only when it 
   t.ok(err instanceof ClusterUnavailableError, err.message);
   t.notOk(unreachable.calls.some((c) => c.store === 7), 'store 7 is never tried');
   const noCanReach = scripted(answer);
-  await failure(new KvClient({ storeIds: [1], connect: noCanReach.connect, clientId: 1, timeoutMs: 20, random: () => 0 }).get(key));
+  const ignored = await failure(new KvClient({ storeIds: [1], connect: noCanReach.connect, clientId: 1, timeoutMs: 20, random: () => 0 }).get(key));
+  t.ok(ignored instanceof ClusterUnavailableError, ignored.message);
   t.notOk(noCanReach.calls.some((c) => c.store === 7), 'without canReach, a store the client was not given is never tried');
 });
 
