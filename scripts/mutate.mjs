@@ -153,7 +153,8 @@ function printTable(rows, totalMs) {
 }
 
 function printEquivalents() {
-  const files = [...new Set(Object.values(MODULES).flatMap((m) => m.mutate))];
+  // An entry may name a line range (file.ts:10-20): the marks of the whole file are listed.
+  const files = [...new Set(Object.values(MODULES).flatMap((m) => m.mutate.map((f) => f.replace(/:\d+-\d+$/, ''))))];
   for (const f of files) {
     const lines = readFileSync(f, 'utf8').split('\n');
     lines.forEach((text, i) => {

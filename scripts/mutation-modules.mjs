@@ -50,9 +50,10 @@ export const MODULES = {
     tests: ['src/raft/quorum.test.ts', 'src/raft/read-index.test.ts'],
   },
   'heard-terms': {
-    // Store.onRaftMessage .. heardTerm: the durable record of the highest term heard from
-    // each store, which the identity check relies on.
-    mutate: ['src/raftstore/store.ts:330-395'],
+    // The durable record of the highest term heard from each store, which the identity
+    // check relies on: the head of Store.onRaftMessage, recordHeardTerm and heardTerm (the
+    // message routing between them is not a heard-term rule).
+    mutate: ['src/raftstore/store.ts:330-346', 'src/raftstore/store.ts:377-395'],
     tests: ['test/raftstore/heard-terms.test.ts'],
   },
   'raft-core': {
