@@ -217,3 +217,21 @@ t.test('a stopped store records nothing, and a record write failing after it sto
   await settle();
   t.equal(s.kv.recordWrites.length, 1, 'no record write once stopped');
 });
+
+t.test('while a record is being written, at most 4,096 of that store\'s messages wait for it; the rest are dropped (Raft resends)', async (t) => {
+  // A store whose fsync stalls must not buffer a chatty peer's messages without bound.
+  const s = await oneStore(t);
+  const before = s.termOf();
+  s.kv.hold();
+  s.store.onRaftMessage(from2(2, before + 1)); // starts the record write; the queue holds it
+  for (let i = 1; i < 4096; i++) s.store.onRaftMessage(from2(2, before + 1));
+  // The queue is full: this one is dropped. Delivered, it would raise the term to before + 5.
+  s.store.onRaftMessage(from2(2, before + 5));
+  s.kv.release();
+  for (let i = 0; i < 100 && s.store.heardTerm(2 as StoreId) < before + 1; i++) await settle();
+  // A later message, once nothing waits: it raises the record past the first, not past the dropped one.
+  s.store.onRaftMessage(from2(2, before + 3));
+  for (let i = 0; i < 100 && s.store.heardTerm(2 as StoreId) < before + 3; i++) await settle();
+  t.equal(s.termOf(), before + 3, 'the message beyond the 4,096 never reached raft');
+  t.same(await s.durable(), { term: before + 3, peerId: 2 });
+});
