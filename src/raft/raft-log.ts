@@ -67,13 +67,17 @@ export class RaftLog {
 
   /** Entries [lo, hi), bounded by maxSize payload bytes (at least one entry). */
   slice(lo: Index, hi: Index, maxSize?: number): Entry[] {
+    // Stryker disable next-line StringLiteral: error message text only
     if (lo > hi) throw new RaftInvariantError(`invalid slice ${lo} > ${hi}`);
     if (lo < this.firstIndex()) throw new CompactedError(lo);
+    // Stryker disable next-line ArithmeticOperator: the index only goes into the error's message
     if (hi > this.lastIndex() + 1) throw new UnavailableError(hi - 1);
+    // Stryker disable next-line ConditionalExpression: a shortcut: for lo = hi both storages and the unstable part return [] anyway
     if (lo === hi) return [];
     let out: Entry[] = [];
     const uOff = this.unstable.offset;
     if (lo < uOff) out = this.storage.entries(lo, Math.min(hi, uOff), maxSize);
+    // Stryker disable next-line EqualityOperator, ConditionalExpression: for hi <= uOff the unstable part adds [] (hi >= uOff, hi > uOff -> true); at lo = uOff out is [] and passes the length test (lo > uOff); the other variants are killed
     if (hi > uOff && (lo >= uOff || out.length === Math.min(hi, uOff) - lo)) {
       out = out.concat(this.unstable.slice(Math.max(lo, uOff), hi));
     }
@@ -90,6 +94,7 @@ export class RaftLog {
     if (ents.length === 0) return this.lastIndex();
     const after = ents[0]!.index - 1;
     if (after < this.committed) {
+      // Stryker disable next-line StringLiteral, ArithmeticOperator: error message text only
       throw new RaftInvariantError(`append at ${after + 1} would overwrite committed ${this.committed}`);
     }
     this.unstable.truncateAndAppend(ents);
@@ -107,7 +112,10 @@ export class RaftLog {
     const lastNew = index + ents.length;
     const conflict = this.findConflict(ents);
     if (conflict !== 0) {
+      // The append below refuses the same case (after = conflict - 1 < committed); this says why.
+      // Stryker disable next-line ConditionalExpression, EqualityOperator, BlockStatement: append() throws the same RaftInvariantError without it
       if (conflict <= this.committed) {
+        // Stryker disable next-line StringLiteral: error message text only
         throw new RaftInvariantError(`entry ${conflict} conflicts with committed entry (committed ${this.committed})`);
       }
       this.append(ents.slice(conflict - (index + 1)));
@@ -120,7 +128,9 @@ export class RaftLog {
   private findConflict(ents: readonly Entry[]): Index {
     for (const e of ents) {
       if (!this.matchTerm(e.index, e.term)) {
+        // Stryker disable next-line ConditionalExpression, EqualityOperator, BlockStatement: decides only whether to log
         if (e.index <= this.lastIndex()) {
+          // Stryker disable next-line StringLiteral, ObjectLiteral: debug log text only
           this.logger.debug('found conflicting entry', { index: e.index, ours: this.zeroTermOnOutOfBounds(e.index), theirs: e.term });
         }
         return e.index;
@@ -136,6 +146,7 @@ export class RaftLog {
   findConflictByTerm(index: Index, term: Term): { index: Index; term: Term } {
     let i = Math.min(index, this.lastIndex());
     const floor = this.firstIndex() - 1;
+    // Stryker disable next-line EqualityOperator: at i = floor the loop returns what the line after it returns
     for (; i > floor; i--) {
       const t = this.term(i);
       if (t <= term) return { index: i, term: t };
@@ -144,8 +155,10 @@ export class RaftLog {
   }
 
   commitTo(c: Index): void {
+    // Stryker disable next-line EqualityOperator: c = committed would assign the same value (committed <= lastIndex() always)
     if (c <= this.committed) return;
     if (c > this.lastIndex()) {
+      // Stryker disable next-line StringLiteral: error message text only
       throw new RaftInvariantError(`commit ${c} is beyond the last index ${this.lastIndex()}`);
     }
     this.committed = c;
@@ -163,6 +176,7 @@ export class RaftLog {
   appliedTo(i: Index): void {
     if (i === 0) return;
     if (i > this.committed || i < this.applied) {
+      // Stryker disable next-line StringLiteral: error message text only
       throw new RaftInvariantError(`applied ${i} outside [${this.applied}, ${this.committed}]`);
     }
     this.applied = i;
@@ -202,6 +216,7 @@ export class RaftLog {
   /** The application installed the snapshot at `i`: it is stable, and applied. */
   stableSnapTo(i: Index): void {
     this.unstable.stableSnapTo(i);
+    // Stryker disable next-line EqualityOperator: appliedTo(applied) changes nothing
     if (i > this.applied) this.appliedTo(i);
   }
 
@@ -212,8 +227,10 @@ export class RaftLog {
   restore(s: Snapshot): void {
     const { index, term } = s.metadata;
     if (index <= this.committed) {
+      // Stryker disable next-line StringLiteral: error message text only
       throw new RaftInvariantError(`restore of snapshot ${index}/t${term} at or below commit ${this.committed}`);
     }
+    // Stryker disable next-line StringLiteral, ObjectLiteral: log text only
     this.logger.info('log restored from snapshot', { index, term, lastIndex: this.lastIndex(), committed: this.committed });
     this.committed = index;
     this.unstable.restore(s);
