@@ -27,7 +27,7 @@ if (args.includes('--help') || args.includes('-h')) {
   process.exit(0);
 }
 if (args.includes('--list')) {
-  for (const [name, m] of Object.entries(MODULES)) console.log(`${name}\n  mutates ${m.mutate.join(', ')}\n  tests   ${m.tests.join(', ')}`);
+  for (const [name, m] of Object.entries(MODULES)) console.log(`${name}\n  mutates ${m.mutate.flatMap(resolveMethods).join(', ')}\n  tests   ${m.tests.join(', ')}`);
   process.exit(0);
 }
 if (args.includes('--equivalents')) {
@@ -70,7 +70,7 @@ async function runModule(name, m) {
     packageManager: 'npm',
     testRunner: 'tap',
     plugins: ['@stryker-mutator/tap-runner'],
-    mutate: m.mutate,
+    mutate: m.mutate.flatMap(resolveMethods),
     tap: {
       testFiles: m.tests,
       // Plain node runs each test file; TypeScript loads the way tap loads it.
@@ -96,6 +96,27 @@ async function runModule(name, m) {
   });
   process.env.TS_NODE_TRANSPILE_ONLY = '1';
   return stryker.runMutationTest();
+}
+
+/**
+ * `file#a,b` -> the line ranges of methods a and b of the file's class (`file:start-end`,
+ * which Stryker takes): from the line that declares the method to the closing brace at the
+ * declaration's indentation. Fails loudly on a name it cannot find.
+ */
+function resolveMethods(spec) {
+  const hash = spec.indexOf('#');
+  if (hash < 0) return [spec];
+  const file = spec.slice(0, hash);
+  const lines = readFileSync(file, 'utf8').split('\n');
+  return spec.slice(hash + 1).split(',').map((name) => {
+    const decl = new RegExp(`^(\\s+)(?:(?:private|protected|public|static|async|override)\\s+)*${name}\\s*[(<]`);
+    const start = lines.findIndex((l) => decl.test(l));
+    if (start < 0) fail(`${file}: no method ${name}`);
+    const close = `${decl.exec(lines[start])[1]}}`;
+    const end = lines.findIndex((l, i) => i > start && l === close);
+    if (end < 0) fail(`${file}: method ${name} has no closing brace at its indentation`);
+    return `${file}:${start + 1}-${end + 1}`;
+  });
 }
 
 function count(results) {
@@ -154,7 +175,7 @@ function printTable(rows, totalMs) {
 
 function printEquivalents() {
   // An entry may name a line range (file.ts:10-20): the marks of the whole file are listed.
-  const files = [...new Set(Object.values(MODULES).flatMap((m) => m.mutate.map((f) => f.replace(/:\d+-\d+$/, ''))))];
+  const files = [...new Set(Object.values(MODULES).flatMap((m) => m.mutate.map((f) => f.replace(/(:\d+-\d+|#.*)$/, ''))))];
   for (const f of files) {
     const lines = readFileSync(f, 'utf8').split('\n');
     lines.forEach((text, i) => {
