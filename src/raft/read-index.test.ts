@@ -188,3 +188,19 @@ t.test('thesis §6.4: after a reset (leadership lost) the same context can be as
   t.equal(ro.add(enc('a'), 1, 9, 1), true, 'a retried read is queued, not taken for a duplicate of the dropped one');
   t.same(ro.advance(enc('a')).map((r) => r.index), [9]);
 });
+
+t.test('thesis §6.4: a leader that has applied its own removal serves no read, not even with the new voters\' heartbeats', async (t) => {
+  // Handing over, it is no longer one of the voters: a newer leader may already serve writes,
+  // and a quorum of the new configuration answering its heartbeats says nothing about that.
+  const net = groupLedBy1();
+  net.node(1).propose(enc('a'));
+  net.stabilize();
+  net.node(1).applyConfChange({ type: 'removeNode', nodeId: 1 });
+  net.take();
+  net.node(1).readIndex(enc('r'));
+  const out = net.take();
+  t.same(out.filter((m) => isHeartbeat(m) && dec(m.context) === 'r'), [], 'no heartbeat round for the read');
+  net.send(...out);
+  net.stabilize();
+  t.same(reads(net, 1), [], 'and no read state');
+});
