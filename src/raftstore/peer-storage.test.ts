@@ -10,13 +10,18 @@ import * as keys from '../engine/keys.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { openRocksEngine } from '../engine/rocksdb-engine.js';
+import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import { raft_serverpb } from '../gen/proto.js';
-import type { Entry, HardState, Ready } from '../raft/index.js';
+import type { Entry, HardState, Logger, Ready } from '../raft/index.js';
+import { silentLogger } from '../raft/index.js';
 import { decodeEntry } from './codec.js';
 import type { StoreId } from './ids.js';
 import type { Engines } from './peer-storage.js';
-import { bootstrapRegion, encodeApplyState, PeerStorage, RAFT_INIT_LOG_INDEX, RAFT_INIT_LOG_TERM } from './peer-storage.js';
+import {
+  bootstrapRegion, destroyRegion, encodeApplyState, PeerStorage, RAFT_INIT_LOG_INDEX, RAFT_INIT_LOG_TERM, readTombstone, writeUninitializedRegion,
+} from './peer-storage.js';
 import { initialRegion, regionToProto } from './region.js';
+import { SnapshotManager } from './snapshot-manager.js';
 
 const STORE = 1 as StoreId;
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
@@ -253,6 +258,61 @@ const corruptions: Array<{ name: string; corrupt: (e: Engines) => Promise<void>;
     corrupt: (e) => putRaftState(e, { term: 5, vote: 1, commit: 7 }, 8, 6),
     message: /hard state term 5 is below the last log term 6/,
   },
+  {
+    name: 'undecodable RegionLocalState bytes',
+    corrupt: (e) => write(e.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), Buffer.of(0xff, 0xff, 0xff))),
+    message: /RegionLocalState cannot be decoded/,
+  },
+  {
+    name: 'RegionLocalState without a region',
+    corrupt: (e) => write(e.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({
+      state: raft_serverpb.PeerState.Normal,
+    }).finish())),
+    message: /RegionLocalState has no region/,
+  },
+  {
+    name: 'last_index below the truncated index',
+    corrupt: (e) => putRaftState(e, { term: 6, vote: 1, commit: 4 }, 4, 5),
+    message: /last index 4 is below the truncated index 5/,
+  },
+  {
+    // Applied 6 < truncated 7 as well, but the commit is checked first and named.
+    name: 'commit below the truncated index',
+    corrupt: async (e) => {
+      await putRaftState(e, { term: 6, vote: 1, commit: 6 }, 8, 6);
+      await write(e.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState({ appliedIndex: 6, truncatedIndex: 7, truncatedTerm: 6 })));
+    },
+    message: /commit index 6 is below the truncated index 7/,
+  },
+  {
+    name: 'applied below the truncated index',
+    corrupt: (e) => write(e.kv, (wb) => wb.put(keys.applyStateKey(REGION.id),
+      encodeApplyState({ appliedIndex: 6, truncatedIndex: 7, truncatedTerm: 6 }))),
+    message: /applied index 6 is below the truncated index/,
+  },
+  {
+    name: 'a snapshot install that does not say which snapshot',
+    corrupt: (e) => write(e.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({
+      state: raft_serverpb.PeerState.Applying, region: regionToProto(REGION),
+    }).finish())),
+    message: /a snapshot is being applied but does not say which/,
+  },
+  {
+    name: 'a snapshot install without the snapshot\'s descriptor',
+    corrupt: (e) => write(e.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({
+      state: raft_serverpb.PeerState.Applying, region: regionToProto(REGION), applying: { index: 50, term: 7, file_name: 'x.snap' },
+    }).finish())),
+    message: /a snapshot is being applied but does not say which/,
+  },
+  {
+    // load() is given no SnapshotManager here, so the staged file cannot even be looked for.
+    name: 'an interrupted snapshot install on a store with no snapshot directory',
+    corrupt: (e) => write(e.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({
+      state: raft_serverpb.PeerState.Applying, region: regionToProto(REGION),
+      applying: { index: 50, term: 7, file_name: 'x.snap', descriptor: { region: regionToProto(REGION), file_size: 0, checksum: 'a'.repeat(64), pair_count: 0 } },
+    }).finish())),
+    message: /interrupted, and this store has no snapshot directory/,
+  },
 ];
 
 for (const c of corruptions) {
@@ -317,6 +377,35 @@ t.test('raftdb past its initial state with an empty kvdb is still a startup erro
   await t.rejects(PeerStorage.load(engines, STORE, REGION.id), { code: 'CORRUPT_STATE', message: /RaftApplyState is missing/ });
 });
 
+t.test('a bootstrapped region missing one kvdb state is a startup error, not an unfinished bootstrap', async (t) => {
+  // raftdb still holds exactly the initial state: only a kvdb with neither state is a crash
+  // inside bootstrapRegion; with one of them there, something deleted the other.
+  for (const [key, message] of [
+    [keys.applyStateKey(REGION.id), /RaftApplyState is missing/],
+    [keys.regionStateKey(REGION.id), /RegionLocalState is missing/],
+  ] as const) {
+    const { engines } = await bootstrapped();
+    await write(engines.kv, (wb) => wb.delete(key));
+    await t.rejects(PeerStorage.load(engines, STORE, REGION.id), { code: 'CORRUPT_STATE', message }, message.source);
+  }
+});
+
+t.test('an undecodable raftdb state with an empty kvdb is a startup error, not an unfinished bootstrap', async (t) => {
+  // Only bytes that decode to the initial state show a crash inside bootstrapRegion.
+  const engines = await memoryEngines();
+  await write(engines.raft, (wb) => wb.put(keys.raftStateKey(REGION.id), Buffer.of(0x0f, 0x01)));
+  await t.rejects(PeerStorage.load(engines, STORE, REGION.id), { code: 'CORRUPT_STATE', message: /RaftApplyState is missing/ });
+});
+
+t.test('an apply state with no truncated state loads as truncated at index 0, term 0', async (t) => {
+  const engines = await memoryEngines();
+  await writeUninitializedRegion(engines, REGION.id, { id: 4, storeId: STORE });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), raft_serverpb.RaftApplyState.encode({ applied_index: 0 }).finish()));
+  const ps = await mustLoad(engines);
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.term(0)], [1, 0, 0]);
+  t.same(ps.applyState, { appliedIndex: 0, truncatedIndex: 0, truncatedTerm: 0 });
+});
+
 t.test('compaction: setApplyState drops cached entries, deleteCompactedEntries clears raftdb, reload starts after it', async (t) => {
   const { engines, ps } = await bootstrapped();
   await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6), ent(8, 6), ent(9, 7)], hardState: { term: 7, vote: 1, commit: 9 } }));
@@ -375,4 +464,328 @@ t.test('deleteCompactedEntries deletes only what earlier calls left', async (t) 
   ps.setApplyState({ appliedIndex: 10, truncatedIndex: 9, truncatedTerm: 6 });
   await ps.deleteCompactedEntries();
   t.same(await indexes(), [10]);
+});
+
+t.test('setApplyState: compacting to exactly the last index empties the cache; beyond it is refused and changes nothing', async (t) => {
+  const { ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6, 'aa'), ent(7, 6, 'bbb'), ent(8, 6, 'c')], hardState: { term: 6, vote: 1, commit: 8 } }));
+  t.throws(() => ps.setApplyState({ appliedIndex: 8, truncatedIndex: 9, truncatedTerm: 6 }), /compaction to 9 is beyond the last index 8/);
+  t.same([ps.applyState.truncatedIndex, ps.firstIndex(), ps.lastIndex(), ps.cachedEntryCount, ps.logBytes], [5, 6, 8, 3, 6], 'nothing moved');
+  ps.setApplyState({ appliedIndex: 8, truncatedIndex: 8, truncatedTerm: 6 });
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.term(8), ps.cachedEntryCount, ps.logBytes], [9, 8, 6, 0, 0]);
+});
+
+t.test('logBytes counts the payload of the cached entries through appends, a replaced tail and compaction', async (t) => {
+  const { ps } = await bootstrapped();
+  t.equal(ps.logBytes, 0);
+  await ps.saveReady(ready({ entries: [ent(6, 6, 'a'), ent(7, 6, 'bb'), ent(8, 6, 'cccc')], hardState: { term: 6, vote: 1, commit: 6 } }));
+  t.equal(ps.logBytes, 7, 'appended: 1 + 2 + 4');
+  await ps.saveReady(ready({ entries: [ent(7, 7, 'dddddddd')], hardState: { term: 7, vote: 2, commit: 6 } }));
+  t.equal(ps.logBytes, 9, 'entries 7 and 8 replaced by one of 8 bytes');
+  ps.setApplyState({ appliedIndex: 6, truncatedIndex: 6, truncatedTerm: 6 });
+  t.equal(ps.logBytes, 8, 'entry 6 compacted away');
+  const again = await mustLoad((await bootstrapped()).engines);
+  t.equal(again.logBytes, 0, 'a load of an empty log counts nothing');
+});
+
+t.test('a reload counts the bytes of the entries it loads', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6, 'abc'), ent(7, 6, 'de')], hardState: { term: 6, vote: 1, commit: 6 } }));
+  t.equal((await mustLoad(engines)).logBytes, 5);
+});
+
+t.test('a Ready with neither entries nor a hard state writes nothing', async (t) => {
+  const { engines } = await bootstrapped();
+  let writes = 0;
+  const raft = engines.raft;
+  const spy = Object.create(raft) as typeof raft;
+  spy.write = (wb, opts) => { writes++; return raft.write(wb, opts); };
+  const ps = await mustLoad({ raft: spy, kv: engines.kv });
+  await ps.saveReady(ready({}));
+  t.equal(writes, 0);
+  t.same([ps.lastIndex(), ps.initialState().hardState], [5, { term: 5, vote: 0, commit: 5 }]);
+});
+
+t.test('a Ready re-offering entries from exactly the truncated index saves only those after it', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [6, 7, 8, 9, 10].map((i) => ent(i, 6)), hardState: { term: 6, vote: 1, commit: 8 } }));
+  ps.setApplyState({ appliedIndex: 8, truncatedIndex: 7, truncatedTerm: 6 });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  await ps.saveReady(ready({ entries: [ent(7, 6), ent(8, 6), ent(9, 7)], hardState: { term: 7, vote: 0, commit: 8 } }));
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.term(7), ps.term(9)], [8, 9, 6, 7]);
+  t.same(ps.entries(8, 10).map((e) => [e.index, e.term]), [[8, 6], [9, 7]]);
+  const again = await mustLoad(engines);
+  t.same([again.firstIndex(), again.lastIndex(), again.term(9)], [8, 9, 7], 'a reload agrees');
+});
+
+t.test('a hard-state-only Ready after entries of a new term writes the log\'s last term, so a reload passes its check', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6)], hardState: { term: 6, vote: 1, commit: 5 } }));
+  await ps.saveReady(ready({ hardState: { term: 7, vote: 2, commit: 5 } }));
+  const again = await mustLoad(engines);
+  t.same([again.lastIndex(), again.term(7), again.initialState().hardState], [7, 6, { term: 7, vote: 2, commit: 5 }]);
+});
+
+t.test('deleteCompactedEntries: not synced; each delete starts where the last ended, the first one at index 0', async (t) => {
+  const { engines, ps: first } = await bootstrapped();
+  await first.saveReady(ready({ entries: [6, 7, 8, 9, 10].map((i) => ent(i, 6)), hardState: { term: 6, vote: 1, commit: 10 } }));
+  const deletes: Array<[number, number, boolean]> = [];
+  const raft = engines.raft;
+  const spy = Object.create(raft) as typeof raft;
+  spy.write = (wb, opts) => {
+    for (const op of wb.ops) {
+      if (op.type === 'deleteRange') deletes.push([keys.decodeRaftLogKey(op.start).index, keys.decodeRaftLogKey(op.end).index, opts.sync]);
+    }
+    return raft.write(wb, opts);
+  };
+  const ps = await mustLoad({ raft: spy, kv: engines.kv });
+  ps.setApplyState({ appliedIndex: 10, truncatedIndex: 7, truncatedTerm: 6 });
+  await ps.deleteCompactedEntries();
+  ps.setApplyState({ appliedIndex: 10, truncatedIndex: 9, truncatedTerm: 6 });
+  await ps.deleteCompactedEntries();
+  // From 0 after a load, for a crash's leftovers; then from 8, not over 0..7 again.
+  t.same(deletes, [[0, 8, false], [8, 10, false]]);
+});
+
+// ---- writing and removing a region's states ---------------------------------------
+
+/** Engines whose writes are recorded as [engine, sync, what the batch does] before they happen. */
+function recording(engines: Engines): { engines: Engines; log: Array<[string, boolean, string]> } {
+  const log: Array<[string, boolean, string]> = [];
+  const wrap = (name: 'raft' | 'kv') => {
+    const e = engines[name];
+    const spy = Object.create(e) as typeof e;
+    spy.write = (wb, opts) => {
+      log.push([name, opts.sync, wb.ops.map((op) => op.type).join(',')]);
+      return e.write(wb, opts);
+    };
+    return spy;
+  };
+  return { engines: { raft: wrap('raft'), kv: wrap('kv') }, log };
+}
+
+t.test('bootstrapRegion writes raftdb first, then kvdb, both synced', async (t) => {
+  const { engines, log } = recording(await memoryEngines());
+  await bootstrapRegion(engines, REGION);
+  t.same(log, [['raft', true, 'put'], ['kv', true, 'put,put']]);
+});
+
+t.test('writeUninitializedRegion: no log, applied 0, a region naming only this peer as a learner at epoch 0; synced', async (t) => {
+  const { engines, log } = recording(await memoryEngines());
+  await writeUninitializedRegion(engines, 7, { id: 40, storeId: 4 as StoreId });
+  t.same(log, [['kv', true, 'put,put'], ['raft', true, 'put']]);
+  const ps = await PeerStorage.load(engines, 4 as StoreId, 7);
+  if (!ps) throw new Error('not loaded');
+  t.same(ps.initialState().hardState, { term: 0, vote: 0, commit: 0 });
+  t.same([ps.firstIndex(), ps.lastIndex(), ps.term(0)], [1, 0, 0]);
+  t.same(ps.applyState, { appliedIndex: 0, truncatedIndex: 0, truncatedTerm: 0 });
+  t.equal(ps.region.id, 7);
+  t.same(ps.region.epoch, { confVer: 0, version: 0 }, 'epoch 0: any snapshot of the region is newer');
+  t.same(ps.region.peers, [{ id: 40, storeId: 4, learner: true }], 'only itself, as a learner: it never campaigns');
+  t.same([ps.region.startKey.length, ps.region.endKey.length], [0, 0]);
+  t.same(ps.initialState().confState.voters, [], 'no voters');
+});
+
+t.test('destroyRegion: the tombstone first, synced; then the data, sessions, apply state, raft state and log', async (t) => {
+  const { engines, ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6)], hardState: { term: 6, vote: 1, commit: 7 } }));
+  await write(engines.kv, (wb) => {
+    wb.put(keys.dataKey('default', Buffer.from('k')), Buffer.from('v'));
+    wb.put(keys.clientSessionKey(REGION.id, 9), keys.u64be(3));
+  });
+  const rec = recording(engines);
+  await destroyRegion(rec.engines, REGION);
+  t.same(rec.log.map(([e, sync]) => [e, sync]), [['kv', true], ['kv', true], ['raft', true]]);
+  t.equal(rec.log[0]![2], 'put', 'the first write is the tombstone alone');
+  const tomb = await readTombstone(engines, REGION.id);
+  t.same(tomb && [tomb.id, tomb.peers.map((p) => p.storeId)], [REGION.id, [1, 2, 3]], 'the tombstone keeps the region it was removed from');
+  t.equal(await engines.kv.get(keys.dataKey('default', Buffer.from('k'))), undefined, 'data deleted');
+  t.equal(await engines.kv.get(keys.clientSessionKey(REGION.id, 9)), undefined, 'session deleted');
+  t.equal(await engines.kv.get(keys.applyStateKey(REGION.id)), undefined, 'apply state deleted');
+  t.equal(await engines.raft.get(keys.raftStateKey(REGION.id)), undefined, 'raft state deleted');
+  const [start, end] = keys.raftLogRange(REGION.id);
+  t.same(await engines.raft.scan({ start, end }), [], 'log deleted');
+});
+
+t.test('readTombstone: only a Tombstone state with its region is a tombstone', async (t) => {
+  const { engines } = await bootstrapped();
+  t.equal(await readTombstone(engines, 99), undefined, 'no state at all');
+  t.equal(await readTombstone(engines, REGION.id), undefined, 'a Normal region');
+  await write(engines.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({
+    state: raft_serverpb.PeerState.Tombstone,
+  }).finish()));
+  t.equal(await readTombstone(engines, REGION.id), undefined, 'a Tombstone without its region');
+});
+
+t.test('raftdb a field away from the initial state, with an empty kvdb, is a startup error, not an unfinished bootstrap', async (t) => {
+  const initial = { hard_state: { term: 5, vote: 0, commit: 5 }, last_index: 5, last_term: 5 };
+  const cases: Array<[string, raft_serverpb.IRaftLocalState]> = [
+    ['last_index', { ...initial, last_index: 6 }],
+    ['last_term', { ...initial, last_term: 6 }],
+    ['term', { ...initial, hard_state: { term: 6, vote: 0, commit: 5 } }],
+    ['vote', { ...initial, hard_state: { term: 5, vote: 1, commit: 5 } }],
+    ['commit', { ...initial, hard_state: { term: 5, vote: 0, commit: 4 } }],
+    ['no hard state', { last_index: 5, last_term: 5 }],
+  ];
+  for (const [name, st] of cases) {
+    const engines = await memoryEngines();
+    await write(engines.raft, (wb) => wb.put(keys.raftStateKey(REGION.id), raft_serverpb.RaftLocalState.encode(st).finish()));
+    await t.rejects(PeerStorage.load(engines, STORE, REGION.id), { code: 'CORRUPT_STATE', message: /RaftApplyState is missing/ }, name);
+  }
+});
+
+// ---- the raft Storage reads ---------------------------------------------------------
+
+t.test('entries(): a range past the last index is unavailable; maxSize cuts the answer', async (t) => {
+  const { ps } = await bootstrapped();
+  await ps.saveReady(ready({ entries: [ent(6, 6, 'aaaa'), ent(7, 6, 'bbbb'), ent(8, 6, 'cccc')], hardState: { term: 6, vote: 1, commit: 6 } }));
+  t.throws(() => ps.entries(6, 10), { code: 'UNAVAILABLE', message: /log index 9 is unavailable/ });
+  t.same(ps.entries(6, 9, 8).map((e) => e.index), [6, 7], 'two entries fit in 8 bytes');
+  t.same(ps.entries(7, 9).map((e) => e.index), [7, 8]);
+});
+
+// ---- snapshots generated here ---------------------------------------------------------
+
+const noTransport = { send: () => undefined, sendSnapshot: () => Promise.reject(new Error('no transport')) };
+
+/**
+ * A bootstrapped region with snapshot files. Each generation, once it has read the data,
+ * waits until release() (so a test sees it running); offered() resolves when the next
+ * generated snapshot has been taken by the storage and its background task has ended.
+ */
+async function snapshotting(t: { teardown(f: () => unknown): void }, logger: Logger = silentLogger) {
+  const root = await mkdtemp(join(tmpdir(), 'tinykv-ps-snap-'));
+  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const files = await openSnapshotDir(root);
+  let release!: () => void;
+  let gate = new Promise<void>((r) => { release = r; });
+  const mgr = new SnapshotManager(files, noTransport, silentLogger, undefined, () => gate);
+  let offer: (() => void) | undefined;
+  const inner = mgr.onGenerated.bind(mgr);
+  mgr.onGenerated = async (regionId, fileName) => { await inner(regionId, fileName); offer?.(); };
+  const engines = await memoryEngines();
+  await bootstrapRegion(engines, REGION);
+  const ps = await PeerStorage.load(engines, STORE, REGION.id, mgr, logger);
+  if (!ps) throw new Error('not loaded');
+  return {
+    engines, ps, files,
+    release: () => { release(); },
+    /** Closes the gate again for the next generation. */
+    regate: () => { gate = new Promise<void>((r) => { release = r; }); },
+    offered: async () => {
+      await new Promise<void>((r) => { offer = r; });
+      // The storage's finally (generating = false) runs in the next microtasks.
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+t.test('snapshot(): none yet is temporarily unavailable and starts one; once generated it is served, and generatedFile names its file', async (t) => {
+  const { ps, release, offered } = await snapshotting(t);
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  const done = offered();
+  release();
+  await done;
+  const snap = ps.snapshot();
+  t.same([snap.metadata.index, snap.metadata.term], [5, 5], 'at the applied index, with its term');
+  const file = ps.generatedFile(5, 5);
+  t.ok(file, 'the file of that snapshot');
+  t.equal(ps.generatedFile(5, 4), undefined, 'not for another term');
+  t.equal(ps.generatedFile(6, 5), undefined, 'not for another index');
+});
+
+t.test('a snapshot generated above the truncated index takes the term of the applied entry from the log', async (t) => {
+  const { engines, ps, release, offered } = await snapshotting(t);
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 7)], hardState: { term: 7, vote: 1, commit: 7 } }));
+  ps.setApplyState({ appliedIndex: 7, truncatedIndex: 5, truncatedTerm: 5 });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  const done = offered();
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  release();
+  await done;
+  t.same([ps.snapshot().metadata.index, ps.snapshot().metadata.term], [7, 7]);
+});
+
+t.test('while a generation runs, snapshot() starts no second one, and snapshotHold is the applied index it started from', async (t) => {
+  const { engines, ps, release, offered } = await snapshotting(t);
+  t.equal(ps.snapshotHold(60_000), undefined, 'nothing generated or generating: no hold');
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  t.equal(ps.snapshotHold(60_000), 5);
+  // Applying goes on meanwhile; a second request must not restart from the new point.
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6)], hardState: { term: 6, vote: 1, commit: 7 } }));
+  ps.setApplyState({ appliedIndex: 7, truncatedIndex: 5, truncatedTerm: 5 });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  t.equal(ps.snapshotHold(60_000), 5, 'still the first generation\'s point');
+  const done = offered();
+  release();
+  await done;
+  t.equal(ps.snapshot().metadata.index, 5, 'the one generation started at 5');
+});
+
+t.test('snapshotHold: a generated snapshot holds the log at its index for freshMs after it was made, then not', async (t) => {
+  const { ps, release, offered } = await snapshotting(t);
+  const realNow = Date.now;
+  t.teardown(() => { Date.now = realNow; });
+  Date.now = () => 1_000_000;
+  const done = offered();
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  release();
+  await done;
+  Date.now = () => 1_000_000 + 499;
+  t.equal(ps.snapshotHold(500), 5, 'made 499 ms ago, fresh for 500');
+  Date.now = () => 1_000_000 + 500;
+  t.equal(ps.snapshotHold(500), undefined, 'made 500 ms ago: no longer held');
+});
+
+t.test('a generated snapshot is served until compaction passes it or the membership changes; peer order does not matter', async (t) => {
+  const { engines, ps, release, regate, offered } = await snapshotting(t);
+  let done = offered();
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  release();
+  await done;
+  t.equal(ps.snapshot().metadata.index, 5, 'at the truncated index: served');
+  ps.region = { ...REGION, peers: [...REGION.peers].reverse() };
+  t.equal(ps.snapshot().metadata.index, 5, 'the same peers in another order: served');
+  regate();
+  ps.region = { ...REGION, peers: [...REGION.peers, { id: 4, storeId: 4 as StoreId, learner: true }] };
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'a learner added: not served');
+  ps.region = { ...REGION, peers: REGION.peers.map((p) => (p.id === 3 ? { ...p, learner: true } : p)) };
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'a voter demoted: not served');
+  ps.region = REGION;
+  // Let the generation those calls started finish before compacting.
+  done = offered();
+  release();
+  await done;
+  await ps.saveReady(ready({ entries: [ent(6, 6), ent(7, 6)], hardState: { term: 6, vote: 1, commit: 7 } }));
+  ps.setApplyState({ appliedIndex: 7, truncatedIndex: 6, truncatedTerm: 6 });
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), encodeApplyState(ps.applyState)));
+  regate();
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'compacted past it: not served');
+  done = offered();
+  release();
+  await done;
+  t.equal(ps.snapshot().metadata.index, 7, 'the new one, from the new applied index');
+});
+
+t.test('a failed generation is logged, and the next snapshot() starts another', async (t) => {
+  const warned: string[] = [];
+  let failed: (() => void) | undefined;
+  const logger: Logger = { ...silentLogger, warn: (msg) => { warned.push(msg); failed?.(); } };
+  const { engines, ps, release, offered } = await snapshotting(t, logger);
+  const apply = await engines.kv.get(keys.applyStateKey(REGION.id));
+  // Without an apply state in kvdb there is no point to take the snapshot at.
+  await write(engines.kv, (wb) => wb.delete(keys.applyStateKey(REGION.id)));
+  const failure = new Promise<void>((r) => { failed = r; });
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  await failure;
+  await new Promise((r) => setImmediate(r));
+  t.same(warned, ['snapshot generation failed; will retry']);
+  t.equal(ps.snapshotHold(60_000), undefined, 'no longer generating');
+  await write(engines.kv, (wb) => wb.put(keys.applyStateKey(REGION.id), apply!));
+  const done = offered();
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'starts again');
+  release();
+  await done;
+  t.equal(ps.snapshot().metadata.index, 5);
 });
