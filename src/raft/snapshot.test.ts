@@ -6,7 +6,9 @@
 // from its hint without a message storm.
 
 import t from 'tap';
-import type { Message, NodeId } from './types.js';
+import type { Message, NodeId, Snapshot } from './types.js';
+import { RaftInvariantError } from './errors.js';
+import { MemoryStorage } from './storage.js';
 import { MemNetwork } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
 
@@ -95,23 +97,34 @@ t.test('a Ready that carries a snapshot carries no committed entries; advance ap
   t.equal(net.node(3).status().lastIndex, 11);
 });
 
-t.test('the leader sends no snapshot to a follower it has not heard from; one heartbeat answer later it does', async (t) => {
-  const net = groupLedBy1();
+t.test('CheckQuorum (thesis §6.2): no snapshot goes to a follower not heard from since the last check; its next heartbeat answer brings one', async (t) => {
+  // A snapshot to a node that may be down is wasted work; the recentActive flag that
+  // CheckQuorum keeps tells the leader whether the follower was heard from lately.
+  const net = groupLedBy1({ checkQuorum: true });
   net.isolate(3);
   write(net, 5);
   net.compact(1, 10);
-  // A new term: every progress starts not recently active.
   net.heal();
-  net.cutOneWay(3, 1);
-  net.node(1).tick(); // heartbeat to 3; its answer is cut
+  const st = net.storages.get(1)!;
+  // The storage is busy at first: node 3's heartbeat answer leaves it probing with nothing in flight.
+  st.snapshotUnavailable = true;
+  heartbeat(net);
+  t.same(net.node(1).progressFlags(3), { recentActive: true, paused: false }, 'node 3 was heard from and nothing is in flight');
+  // Then node 3 goes silent for a whole election timeout: the check-quorum round forgets it.
+  net.isolate(3);
+  for (let i = 0; i < 10; i++) heartbeat(net);
+  t.equal(net.node(1).status().role, 'leader', 'node 2 keeps the leader in place');
+  t.same(net.node(1).progressFlags(3), { recentActive: false, paused: false }, 'not recently active');
+  st.snapshotUnavailable = false;
+  net.heal();
   const seen: Message[] = [];
   net.observe((m) => seen.push(m));
-  net.stabilize();
-  net.heal();
-  t.equal(count(seen, 'MsgSnapshot'), 0, 'no answer from 3 yet: no snapshot');
+  // Each write sends appends to every follower that is not paused, node 3 included.
+  write(net, 2, 'while-unheard');
+  t.equal(count(seen, 'MsgSnapshot'), 0, 'no snapshot to a follower not heard from lately');
   heartbeat(net);
   t.equal(count(seen, 'MsgSnapshot', 3), 1, 'its heartbeat answer brings one snapshot');
-  t.equal(net.node(3).status().lastIndex, 11);
+  t.equal(net.node(3).status().lastIndex, net.node(1).status().lastIndex, 'and it catches up');
 });
 
 t.test('while the storage makes a snapshot the leader waits, and sends it on a later heartbeat answer', async (t) => {
@@ -359,4 +372,235 @@ t.test('heartbeat answers resend an unanswered append once per heartbeat interva
   t.equal(r.served, 5, 'and every read was served');
   const bug = resendsDuringReads({ faults: { unpacedHeartbeatResends: true } });
   t.equal(bug.duringReads, 5, 'unpacedHeartbeatResends (a planted bug): one resend per read, which the check above catches');
+});
+
+/** A MemoryStorage whose snapshot() a test can replace (a failing disk, a stale snapshot). */
+class ScriptedSnapshotStorage extends MemoryStorage {
+  serve: (() => Snapshot) | undefined;
+  override snapshot(): Snapshot {
+    return this.serve ? this.serve() : super.snapshot();
+  }
+}
+
+/** A group led by 1 whose leader keeps its state in a ScriptedSnapshotStorage; node 3 is behind a log compacted up to 10. */
+function leaderWithScriptedStorage(): { net: MemNetwork; st: ScriptedSnapshotStorage } {
+  const net = groupLedBy1({ storage: (id, ids) => (id === 1 ? new ScriptedSnapshotStorage(ids, 5, 5) : new MemoryStorage(ids, 5, 5)) });
+  net.isolate(3);
+  write(net, 5);
+  return { net, st: net.storages.get(1) as ScriptedSnapshotStorage };
+}
+
+t.test('a storage error other than "temporarily unavailable" is not swallowed: it reaches the caller of step', async (t) => {
+  const { net, st } = leaderWithScriptedStorage();
+  net.compact(1, 10);
+  net.heal();
+  // Only "still generating" means "ask again later"; any other failure is the application's to handle.
+  st.serve = () => { throw new Error('snapshot file unreadable'); };
+  t.throws(() => heartbeat(net), /snapshot file unreadable/);
+});
+
+t.test('a storage snapshot older than the compacted log is an invariant violation, not a send', async (t) => {
+  // Entries between such a snapshot and the first index left would be lost to the follower for good.
+  const { net, st } = leaderWithScriptedStorage();
+  net.compact(1, 8);
+  const stale = st.storedSnapshot;
+  net.compact(1, 10);
+  net.heal();
+  st.serve = () => stale;
+  const seen: Message[] = [];
+  net.observe((m) => seen.push(m));
+  let err: unknown;
+  try {
+    heartbeat(net);
+  } catch (e) {
+    err = e;
+  }
+  t.ok(err instanceof RaftInvariantError, 'RaftInvariantError');
+  t.match((err as Error).message, /snapshot 8\/t\d+ is older than the compacted log \(first index 11\)/);
+  t.equal(count(seen, 'MsgSnapshot'), 0, 'nothing was sent');
+});
+
+t.test('while the storage makes a snapshot, a late acceptance from a follower behind the compacted log does not spin; a later heartbeat answer brings the snapshot', async (t) => {
+  const net = groupLedBy1();
+  // Node 3 accepts entry 7, but its answer is held back.
+  const held: Message[] = [];
+  net.drop((m) => {
+    if (m.type !== 'MsgAppendResponse' || m.from !== 3) return false;
+    held.push(m);
+    return true;
+  });
+  write(net, 1);
+  t.equal(net.node(3).status().lastIndex, 7);
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  const st = net.storages.get(1)!;
+  st.snapshotUnavailable = true;
+  heartbeat(net);
+  t.same(net.node(1).progress(3), { match: 6, next: 7, state: 'probe' }, 'node 3 is probed from 7, which only a snapshot serves');
+  // The held acceptance moves node 3 to replicate from 8, still behind the compacted log:
+  // the leader tries for a snapshot once and, told the storage is busy, stops (a send
+  // reported where none happened would make it try again and again).
+  net.send(...held);
+  net.stabilize();
+  t.same(net.node(1).progress(3), { match: 7, next: 8, state: 'replicate' });
+  const seen: Message[] = [];
+  net.observe((m) => seen.push(m));
+  st.snapshotUnavailable = false;
+  heartbeat(net);
+  t.equal(count(seen, 'MsgSnapshot', 3), 1, 'sent once available');
+  t.equal(net.node(3).status().lastIndex, net.node(1).status().lastIndex, 'and node 3 caught up');
+});
+
+/** Runs heartbeat rounds until the leader has a snapshot for node 3 in flight; returns it, undelivered. */
+function holdSnapshot(net: MemNetwork): Message {
+  net.tick(1);
+  for (let i = 0; i < 10; i++) {
+    let snap: Message | undefined;
+    for (const m of net.take()) {
+      if (m.type === 'MsgSnapshot') snap = m;
+      else net.deliver(m);
+    }
+    if (snap) return snap;
+  }
+  throw new Error('setup: no snapshot was sent');
+}
+
+t.test('a snapshot report that comes after the follower accepted the snapshot changes nothing; nor does one about a non-member', async (t) => {
+  const net = groupLedBy1();
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  const snap = holdSnapshot(net);
+  // Node 3's acceptance reaches the leader before the transport's report does.
+  net.node(3).step(snap);
+  net.stabilize();
+  t.same(net.node(1).progress(3), { match: 11, next: 12, state: 'replicate' });
+  net.node(1).reportSnapshot(3, 'finish');
+  net.node(1).reportSnapshot(3, 'failure');
+  t.same(net.node(1).progress(3), { match: 11, next: 12, state: 'replicate' }, 'the follower keeps streaming');
+  t.same(net.node(1).progressFlags(3), { recentActive: true, paused: false });
+  // A member removed while its snapshot was in flight: its report finds no progress.
+  t.doesNotThrow(() => net.node(1).reportSnapshot(9, 'finish'));
+  const seen: Message[] = [];
+  net.observe((m) => seen.push(m));
+  write(net, 1, 'after');
+  t.equal(count(seen, 'MsgAppend', 3) >= 1, true, 'a new write goes to node 3 at once');
+  t.equal(net.node(3).status().commit, 12);
+});
+
+t.test('a finished snapshot whose acceptance was lost: the leader probes from after the snapshot, sending no second one', async (t) => {
+  const net = groupLedBy1();
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  let lost = 0;
+  net.drop((m) => m.type === 'MsgAppendResponse' && m.from === 3 && !m.reject && lost++ < 1);
+  const seen: Message[] = [];
+  net.observe((m) => seen.push(m));
+  heartbeat(net);
+  t.equal(lost, 1, 'node 3 installed the snapshot; its acceptance was lost');
+  t.equal(count(seen, 'MsgSnapshot', 3), 1);
+  // The transport delivered it ('finish'): the follower most likely holds it, so the next
+  // probe is the entry after it, paced by the next heartbeat answer.
+  t.same(net.node(1).progress(3), { match: 6, next: 11, state: 'probe' });
+  t.same(net.node(1).progressFlags(3), { recentActive: true, paused: true });
+  heartbeat(net);
+  t.equal(count(seen, 'MsgSnapshot', 3), 1, 'no second snapshot');
+  t.same(net.node(1).progress(3), { match: 11, next: 12, state: 'replicate' }, 'the probe after the snapshot was accepted');
+});
+
+t.test('a failed snapshot is forgotten: the retry, one heartbeat answer later, is a snapshot again and not a probe the follower must reject', async (t) => {
+  const net = groupLedBy1();
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  let attempts = 0;
+  net.drop((m) => m.type === 'MsgSnapshot' && attempts++ < 1);
+  heartbeat(net);
+  t.equal(attempts, 1, 'the first snapshot was lost');
+  // The follower holds nothing from it: probing resumes from its match, inside the compacted log.
+  t.same(net.node(1).progress(3), { match: 6, next: 7, state: 'probe' });
+  const to3: Message[] = [];
+  net.observe((m) => { if (m.to === 3) to3.push(m); });
+  heartbeat(net);
+  t.same(to3.map((m) => m.type).slice(0, 2), ['MsgHeartbeat', 'MsgSnapshot'], 'the heartbeat answer brings the snapshot straight away');
+  t.equal(count(to3, 'MsgAppend') >= 1, true, 'then the entries after it');
+  t.same(net.node(1).progress(3), { match: 11, next: 12, state: 'replicate' });
+});
+
+t.test('after a failed snapshot, writes do not resend it: only the next heartbeat answer does (no resend loop)', async (t) => {
+  const net = groupLedBy1();
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  let attempts = 0;
+  // Every snapshot to node 3 is lost; the leader learns it from the transport's report each time.
+  net.drop((m) => m.type === 'MsgSnapshot' && ++attempts > 0);
+  heartbeat(net);
+  t.equal(attempts, 1);
+  t.same(net.node(1).progressFlags(3), { recentActive: true, paused: true }, 'the report left node 3 paused');
+  write(net, 3, 'meanwhile');
+  t.equal(attempts, 1, 'three writes (each sending appends to every follower not paused) resent nothing');
+  heartbeat(net);
+  t.equal(attempts, 2, 'the heartbeat answer brought one retry');
+});
+
+/** Node 2 holds entries 9 to 11 that never committed (node 3 is cut off and node 1 never hears node 2): commit 8, last index 11. */
+function followerWithTail(): MemNetwork {
+  const net = groupLedBy1();
+  write(net, 2);
+  net.isolate(3);
+  net.cutOneWay(2, 1);
+  write(net, 3, 'tail');
+  const s = net.node(2).status();
+  if (s.commit !== 8 || s.lastIndex !== 11) throw new Error(`setup: node 2 at commit ${s.commit}, last ${s.lastIndex}`);
+  return net;
+}
+
+/** Steps a snapshot at `index` with `confState` into node 2; returns node 2's answers as [index, reject]. */
+function offerTo2(net: MemNetwork, index: number, voters: NodeId[]): Array<[number, boolean] | false> {
+  const term = net.node(2).status().term;
+  const snap = { metadata: { index, term, confState: { voters } }, data: enc('s') };
+  net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term, snapshot: snap });
+  return net.take().filter((m) => m.from === 2).map((m) => m.type === 'MsgAppendResponse' && [m.index, m.reject]);
+}
+
+t.test('paper §5.3: a snapshot at or below the commit index is answered at the commit index, not at the end of an unchecked tail', async (t) => {
+  // The follower answers what the snapshot proves it holds; the tail after the commit index
+  // was never matched by this snapshot, and acknowledging it would let the leader count it.
+  for (const index of [7, 8]) {
+    const net = followerWithTail();
+    t.same(offerTo2(net, index, [1, 2, 3]), [[8, false]], `snapshot at ${index}`);
+    t.same(net.installed.get(2), [], 'nothing installed');
+    t.equal(net.node(2).status().lastIndex, 11, 'the tail is kept');
+  }
+});
+
+t.test('a snapshot whose configuration leaves the follower out is answered at the commit index, changing nothing', async (t) => {
+  const net = followerWithTail();
+  t.same(offerTo2(net, 50, [1, 3]), [[8, false]], 'not accepted at 50, nor at the end of the log');
+  t.same(net.installed.get(2), []);
+  t.same([net.node(2).status().commit, net.node(2).status().lastIndex], [8, 11], 'the log is untouched');
+  t.same(net.confState(2), { voters: [1, 2, 3], learners: [] }, 'and so is the configuration');
+});
+
+t.test('a restored snapshot\'s configuration replaces ours whole: one that names no learners leaves none', async (t) => {
+  const net = groupLedBy1();
+  const term = net.node(1).status().term;
+  const withLearner = { metadata: { index: 50, term, confState: { voters: [1, 2, 3], learners: [4] } }, data: enc('s') };
+  net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term, snapshot: withLearner });
+  net.processReadies();
+  t.same(net.confState(2), { voters: [1, 2, 3], learners: [4] });
+  // An older encoder omits the learners field when there are none.
+  const noLearners = { metadata: { index: 60, term, confState: { voters: [1, 2, 3] } }, data: enc('t') };
+  net.node(2).step({ type: 'MsgSnapshot', from: 1, to: 2, term, snapshot: noLearners });
+  net.processReadies();
+  t.same(net.installed.get(2)!.map((s) => s.metadata.index), [50, 60]);
+  t.same(net.confState(2), { voters: [1, 2, 3], learners: [] });
 });
