@@ -740,13 +740,19 @@ t.test('snapshotHold: a generated snapshot holds the log at its index for freshM
 
 t.test('a generated snapshot is served until compaction passes it or the membership changes; peer order does not matter', async (t) => {
   const { engines, ps, release, regate, offered } = await snapshotting(t);
+  // The snapshot takes its membership from kvdb's region: list its peers in another order there.
+  const [p1, p2, p3] = REGION.peers;
+  await write(engines.kv, (wb) => wb.put(keys.regionStateKey(REGION.id), raft_serverpb.RegionLocalState.encode({
+    state: raft_serverpb.PeerState.Normal, region: regionToProto({ ...REGION, peers: [p3!, p2!, p1!] }),
+  }).finish()));
   let done = offered();
   t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
   release();
   await done;
-  t.equal(ps.snapshot().metadata.index, 5, 'at the truncated index: served');
-  ps.region = { ...REGION, peers: [...REGION.peers].reverse() };
-  t.equal(ps.snapshot().metadata.index, 5, 'the same peers in another order: served');
+  t.same(ps.snapshot().metadata.confState.voters, [3, 2, 1], 'the snapshot lists the voters as kvdb does');
+  t.equal(ps.snapshot().metadata.index, 5, 'at the truncated index, the same peers in another order: served');
+  ps.region = { ...REGION, peers: [p2!, p3!, p1!] };
+  t.equal(ps.snapshot().metadata.index, 5, 'and in a third order: served');
   regate();
   ps.region = { ...REGION, peers: [...REGION.peers, { id: 4, storeId: 4 as StoreId, learner: true }] };
   t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'a learner added: not served');

@@ -193,6 +193,7 @@ export class PeerStorage implements Storage {
     if (!raftRaw && !applyRaw && !regionRaw) return undefined;
     if (raftRaw && !applyRaw && !regionRaw) {
       // A crash inside bootstrapRegion: undefined makes the store bootstrap again.
+      // Stryker disable next-line BlockStatement: an empty catch block makes the arrow return undefined all the same
       const st = (() => { try { return raft_serverpb.RaftLocalState.decode(raftRaw); } catch { return undefined; } })();
       if (st && isInitialRaftState(st)) return undefined;
     }
@@ -222,6 +223,7 @@ export class PeerStorage implements Storage {
     // A hard state that only moved the commit index is written without fsync (see saveReady),
     // so after a power loss raftdb may remember less commit than kvdb has applied. Applied
     // entries were committed, so the commit index is raised to match.
+    // Stryker disable next-line EqualityOperator: at applied == commit both branches give the same hard state
     const loaded = applyState.appliedIndex > hardState.commit ? { ...hardState, commit: applyState.appliedIndex } : hardState;
     checkConsistency({ hardState: loaded, lastIndex, lastTerm: Number(raftState.last_term), applyState, entries }, fail);
     return new PeerStorage(engines, snapshots, { hardState: loaded, lastTerm: Number(raftState.last_term), entries, applyState, region }, logger);
@@ -464,6 +466,7 @@ async function finishInterruptedInstall(
   engines: Engines, snapshots: SnapshotManager | undefined, regionId: number, fail: (what: string) => never, logger: Logger,
 ): Promise<void> {
   const raw = await engines.kv.get(keys.regionStateKey(regionId));
+  // Stryker disable next-line ConditionalExpression: without the shortcut, decoding undefined throws and the catch below returns all the same (performance only)
   if (!raw) return;
   let st: raft_serverpb.RegionLocalState;
   try {
@@ -476,6 +479,7 @@ async function finishInterruptedInstall(
   if (!a || !a.descriptor) return fail('RegionLocalState says a snapshot is being applied but does not say which');
   if (!snapshots) return fail('a snapshot install was interrupted, and this store has no snapshot directory to finish it');
   const target: InstallTarget = {
+    // Stryker disable next-line StringLiteral: a decoded ApplyingSnapshot's file_name is never null or undefined (proto3 default ''), so the fallback is never used
     index: Number(a.index ?? 0), term: Number(a.term ?? 0), fileName: a.file_name ?? '', descriptor: descriptorFromProto(a.descriptor),
   };
   if (!(await snapshots.files.exists(target.fileName))) {
@@ -514,7 +518,9 @@ function checkConsistency(
   if (lastTerm !== s.lastTerm) fail(`last term ${s.lastTerm} in RaftLocalState, but the log ends in term ${lastTerm}`);
   if (hardState.commit > lastIndex) fail(`commit index ${hardState.commit} is beyond the last index ${lastIndex}`);
   if (hardState.commit < applyState.truncatedIndex) fail(`commit index ${hardState.commit} is below the truncated index ${applyState.truncatedIndex}`);
+  // Stryker disable next-line ConditionalExpression,BlockStatement: load() raises the commit to the applied index before this check, so applied > commit never holds here
   if (applyState.appliedIndex > hardState.commit) {
+    // Stryker disable next-line StringLiteral: unreachable, see the condition above
     fail(`applied index ${applyState.appliedIndex} is beyond the commit index ${hardState.commit}`);
   }
   if (applyState.appliedIndex < applyState.truncatedIndex) fail(`applied index ${applyState.appliedIndex} is below the truncated index`);

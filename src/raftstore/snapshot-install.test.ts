@@ -200,6 +200,20 @@ t.test('a crash before the raft state is reset still keeps the vote: the restart
   t.same(await hardStateAfterRestart(dst, dstFiles), { term: SNAP_TERM + 1, vote: 2, commit: SNAP_INDEX });
 });
 
+t.test('a restart that finishes an interrupted install warns, naming the region, the index and the staged file', async (t) => {
+  const { dst, dstFiles, install } = await setup(t);
+  await t.rejects(install({ at: (s) => { if (s === 'data') throw new Error('crash'); } }), /crash/);
+  // An operator reading the log after a crash must see that the restart did more than load.
+  const warned: Array<[string, unknown]> = [];
+  const logger = { ...silentLogger, warn: (msg: string, fields?: unknown) => { warned.push([msg, fields]); } };
+  const mgr = new SnapshotManager(dstFiles, noTransport, silentLogger);
+  const ps = await PeerStorage.load(dst, 1 as StoreId, REGION.id, mgr, logger);
+  t.equal(ps?.applyState.appliedIndex, SNAP_INDEX, 'the install was finished');
+  t.same(warned, [['finishing a snapshot install a restart interrupted',
+    { regionId: REGION.id, index: SNAP_INDEX, file: receivedName(REGION.id, SNAP_INDEX, SNAP_TERM) }]]);
+  t.same([mgr.snapshotStats().installed, mgr.snapshotStats().lastInstalledIndex], [1, SNAP_INDEX], 'counted as an install');
+});
+
 // A vote belongs to its term: in the snapshot's later term this store has voted for nobody.
 t.test('a snapshot of a term above the hard state\'s takes that term with no vote, durably', async (t) => {
   const { dst, dstFiles, install } = await setup(t);
