@@ -61,7 +61,12 @@ export const MODULES = {
   // four so that each part runs against the few test files that state its rules.
   'raft-vote': {
     mutate: ['src/raft/raft.ts#tickElection,hup,campaign,poll,handleVoteRequest,step,stepHigherTerm,stepLowerTerm,stepCandidate'],
-    tests: ['src/raft/election.test.ts', 'src/raft/prevote-checkquorum.test.ts', 'src/raft/safety.test.ts'],
+    // Leader transfer's election and the membership rules (a learner or a node with an
+    // unapplied conf change never campaigns) are vote rules too.
+    tests: [
+      'src/raft/election.test.ts', 'src/raft/prevote-checkquorum.test.ts', 'src/raft/safety.test.ts',
+      'src/raft/leader-transfer.test.ts', 'src/raft/membership.test.ts',
+    ],
   },
   'raft-commit': {
     mutate: ['src/raft/raft.ts#maybeCommit,committedEntryInCurrentTerm,handleAppendResponse,handleHeartbeatResponse,handleAppend,handleHeartbeat'],
