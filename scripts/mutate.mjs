@@ -13,7 +13,7 @@
 // Not part of `npm test`: docs/testing.md gives the time a full run takes.
 
 import { execFileSync } from 'node:child_process';
-import { readFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MODULES } from './mutation-modules.mjs';
@@ -23,11 +23,15 @@ process.chdir(root);
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: npm run mutate -- [<module>...] [--list] [--equivalents] [--concurrency n]');
+  console.log('usage: npm run mutate -- [<module>...] [--list] [--equivalents] [--scores] [--concurrency n]');
   process.exit(0);
 }
 if (args.includes('--list')) {
   for (const [name, m] of Object.entries(MODULES)) console.log(`${name}\n  mutates ${m.mutate.flatMap(resolveMethods).join(', ')}\n  tests   ${m.tests.join(', ')}`);
+  process.exit(0);
+}
+if (args.includes('--scores')) {
+  printScoresFromReports();
   process.exit(0);
 }
 if (args.includes('--equivalents')) {
@@ -170,9 +174,22 @@ function printTable(rows, totalMs) {
     const detected = r.killed + r.timeout;
     const undetected = r.survived + r.noCoverage;
     const score = detected + undetected === 0 ? 'n/a' : `${((100 * detected) / (detected + undetected)).toFixed(1)}%`;
-    line([r.name, r.killed, r.timeout, r.survived, r.noCoverage, r.equivalent, r.errors, score, `${Math.round(r.ms / 1000)}s`]);
+    line([r.name, r.killed, r.timeout, r.survived, r.noCoverage, r.equivalent, r.errors, score, r.when ?? `${Math.round(r.ms / 1000)}s`]);
   }
-  console.log(`\nreports in reports/mutation/; total ${Math.round(totalMs / 1000)} s`);
+  console.log(`\nreports in reports/mutation/${totalMs > 0 ? `; total ${Math.round(totalMs / 1000)} s` : ' (time: when each report was written, UTC)'}`);
+}
+
+function printScoresFromReports() {
+  const rows = [];
+  for (const name of Object.keys(MODULES)) {
+    const file = join(root, 'reports/mutation', `${name}.json`);
+    if (!existsSync(file)) continue;
+    const report = JSON.parse(readFileSync(file, 'utf8'));
+    const results = Object.values(report.files).flatMap((f) => f.mutants);
+    const { mtimeMs } = statSync(file);
+    rows.push({ name, ms: 0, ...count(results), when: new Date(mtimeMs).toISOString().slice(0, 16) });
+  }
+  printTable(rows, 0);
 }
 
 function printEquivalents() {
