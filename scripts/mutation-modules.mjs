@@ -70,7 +70,13 @@ export const MODULES = {
   },
   'raft-commit': {
     mutate: ['src/raft/raft.ts#maybeCommit,committedEntryInCurrentTerm,handleAppendResponse,handleHeartbeatResponse,handleAppend,handleHeartbeat'],
-    tests: ['src/raft/replication.test.ts', 'src/raft/safety.test.ts'],
+    // Acknowledgements also drive flow control, snapshot catch-up, ReadIndex rounds, merged
+    // appends and a transfer's hand-over: their tests state rules of these methods too.
+    tests: [
+      'src/raft/replication.test.ts', 'src/raft/safety.test.ts', 'src/raft/progress.test.ts',
+      'src/raft/snapshot.test.ts', 'src/raft/read-index.test.ts', 'src/raft/leader-transfer.test.ts',
+      'src/raft/append-merge.test.ts', 'src/raft/early-send.test.ts',
+    ],
   },
   'raft-read-index': {
     mutate: ['src/raft/raft.ts#handleReadIndex,releasePendingReadIndex,respondToRead', 'src/raft/read-only.ts'],
