@@ -132,6 +132,10 @@ t.test('Raft §5.2: a candidate that hears from a leader of its term or a higher
   const cases: Array<{ name: string; m: (term: Term) => Message; term: (t: Term) => Term; lead: NodeId }> = [
     { name: 'append, same term', term: (x) => x, lead: 2,
       m: (x) => ({ type: 'MsgAppend', from: 2, to: 1, term: x, index: 5, logTerm: 5, entries: [], commit: 5 }) },
+    { name: 'heartbeat, same term', term: (x) => x, lead: 2,
+      m: (x) => ({ type: 'MsgHeartbeat', from: 2, to: 1, term: x, commit: 5, context: new Uint8Array() }) },
+    { name: 'snapshot, same term', term: (x) => x, lead: 3,
+      m: (x) => ({ type: 'MsgSnapshot', from: 3, to: 1, term: x, snapshot: { data: new Uint8Array(), metadata: { index: 5, term: 5, confState: { voters: [1, 2, 3] } } } }) },
     { name: 'heartbeat, higher term', term: (x) => x + 3, lead: 3,
       m: (x) => ({ type: 'MsgHeartbeat', from: 3, to: 1, term: x + 3, commit: 5, context: new Uint8Array() }) },
     { name: 'vote response, higher term', term: (x) => x + 1, lead: 0,
@@ -304,4 +308,51 @@ t.test('thesis §9.6: a pre-vote for a term in which the voter already voted for
   n.step({ ...voteReq(3, 2, 6, 5, 5), type: 'MsgRequestPreVote' });
   const again = drainMessages(n, st).filter((m) => m.type === 'MsgRequestPreVoteResponse');
   t.same(again.map((m) => m.type === 'MsgRequestPreVoteResponse' && m.reject), [false], 'the candidate it voted for may ask');
+});
+
+t.test('Raft §5.2: a leader asked to campaign stays leader of its term', async (t) => {
+  // A second election would depose it for nothing and disrupt every follower.
+  const { n, st } = handMadeLeader();
+  n.campaign();
+  const out = drainMessages(n, st);
+  t.same([n.status().role, n.status().term], ['leader', 6]);
+  t.same(out.filter((m) => m.type === 'MsgRequestVote'), [], 'and asks nobody for a vote');
+});
+
+t.test('Raft §5.2: vote requests of an election by timeout are not marked as a leader transfer\'s', async (t) => {
+  // A transfer's vote request is the only one a voter grants while it still hears from a
+  // leader (CheckQuorum); an ordinary election must not claim that right.
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(1, st, { checkQuorum: true });
+  n.campaign();
+  const reqs = drainMessages(n, st).filter((m): m is MsgRequestVote => m.type === 'MsgRequestVote');
+  t.equal(reqs.length, 2);
+  t.same(reqs.map((m) => m.transfer), [undefined, undefined]);
+});
+
+t.test('thesis §9.6: a pre-vote for the next term is granted by a voter that voted for another in this one', async (t) => {
+  // The pre-candidate asks whether it could win term 7; the voter's vote in term 6 says nothing about that.
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(2, st, { preVote: true });
+  n.step(voteReq(3, 2, 6, 5, 5));
+  drainMessages(n, st);
+  t.same([n.status().term, n.status().vote], [6, 3]);
+  n.step({ ...voteReq(1, 2, 7, 5, 5), type: 'MsgRequestPreVote' });
+  const got = drainMessages(n, st).filter((m) => m.type === 'MsgRequestPreVoteResponse');
+  t.same(got.map((m) => m.type === 'MsgRequestPreVoteResponse' && [m.to, m.term, m.reject]), [[1, 7, false]]);
+  t.same([n.status().term, n.status().vote], [6, 3], 'and its own term and vote do not move');
+});
+
+t.test('thesis §9.6: a pre-candidate does not count answers to a real vote request', async (t) => {
+  // Answers of an earlier election of this term (a vote, not a pre-vote) say nothing about
+  // whether the pre-candidate could win the next term.
+  const st = new MemoryStorage([1, 2, 3], 5, 5);
+  const n = newTestNode(1, st, { preVote: true });
+  n.campaign();
+  drainMessages(n, st);
+  t.same([n.status().role, n.status().term], ['preCandidate', 5]);
+  n.step({ type: 'MsgRequestVoteResponse', from: 2, to: 1, term: 5, reject: false });
+  n.step({ type: 'MsgRequestVoteResponse', from: 3, to: 1, term: 5, reject: false });
+  drainMessages(n, st);
+  t.same([n.status().role, n.status().term], ['preCandidate', 5], 'still asking, term unchanged');
 });
