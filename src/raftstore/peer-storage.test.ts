@@ -642,6 +642,8 @@ t.test('entries(): a range past the last index is unavailable; maxSize cuts the 
   t.throws(() => ps.entries(6, 10), { code: 'UNAVAILABLE', message: /log index 9 is unavailable/ });
   t.same(ps.entries(6, 9, 8).map((e) => e.index), [6, 7], 'two entries fit in 8 bytes');
   t.same(ps.entries(7, 9).map((e) => e.index), [7, 8]);
+  t.same(ps.entries(6, 8).map((e) => e.index), [6, 7], 'a range that ends inside the log stops at its end');
+  t.same(ps.entries(7, 8).map((e) => e.index), [7]);
 });
 
 // ---- snapshots generated here ---------------------------------------------------------
@@ -758,6 +760,8 @@ t.test('a generated snapshot is served until compaction passes it or the members
   t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'a learner added: not served');
   ps.region = { ...REGION, peers: REGION.peers.map((p) => (p.id === 3 ? { ...p, learner: true } : p)) };
   t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'a voter demoted: not served');
+  ps.region = { ...REGION, peers: REGION.peers.map((p) => (p.id === 3 ? { id: 4, storeId: 4 as StoreId, learner: false } : p)) };
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' }, 'a voter replaced by another, as many voters: not served');
   ps.region = REGION;
   // Let the generation those calls started finish before compacting.
   done = offered();
