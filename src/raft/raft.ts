@@ -440,10 +440,13 @@ export class Raft {
     // Stryker disable next-line EqualityOperator, ConditionalExpression: with no learners the config built has the same voters (it only drops the minorityQuorum fault, never combined with this one); other variants are killed
     const counted = this.cfg.faults.learnersCountInQuorum === true && this.learners.size > 0
       ? new MajorityConfig([...this.voters.voters, ...this.learners]) : this.voters;
+    // Stryker disable next-line OptionalChaining: a leader holds a Progress for every voter and learner (reset() and applyConfChange create them), so get(id) is never undefined here
     const mci = counted.committedIndex((id) => this.prs.get(id)?.match);
     let committed: boolean;
     if (this.cfg.faults.commitPreviousTermByCount === true) {
+      // Stryker disable next-line ConditionalExpression: mci <= lastIndex() always holds (the leader's own match is lastIndex() and no follower acknowledges past the leader's log), so its `true` variant is equivalent; the whole-`true`, left-`true` and `false` variants are killed (replication.test.ts)
       committed = mci > this.raftLog.committed && mci <= this.raftLog.lastIndex();
+      // Stryker disable next-line ConditionalExpression: commitTo ignores an index at or below the commit index and mci never passes lastIndex(), so an unconditional call changes nothing (the `false` variant is killed)
       if (committed) this.raftLog.commitTo(mci);
     } else {
       committed = this.raftLog.maybeCommit(mci, this.term);
@@ -629,6 +632,7 @@ export class Raft {
       // The follower installed a snapshot (ours or a newer one); the log covers it again.
       pr.becomeProbe();
       pr.becomeReplicate();
+    // Stryker disable next-line ConditionalExpression: otherwise reached only in snapshot state, whose inflights are empty (becomeSnapshot resets them, sentEntries adds none), so freeLE changes nothing (the `false` variant is killed)
     } else if (pr.state === 'replicate') {
       pr.inflights.freeLE(m.index);
     }
@@ -651,6 +655,7 @@ export class Raft {
       pr.resendOnHeartbeat = false;
       pr.probeSent = false;
       // If every in-flight append was lost, free a slot so replication can resume.
+      // Stryker disable next-line ConditionalExpression: outside replicate state the inflights are empty (resetState clears them, sentEntries adds only in replicate), so full() alone decides the same; the `true` and `false` variants are killed
       if (pr.state === 'replicate' && pr.inflights.full()) pr.inflights.freeFirst();
       if (pr.match < this.raftLog.lastIndex()) this.sendAppend(m.from);
     }

@@ -304,3 +304,181 @@ t.test('Raft §5.3: a duplicate acknowledgement draws no resend (the planted res
     t.same(sent, resendOnStaleAck ? [['MsgAppend', 2]] : [], `resendOnStaleAck=${resendOnStaleAck}`);
   }
 });
+
+/** A leader of term 6 over [1, 2, 3], driven by hand: elected by node 2's vote, its messages drained. */
+function handLeader(faults: Record<string, boolean> = {}, st = new MemoryStorage([1, 2, 3], 5, 5)) {
+  const n = newTestNode(1, st, { faults });
+  n.campaign();
+  drainMessages(n, st);
+  const term = n.status().term;
+  n.step({ type: 'MsgRequestVoteResponse', from: 2, to: 1, term, reject: false });
+  drainMessages(n, st);
+  const ack = (from: NodeId, index: number): Message =>
+    ({ type: 'MsgAppendResponse', from, to: 1, term, index, reject: false, rejectHint: 0, logTerm: 0 });
+  return { n, st, term, ack };
+}
+
+t.test('Raft §5.3: the planted commitPreviousTermByCount fault still commits only an index past the commit index that the leader holds', async (t) => {
+  const { n, st, ack } = handLeader({ commitPreviousTermByCount: true });
+  n.step(ack(2, 6));
+  t.equal(n.status().commit, 6, 'two of three copies of the leader\'s last entry commit it');
+  drainMessages(n, st);
+  n.step(ack(3, 6));
+  t.same(drainMessages(n, st).map((m) => [m.type, m.to]), [['MsgAppend', 3]],
+    'a third copy commits nothing new: no broadcast, only the append that resumes node 3\'s paused probe');
+  n.propose(enc('x'));
+  drainMessages(n, st);
+  n.step(ack(2, 7));
+  t.equal(n.status().commit, 7, 'the new last entry commits on a majority too');
+});
+
+t.test('Raft §5.3: a rejection without a term (logTerm 0) backs up to the follower\'s hint itself, not to the term search\'s floor', async (t) => {
+  // Leader log 6..10 of term 6; the follower rejects the probe at 10 with hint 8 but no term for it.
+  const { n, st, term } = handLeader({}, storageWithLog([1, 2, 3], [6, 6, 6, 6, 6], { term: 6, commit: 10 }));
+  t.equal(term, 7);
+  n.step({ type: 'MsgAppendResponse', from: 3, to: 1, term, index: 10, reject: true, rejectHint: 8, logTerm: 0 });
+  const apps = drainMessages(n, st).filter((m): m is MsgAppend => m.type === 'MsgAppend' && m.to === 3);
+  t.same(apps.map((m) => [m.index, m.entries.map((e) => e.index)]), [[8, [9, 10, 11]]], 'the next probe follows index 8');
+  t.same(n.progress(3), { match: 0, next: 9, state: 'probe' });
+});
+
+t.test('Raft §5.3: an acknowledgement of the first of two appends in flight resends nothing (the window keeps the second)', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3, 4, 5] });
+  net.node(1).propose(enc('a'));
+  const first = net.take();
+  net.node(1).propose(enc('b'));
+  net.take();
+  net.deliver(first.find(isAppendTo(2))!);
+  const [ack] = net.take();
+  t.match(ack, { type: 'MsgAppendResponse', from: 2, index: 7, reject: false });
+  net.deliver(ack!);
+  t.same(net.take(), [], 'entry 8 is still on its way: not sent again');
+  t.same(net.node(1).progress(2), { match: 7, next: 9, state: 'replicate' });
+  t.equal(net.node(1).status().commit, 6, 'two of five copies commit nothing');
+});
+
+t.test('Raft §7: a late acknowledgement below the leader\'s first index, while a snapshot is on its way, sends nothing (the snapshot\'s outcome decides)', async (t) => {
+  const st = storageWithLog([1, 2, 3], [6, 6, 6, 6, 6], { term: 6, commit: 10 });
+  st.createSnapshot(10, { voters: [1, 2, 3] }, enc('state at 10'));
+  st.compact(10);
+  const { n, term } = handLeader({}, st);
+  n.step({ type: 'MsgAppendResponse', from: 3, to: 1, term, index: 10, reject: true, rejectHint: 7, logTerm: 6 });
+  t.same(drainMessages(n, st).map((m) => [m.type, m.to]), [['MsgSnapshot', 3]], 'node 3 needs compacted entries');
+  t.same(n.progress(3), { match: 0, next: 10, state: 'snapshot' });
+  n.step({ type: 'MsgAppendResponse', from: 3, to: 1, term, index: 7, reject: false, rejectHint: 0, logTerm: 0 });
+  t.same(drainMessages(n, st), [], 'no second snapshot, no append from below the first index');
+  t.equal(n.progress(3)!.state, 'snapshot');
+});
+
+t.test('Raft §5.3: an acknowledgement that frees the window streams as many appends as it now allows', async (t) => {
+  // One entry per message (maxSizePerMsg 1), two messages in flight at most.
+  const net = groupLedBy1({ ids: [1, 2, 3], config: { maxSizePerMsg: 1, maxInflightMsgs: 2 } });
+  const held: Message[] = [];
+  let holding = true;
+  net.drop((m) => {
+    if (!holding || !isAppendTo(3)(m)) return false;
+    held.push(m);
+    return true;
+  });
+  for (const s of ['a', 'b', 'c', 'd', 'e']) {
+    net.node(1).propose(enc(s));
+    net.stabilize();
+  }
+  const withEntries = held.filter((m) => (m as MsgAppend).entries.length > 0);
+  t.same(withEntries.map((m) => (m as MsgAppend).entries.map((e) => e.index)), [[7], [8]], 'the window stops at two');
+  holding = false;
+  for (const m of withEntries) net.deliver(m);
+  const acks = net.take().filter((m) => m.type === 'MsgAppendResponse' && m.from === 3);
+  const last = acks[acks.length - 1]!;
+  t.match(last, { index: 8, reject: false }, 'node 3 acknowledges both');
+  net.deliver(last);
+  const sent = net.take().filter(isAppendTo(3)).map((m) => (m as MsgAppend).entries.map((e) => e.index));
+  t.same(sent, [[9], [10]], 'both freed slots are used at once');
+});
+
+t.test('Raft thesis §3.10: the leader tells the transferee to campaign only once it holds the whole log', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  const term = net.node(1).status().term;
+  net.drop(isAppendTo(3));
+  for (const s of ['a', 'b', 'c']) net.node(1).propose(enc(s));
+  net.stabilize();
+  net.node(1).transferLeader(3);
+  net.take();
+  const ack = (index: number): Message => ({ type: 'MsgAppendResponse', from: 3, to: 1, term, index, reject: false, rejectHint: 0, logTerm: 0 });
+  net.deliver(ack(7));
+  t.same(net.take().filter((m) => m.type === 'MsgTimeoutNow'), [], 'at 7 of 9, not yet');
+  net.deliver(ack(9));
+  t.same(net.take().filter((m) => m.type === 'MsgTimeoutNow').map((m) => m.to), [3], 'at 9 of 9, now');
+});
+
+t.test('Raft §5.3: only the first heartbeat answer of an interval resends; a read-index round\'s answers do not', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  let toThree = 0;
+  net.drop((m) => {
+    if (!isAppendTo(3)(m)) return false;
+    toThree++;
+    return true;
+  });
+  net.node(1).propose(enc('a'));
+  net.stabilize();
+  net.tick(1);
+  net.stabilize();
+  const before = toThree;
+  t.ok(before >= 2, 'the proposal\'s append and the heartbeat answer\'s resend (lost)');
+  net.node(1).readIndex(enc('r1'));
+  net.stabilize();
+  t.same(net.readStates.get(1)!.map((r) => dec(r.context)), ['r1'], 'the read is confirmed');
+  t.equal(toThree, before, 'and its heartbeat answers resend nothing');
+});
+
+t.test('Raft §5.3: a heartbeat answer frees an in-flight slot only when the window is full', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3], config: { maxInflightMsgs: 2 } });
+  let lost = 0;
+  net.drop((m) => {
+    if (!isAppendTo(3)(m)) return false;
+    if (m.type === 'MsgAppend' && m.entries.length > 0) lost++;
+    return true;
+  });
+  net.node(1).propose(enc('a'));
+  net.stabilize();
+  net.tick(1);
+  net.stabilize();
+  t.equal(lost, 1, 'one append of entries lost; the window (one of two) is not full');
+  for (const s of ['b', 'c']) {
+    net.node(1).propose(enc(s));
+    net.stabilize();
+  }
+  t.equal(lost, 2, 'so after the heartbeat only one more append fits');
+});
+
+t.test('Raft §6.4 (ReadIndex): a read is confirmed only once a majority has answered its heartbeat', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3, 4, 5] });
+  net.node(1).readIndex(enc('r'));
+  const beats = net.take();
+  t.equal(beats.filter((m) => m.type === 'MsgHeartbeat').length, 4);
+  for (const m of beats) net.deliver(m);
+  const answers = net.take().filter((m) => m.type === 'MsgHeartbeatResponse');
+  net.deliver(answers[0]!);
+  net.take();
+  t.same(net.readStates.get(1) ?? [], [], 'the leader and one follower are two of five');
+  net.deliver(answers[1]!);
+  net.take();
+  t.same((net.readStates.get(1) ?? []).map((r) => [r.index, dec(r.context)]), [[6, 'r']], 'three of five confirm it');
+});
+
+t.test('Raft thesis §6.4: answers to heartbeats sent before a read arrived do not confirm it, even a read with an empty context', async (t) => {
+  // A periodic heartbeat carries an empty context when no read is pending, so its answers
+  // must never count for a read with an empty context that arrived in the meantime.
+  const net = groupLedBy1({ ids: [1, 2, 3] });
+  net.tick(1);
+  const early = net.take();
+  t.same(early.map((m) => m.type === 'MsgHeartbeat' && m.context.length), [0, 0], 'two plain heartbeats');
+  net.node(1).readIndex(new Uint8Array());
+  net.take(); // the read's own heartbeats are lost
+  for (const m of early) net.deliver(m);
+  const answers = net.take();
+  t.same(answers.map((m) => m.type), ['MsgHeartbeatResponse', 'MsgHeartbeatResponse']);
+  for (const m of answers) net.deliver(m);
+  net.take();
+  t.same(net.readStates.get(1) ?? [], [], 'no read state from answers that predate the read');
+});
