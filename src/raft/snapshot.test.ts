@@ -39,6 +39,15 @@ function heartbeat(net: MemNetwork, leader: NodeId = 1): void {
 const count = (msgs: Message[], type: Message['type'], to?: NodeId) =>
   msgs.filter((m) => m.type === type && (to === undefined || m.to === to)).length;
 
+/** Node 1 leads; node 3 missed the five writes after the election and node 1 compacted its log through 10: node 3 needs a snapshot. */
+function laggingThird(): MemNetwork {
+  const net = groupLedBy1();
+  net.isolate(3);
+  write(net, 5);
+  net.compact(1, 10);
+  net.heal();
+  return net;
+}
 t.test('a follower behind the compacted log gets a snapshot and then the entries after it', async (t) => {
   const net = groupLedBy1();
   net.isolate(3);
@@ -128,11 +137,7 @@ t.test('CheckQuorum (thesis §6.2): no snapshot goes to a follower not heard fro
 });
 
 t.test('while the storage makes a snapshot the leader waits, and sends it on a later heartbeat answer', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   const st = net.storages.get(1)!;
   st.snapshotUnavailable = true;
   const seen: Message[] = [];
@@ -148,11 +153,7 @@ t.test('while the storage makes a snapshot the leader waits, and sends it on a l
 });
 
 t.test('a lost snapshot is reported; the leader retries on the next heartbeat answer, not at once', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   let dropped = 0;
   net.drop((m) => m.type === 'MsgSnapshot' && dropped++ < 1);
   const seen: Message[] = [];
@@ -168,11 +169,7 @@ t.test('a lost snapshot is reported; the leader retries on the next heartbeat an
 });
 
 t.test('while a snapshot is on its way the leader sends that follower no appends', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   net.tick(1);
   const held: Message[] = [];
   // Hold the snapshot in flight (not lost: no report yet).
@@ -253,11 +250,7 @@ t.test('a snapshot that leaves the follower out of the configuration is ignored'
 });
 
 t.test('the follower\'s acceptance of a snapshot resumes appends, even before the application reports the send', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   net.tick(1);
   let snap: Message | undefined;
   for (let i = 0; i < 10 && !snap; i++) {
@@ -468,11 +461,7 @@ function holdSnapshot(net: MemNetwork): Message {
 }
 
 t.test('a snapshot report that comes after the follower accepted the snapshot changes nothing; nor does one about a non-member', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   const snap = holdSnapshot(net);
   // Node 3's acceptance reaches the leader before the transport's report does.
   net.node(3).step(snap);
@@ -492,11 +481,7 @@ t.test('a snapshot report that comes after the follower accepted the snapshot ch
 });
 
 t.test('a finished snapshot whose acceptance was lost: the leader probes from after the snapshot, sending no second one', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   let lost = 0;
   net.drop((m) => m.type === 'MsgAppendResponse' && m.from === 3 && !m.reject && lost++ < 1);
   const seen: Message[] = [];
@@ -514,11 +499,7 @@ t.test('a finished snapshot whose acceptance was lost: the leader probes from af
 });
 
 t.test('a failed snapshot is forgotten: the retry, one heartbeat answer later, is a snapshot again and not a probe the follower must reject', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   let attempts = 0;
   net.drop((m) => m.type === 'MsgSnapshot' && attempts++ < 1);
   heartbeat(net);
@@ -534,11 +515,7 @@ t.test('a failed snapshot is forgotten: the retry, one heartbeat answer later, i
 });
 
 t.test('after a failed snapshot, writes do not resend it: only the next heartbeat answer does (no resend loop)', async (t) => {
-  const net = groupLedBy1();
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
+  const net = laggingThird();
   let attempts = 0;
   // Every snapshot to node 3 is lost; the leader learns it from the transport's report each time.
   net.drop((m) => m.type === 'MsgSnapshot' && ++attempts > 0);
