@@ -632,8 +632,10 @@ export class Raft {
       // The follower installed a snapshot (ours or a newer one); the log covers it again.
       pr.becomeProbe();
       pr.becomeReplicate();
-    // Stryker disable next-line ConditionalExpression: otherwise reached only in snapshot state, whose inflights are empty (becomeSnapshot resets them, sentEntries adds none), so freeLE changes nothing (the `false` variant is killed)
-    } else if (pr.state === 'replicate') {
+    } else if (
+      // Stryker disable next-line ConditionalExpression: otherwise reached only in snapshot state, whose inflights are empty (becomeSnapshot resets them, sentEntries adds none), so freeLE changes nothing (the `false` variant is killed)
+      pr.state === 'replicate'
+    ) {
       pr.inflights.freeLE(m.index);
     }
     if (this.maybeCommit()) {
