@@ -96,6 +96,6 @@ export const MODULES = {
   },
   'batch-stream': {
     mutate: ['src/client/grpc-batch.ts'],
-    tests: ['src/client/grpc-batch.test.ts'],
+    tests: ['src/client/grpc-batch-scripted.test.ts', 'src/client/grpc-batch.test.ts'],
   },
 };
