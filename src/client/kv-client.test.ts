@@ -193,6 +193,7 @@ t.test('every store refusing the connection with failFastWhenDown: the client gi
     const err = await failure(ops[op](client));
     t.ok(err instanceof ClusterUnavailableError, err.message);
     t.equal(s.calls.length, 2, `${op}: one attempt per store, no second round`);
+    t.same((err as ClusterUnavailableError).tried, [1, 2], 'the stores tried');
     t.match(err.message, `${op}: no store is running: every store refused the connection (10.0.0.1:20160, 10.0.0.2:20160)`);
     t.match(err.message, /Start the cluster with tinykv cluster up/);
     if (op === 'put') t.match(err.message, /; nothing was written\./);
@@ -209,6 +210,7 @@ t.test('a write lost on one store and then refused by all is unknown, even when 
   const err = await failure(client.put(key, key));
   t.ok(err instanceof UnknownOutcomeError, err.message);
   t.match(err.message, /now every store refuses the connection \(10\.0\.0\.2:20160, 10\.0\.0\.1:20160\)/);
+  t.same((err as UnknownOutcomeError).tried, [1, 2], 'the stores tried');
 });
 
 t.test('without failFastWhenDown refusals are retried until the deadline, and a write refused everywhere was not written', async (t) => {
@@ -245,6 +247,22 @@ t.test('a NotLeader hint naming another known store is followed at once; one nam
   await new KvClient({ storeIds: [1, 2], connect: self.connect, clientId: 1, random }).get(key);
   t.same(self.calls.map((c) => c.store), [1, 2], 'a hint naming the store that answered: the next store');
   t.equal(backoffs, 1, 'after a wait');
+});
+
+t.test('only a hint naming a reachable store the client was not given adds a store: no hint, or a known store, adds nothing', async (t) => {
+  // Stores that can all be reached: canReach is no filter here.
+  const noHint = scripted((c, n) => { if (n < 2) throw new NotLeaderError(1, undefined); return 'v'; });
+  await new KvClient({ storeIds: [1, 2], connect: noHint.connect, clientId: 1, random: () => 0, canReach: () => true }).get(key);
+  t.same(noHint.calls.map((c) => c.store), [1, 2, 1], 'NotLeader without a hint: the next store, round and round');
+  // Store 1 names store 3, which then knows no leader: the store after 3 is 1 (a second
+  // copy of 3 in the list would make it 3 again).
+  const known = scripted((c, n) => {
+    if (c.store === 1 && n === 0) throw new NotLeaderError(1, { id: 30, storeId: 3 });
+    if (c.store === 3) throw new NotLeaderError(1, undefined);
+    return 'v';
+  });
+  await new KvClient({ storeIds: [1, 2, 3], connect: known.connect, clientId: 1, random: () => 0, canReach: () => true }).get(key);
+  t.same(known.calls.map((c) => c.store), [1, 3, 1]);
 });
 
 t.test('a hint naming a store the client was not given is followed only when it can be reached', async (t) => {
@@ -465,6 +483,7 @@ t.test('the client errors carry the codes the CLI maps to exit codes, and say wh
   const unavailable = new ClusterUnavailableError('get', [3], 'store 3: unavailable');
   t.equal(unavailable.code, 'CLUSTER_UNAVAILABLE');
   t.same([unavailable.tried, unavailable.lastError], [[3], 'store 3: unavailable']);
+  t.equal(new ClusterUnavailableError('get', [1, 2], 'store 2: unavailable').message, 'get: no store answered in time (tried stores 1, 2; last error: store 2: unavailable)');
   t.equal(new ClusterUnavailableError('get', [], 'x', 'as given').message, 'as given');
   const refused = new ConnectionRefusedError(3, '10.0.0.3:20160');
   t.same([refused.code, refused.storeId, refused.addr, refused.message], ['CONNECTION_REFUSED', 3, '10.0.0.3:20160', 'store 3 (10.0.0.3:20160): connection refused']);

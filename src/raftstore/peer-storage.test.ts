@@ -655,13 +655,15 @@ const noTransport = { send: () => undefined, sendSnapshot: () => Promise.reject(
  * waits until release() (so a test sees it running); offered() resolves when the next
  * generated snapshot has been taken by the storage and its background task has ended.
  */
-async function snapshotting(t: { teardown(f: () => unknown): void }, logger: Logger = silentLogger) {
+async function snapshotting(t: { teardown(f: () => unknown): void }, logger: Logger = silentLogger, gated = true) {
   const root = await mkdtemp(join(tmpdir(), 'tinykv-ps-snap-'));
   t.teardown(() => rm(root, { recursive: true, force: true }));
   const files = await openSnapshotDir(root);
   let release!: () => void;
   let gate = new Promise<void>((r) => { release = r; });
-  const mgr = new SnapshotManager(files, noTransport, silentLogger, undefined, () => gate);
+  let waits = 0;
+  const hook = () => { waits++; return gate; };
+  const mgr = new SnapshotManager(files, noTransport, silentLogger, undefined, gated ? hook : undefined);
   let offer: (() => void) | undefined;
   const inner = mgr.onGenerated.bind(mgr);
   mgr.onGenerated = async (regionId, fileName) => { await inner(regionId, fileName); offer?.(); };
@@ -672,6 +674,8 @@ async function snapshotting(t: { teardown(f: () => unknown): void }, logger: Log
   return {
     engines, ps, files,
     release: () => { release(); },
+    /** How many generations have waited on the gate (the whileGenerating hook). */
+    waits: () => waits,
     /** Closes the gate again for the next generation. */
     regate: () => { gate = new Promise<void>((r) => { release = r; }); },
     offered: async () => {
@@ -683,17 +687,29 @@ async function snapshotting(t: { teardown(f: () => unknown): void }, logger: Log
 }
 
 t.test('snapshot(): none yet is temporarily unavailable and starts one; once generated it is served, and generatedFile names its file', async (t) => {
-  const { ps, release, offered } = await snapshotting(t);
+  const { ps, release, offered, waits } = await snapshotting(t);
   t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
   const done = offered();
   release();
   await done;
+  t.equal(waits(), 1, 'the generation waited on the whileGenerating hook (the tests\' delay) before it was offered');
   const snap = ps.snapshot();
   t.same([snap.metadata.index, snap.metadata.term], [5, 5], 'at the applied index, with its term');
   const file = ps.generatedFile(5, 5);
   t.ok(file, 'the file of that snapshot');
   t.equal(ps.generatedFile(5, 4), undefined, 'not for another term');
   t.equal(ps.generatedFile(6, 5), undefined, 'not for another index');
+});
+
+t.test('without a whileGenerating hook (as in production) a generation runs straight through', async (t) => {
+  let failed!: (msg: string) => void;
+  const failure = new Promise<string>((r) => { failed = r; });
+  const logger: Logger = { ...silentLogger, warn: (msg) => failed(msg) };
+  const { ps, offered } = await snapshotting(t, logger, false);
+  const done = offered().then(() => 'offered');
+  t.throws(() => ps.snapshot(), { code: 'SNAPSHOT_TEMPORARILY_UNAVAILABLE' });
+  t.equal(await Promise.race([done, failure]), 'offered', 'generated, not failed');
+  t.same([ps.snapshot().metadata.index, ps.snapshot().metadata.term], [5, 5]);
 });
 
 t.test('a snapshot generated above the truncated index takes the term of the applied entry from the log', async (t) => {

@@ -541,6 +541,7 @@ function checkConsistency(
 }
 
 function sameConf(a: ConfState, b: ConfState): boolean {
+  // Stryker disable next-line ArrayDeclaration: both sides come from confStateOf, which always sets voters and learners; the defaults only satisfy ConfState's optional learners
   const same = (x: readonly number[] = [], y: readonly number[] = []) => x.length === y.length && [...x].sort().every((v, i) => v === [...y].sort()[i]);
   return same(a.voters, b.voters) && same(a.learners, b.learners);
 }
