@@ -3,8 +3,9 @@
 // Each listed module (scripts/mutation-modules.mjs) is mutated and run against its own
 // tests only, one module after another; with no name, every module. Writes the HTML report
 // of each module to reports/mutation/<module>.html and prints a table: killed, survived,
-// timed out, equivalent (a `// Stryker disable` comment with its reason), and the score
-// killed ÷ (killed + survived), timeouts counted as killed as Stryker does.
+// timed out, equivalent (a `// Stryker disable` comment with its reason), untyped (rejected
+// by the TypeScript checker, never run), and the score killed ÷ (killed + survived),
+// timeouts counted as killed as Stryker does.
 //
 //   npm run mutate -- session-table        one module, while working on it
 //   npm run mutate -- --list               the module names and their tests
@@ -23,7 +24,8 @@ process.chdir(root);
 
 const args = process.argv.slice(2);
 if (args.includes('--help') || args.includes('-h')) {
-  console.log('usage: npm run mutate -- [<module>...] [--list] [--equivalents] [--scores] [--concurrency n]');
+  console.log('usage: npm run mutate -- [<module>...] [--list] [--equivalents] [--scores] [--concurrency n] [--no-typecheck]');
+  console.log('  --no-typecheck  skip the TypeScript checker (quicker on a small module; mutants tsc would reject then run, and most are killed)');
   process.exit(0);
 }
 if (args.includes('--list')) {
@@ -40,9 +42,11 @@ if (args.includes('--equivalents')) {
 }
 
 let concurrency = 2;
+let typecheck = true;
 const names = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--concurrency') concurrency = Number(args[++i]);
+  else if (args[i] === '--no-typecheck') typecheck = false;
   else if (args[i].startsWith('-')) fail(`unknown option ${args[i]}`);
   else names.push(args[i]);
 }
@@ -73,7 +77,11 @@ async function runModule(name, m) {
   const stryker = new Stryker({
     packageManager: 'npm',
     testRunner: 'tap',
-    plugins: ['@stryker-mutator/tap-runner'],
+    plugins: ['@stryker-mutator/tap-runner', '@stryker-mutator/typescript-checker'],
+    // A mutant that does not type-check is a bug tsc would catch before any test: it is
+    // counted apart (not a verdict of the tests) and never run.
+    checkers: typecheck ? ['typescript'] : [],
+    tsconfigFile: 'tsconfig.json',
     mutate: m.mutate.flatMap(resolveMethods),
     // Once the mutants are in the sandbox's sources, they are transpiled to JavaScript in
     // one go, and plain node runs each test file's .js: loading TypeScript through tap's
@@ -126,7 +134,7 @@ function resolveMethods(spec) {
 }
 
 function count(results) {
-  const c = { killed: 0, survived: 0, timeout: 0, noCoverage: 0, equivalent: 0, errors: 0 };
+  const c = { killed: 0, survived: 0, timeout: 0, noCoverage: 0, equivalent: 0, untyped: 0, errors: 0 };
   for (const r of results) {
     switch (r.status) {
       case 'Killed': c.killed++; break;
@@ -134,7 +142,8 @@ function count(results) {
       case 'Survived': c.survived++; break;
       case 'NoCoverage': c.noCoverage++; break;
       case 'Ignored': c.equivalent++; break;
-      default: c.errors++; // CompileError, RuntimeError: a broken run, not a verdict
+      case 'CompileError': c.untyped++; break; // rejected by the TypeScript checker
+      default: c.errors++; // RuntimeError: a broken run, not a verdict
     }
   }
   return c;
@@ -169,12 +178,12 @@ function clip(s) {
 function printTable(rows, totalMs) {
   const line = (cols) => console.log(cols.map((c, i) => String(c)[i === 0 ? 'padEnd' : 'padStart'](i === 0 ? 20 : 9)).join(' '));
   console.log('');
-  line(['module', 'killed', 'timeout', 'survived', 'no cover', 'equiv.', 'errors', 'score', 'time']);
+  line(['module', 'killed', 'timeout', 'survived', 'no cover', 'equiv.', 'untyped', 'errors', 'score', 'time']);
   for (const r of rows) {
     const detected = r.killed + r.timeout;
     const undetected = r.survived + r.noCoverage;
     const score = detected + undetected === 0 ? 'n/a' : `${((100 * detected) / (detected + undetected)).toFixed(1)}%`;
-    line([r.name, r.killed, r.timeout, r.survived, r.noCoverage, r.equivalent, r.errors, score, r.when ?? `${Math.round(r.ms / 1000)}s`]);
+    line([r.name, r.killed, r.timeout, r.survived, r.noCoverage, r.equivalent, r.untyped, r.errors, score, r.when ?? `${Math.round(r.ms / 1000)}s`]);
   }
   console.log(`\nreports in reports/mutation/${totalMs > 0 ? `; total ${Math.round(totalMs / 1000)} s` : ' (time: when each report was written, UTC)'}`);
 }
