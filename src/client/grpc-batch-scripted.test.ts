@@ -101,6 +101,14 @@ const turn = () => new Promise<void>((r) => setImmediate(r));
 const get = (ch: BatchChannel, key: string, timeoutMs?: number) =>
   ch.invoke('raw_get', { key: Buffer.from(key) }, timeoutMs).then((a) => Buffer.from((a as kvrpcpb.IRawGetResponse).value ?? []).toString());
 
+/** A channel with one get (of 'k') written on the stream it opened. */
+async function oneGetOnItsStream(t: Test, o: BatchChannelOptions = {}) {
+  const { fake, ch } = setup(t, o);
+  const p = get(ch, 'k');
+  await turn();
+  return { fake, ch, p, s: fake.streams[0]! };
+}
+
 const value = (id: number, v: string): kvrpcpb.IBatchResponse => ({ id, raw_get: { value: Buffer.from(v) } });
 
 /** The request's outcome without waiting for it: 'pending' if it has not settled yet. */
@@ -108,6 +116,13 @@ async function outcome(p: Promise<unknown>): Promise<unknown> {
   const r = await Promise.race([p.then((v) => ({ v }), (err: unknown) => ({ err })), turn().then(() => undefined)]);
   if (r === undefined) return 'pending';
   return 'err' in r ? r.err : r.v;
+}
+
+/** The client cancelled the stream; once it has closed, what the request got. */
+async function afterCancel(t: Test, s: ScriptedStream, p: Promise<unknown>): Promise<unknown> {
+  t.equal(s.closedWith, h2.NGHTTP2_CANCEL, 'the stream is cancelled');
+  s.emit('close');
+  return outcome(p);
 }
 
 t.test('the stream asks for the BatchCommands method, as gRPC, with answers uncompressed', async (t) => {
@@ -127,10 +142,7 @@ t.test('the stream asks for the BatchCommands method, as gRPC, with answers unco
 t.test('an answer split at any byte, its 5-byte prefix included, is decoded once it is whole', async (t) => {
   const whole = frame({ responses: [value(1, 'split')] });
   for (let at = 1; at < whole.length; at++) {
-    const { fake, ch } = setup(t);
-    const p = get(ch, 'k');
-    await turn();
-    const s = fake.streams[0]!;
+    const { p, s } = await oneGetOnItsStream(t);
     s.emit('data', whole.subarray(0, at));
     t.equal(await outcome(p), 'pending', `split at byte ${at}: nothing before the message is whole`);
     s.emit('data', whole.subarray(at));
@@ -164,14 +176,9 @@ t.test('two answers and the start of a third in one chunk: all three reach their
 });
 
 t.test('a compressed answer (flag 1), which was never asked for, fails the stream as a protocol error', async (t) => {
-  const { fake, ch } = setup(t);
-  const p = get(ch, 'k');
-  await turn();
-  const s = fake.streams[0]!;
+  const { p, s } = await oneGetOnItsStream(t);
   s.emit('data', frame({ responses: [value(1, 'v')] }, 1));
-  t.equal(s.closedWith, h2.NGHTTP2_CANCEL, 'the stream is cancelled');
-  s.emit('close');
-  const err = await outcome(p);
+  const err = await afterCancel(t, s, p);
   t.ok(err instanceof TransportError && err.failure === 'protocol', String(err));
   t.equal((err as Error).message, 'protocol: the answer is compressed, which was not asked for');
 });
@@ -188,23 +195,16 @@ t.test('an answer of exactly maxReceiveBytes is taken; one byte more fails the s
   await turn();
   const s = fake.streams[0]!;
   s.emit('data', frame({ responses: [value(2, 'x'.repeat(101))] }));
-  t.equal(s.closedWith, h2.NGHTTP2_CANCEL);
-  s.emit('close');
-  const err = await outcome(q);
+  const err = await afterCancel(t, s, q);
   t.ok(err instanceof StatusError && err.status === GRPC_STATUS.RESOURCE_EXHAUSTED, String(err));
   t.equal((err as StatusError).details, `answer larger than ${limit} bytes`);
 });
 
 t.test('an undecodable answer fails the stream as a protocol error', async (t) => {
-  const { fake, ch } = setup(t);
-  const p = get(ch, 'k');
-  await turn();
-  const s = fake.streams[0]!;
+  const { p, s } = await oneGetOnItsStream(t);
   // Field 1 (responses), length-delimited, says 5 bytes and has 1.
   s.emit('data', withPrefix(Buffer.from([0x0a, 0x05, 0x01])));
-  t.equal(s.closedWith, h2.NGHTTP2_CANCEL);
-  s.emit('close');
-  const err = await outcome(p);
+  const err = await afterCancel(t, s, p);
   t.ok(err instanceof TransportError && err.failure === 'protocol', String(err));
   t.match((err as Error).message, /^protocol: undecodable answer \(.+\)$/);
 });
@@ -259,23 +259,15 @@ t.test('a per-request status fails that request alone; without a message its det
 });
 
 t.test('response headers with an HTTP status other than 200 fail the stream as a protocol error', async (t) => {
-  const { fake, ch } = setup(t);
-  const p = get(ch, 'k');
-  await turn();
-  const s = fake.streams[0]!;
+  const { p, s } = await oneGetOnItsStream(t);
   s.emit('response', { ':status': 503 });
-  t.equal(s.closedWith, h2.NGHTTP2_CANCEL, 'the stream is cancelled');
-  s.emit('close');
-  const err = await outcome(p);
+  const err = await afterCancel(t, s, p);
   t.ok(err instanceof TransportError && err.failure === 'protocol', String(err));
   t.equal((err as Error).message, 'protocol: HTTP status 503');
 });
 
 t.test('a status in the response headers (trailers-only: the store does not know the method) fails the pending requests with it', async (t) => {
-  const { fake, ch } = setup(t);
-  const p = get(ch, 'k');
-  await turn();
-  const s = fake.streams[0]!;
+  const { p, s } = await oneGetOnItsStream(t);
   s.emit('response', { ':status': 200, 'grpc-status': '12', 'grpc-message': 'unknown%20method%3A%20BatchCommands' });
   t.equal(s.closedWith, undefined, 'a 200 does not break the stream');
   s.emit('end');
@@ -286,10 +278,7 @@ t.test('a status in the response headers (trailers-only: the store does not know
 });
 
 t.test('a status in the trailers without a message fails the pending requests with empty details', async (t) => {
-  const { fake, ch } = setup(t);
-  const p = get(ch, 'k');
-  await turn();
-  const s = fake.streams[0]!;
+  const { p, s } = await oneGetOnItsStream(t);
   s.emit('response', { ':status': 200 });
   s.emit('trailers', { 'grpc-status': String(GRPC_STATUS.UNAVAILABLE) });
   s.emit('end');
@@ -299,10 +288,7 @@ t.test('a status in the trailers without a message fails the pending requests wi
 
 t.test('a stream that ends with requests pending and no error status (none, or OK): they are lost, with the stream code', async (t) => {
   for (const trailers of [undefined, { 'grpc-status': '0' }]) {
-    const { fake, ch } = setup(t);
-    const p = get(ch, 'k');
-    await turn();
-    const s = fake.streams[0]!;
+    const { p, s } = await oneGetOnItsStream(t);
     s.emit('response', { ':status': 200 });
     if (trailers) s.emit('trailers', trailers);
     s.emit('end');
@@ -310,10 +296,7 @@ t.test('a stream that ends with requests pending and no error status (none, or O
     t.ok(err instanceof TransportError && err.failure === 'lost', `${JSON.stringify(trailers)}: ${String(err)}`);
     t.equal((err as Error).message, 'lost: the stream ended with requests pending (stream code none)');
   }
-  const { fake, ch } = setup(t);
-  const p = get(ch, 'k');
-  await turn();
-  const s = fake.streams[0]!;
+  const { p, s } = await oneGetOnItsStream(t);
   s.rstCode = h2.NGHTTP2_INTERNAL_ERROR;
   s.emit('close');
   t.equal((await outcome(p) as Error).message, `lost: the stream ended with requests pending (stream code ${h2.NGHTTP2_INTERNAL_ERROR})`);
