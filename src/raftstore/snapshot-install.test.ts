@@ -14,6 +14,7 @@ import * as keys from '../engine/keys.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../config/load.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Entry, HardState, Ready, Snapshot } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
@@ -433,15 +434,48 @@ t.test('a generated snapshot of several MiB carries every pair to the receiver',
   const data: Record<string, string> = {};
   for (let i = 1; i <= 3; i++) data[`k${i}`] = String(i).repeat(1024 * 1024);
   const src = await storeWith(data, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const dst = await storeWith(OLD, [7, 3], 10, 3);
+  await installOn(dst, dstFiles, await generateAndStage(src, srcFiles, dstFiles));
+  t.same(await dataOf(dst), data);
+});
+
+/** Generates a snapshot of `src` and stages its file on the receiver, as the transport would. */
+async function generateAndStage(src: Engines, srcFiles: SnapshotFiles, dstFiles: SnapshotFiles): Promise<Snapshot> {
   const g = await generateSnapshot({ kv: src.kv, files: srcFiles, regionId: REGION.id, termOf: () => undefined });
   const reader = await srcFiles.open(g.fileName);
   const writer = await dstFiles.create(receivedName(REGION.id, SNAP_INDEX, SNAP_TERM));
   for (let c = await reader.read(1 << 20); c; c = await reader.read(1 << 20)) await writer.write(c);
   await writer.finish();
   await reader.close();
+  return g.snapshot;
+}
+
+t.test('edge keys and values cross a snapshot byte for byte: one-byte keys 0x00 and 0xff, all-0xff keys (their prefix has no end), the largest key and value', async (t) => {
+  const mk = await dirs(t);
+  const srcFiles = await mk();
+  const dstFiles = await mk();
+  // Every byte value in the largest value, in an order that shows a shift or a truncation.
+  const largest = Buffer.alloc(DEFAULT_MAX_VALUE_BYTES, Uint8Array.from({ length: 256 }, (_, i) => (i * 31 + 7) & 0xff));
+  const pairs: Array<[Buffer, Buffer]> = [
+    [Buffer.of(0x00), Buffer.from('zero')],
+    [Buffer.alloc(DEFAULT_MAX_KEY_BYTES, 0x00), Buffer.from('longest zeros')],
+    [Buffer.of(0xff), Buffer.from('one ff')],
+    [Buffer.of(0xff, 0xff), Buffer.from('two ff')],
+    [Buffer.alloc(DEFAULT_MAX_KEY_BYTES, 0xff), largest],
+  ];
+  const src = await storeWith({}, [9, 42], SNAP_INDEX, SNAP_TERM);
+  const wb = new WriteBatch();
+  for (const [k, v] of pairs) wb.put(keys.dataKey('default', k), v);
+  await src.kv.write(wb, { sync: true });
   const dst = await storeWith(OLD, [7, 3], 10, 3);
-  await installOn(dst, dstFiles, g.snapshot);
-  t.same(await dataOf(dst), data);
+  await installOn(dst, dstFiles, await generateAndStage(src, srcFiles, dstFiles));
+  const [start, end] = keys.dataRange('default', new Uint8Array(), new Uint8Array());
+  const got = (await dst.kv.scan({ start, end })).map(([k, v]) => [Buffer.from(keys.decodeDataKey(k).key), Buffer.from(v)]);
+  t.equal(got.length, pairs.length, 'every pair, and none of the old region\'s');
+  pairs.forEach(([k, v], i) => {
+    t.ok(got[i]?.[0]?.equals(k), `key ${i} (${k.length} bytes of ${k[0]!.toString(16)}) in key order`);
+    t.ok(got[i]?.[1]?.equals(v), `its value (${v.length} bytes)`);
+  });
 });
 
 // ---- PeerStorage.installSnapshot: what it refuses, and the view it leaves -----------------
