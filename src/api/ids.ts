@@ -4,3 +4,9 @@
 export type StoreId = number & { readonly __brand?: 'StoreId' };
 export type PeerId = number & { readonly __brand?: 'PeerId' };
 export type RegionId = number & { readonly __brand?: 'RegionId' };
+
+/**
+ * Store ids are at most this: a peer id carries its store id in its low digits
+ * (src/raftstore/ids.ts), and the cluster file loader refuses a larger one.
+ */
+export const MAX_STORE_ID = 999_999;

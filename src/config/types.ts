@@ -21,11 +21,8 @@ export interface StoreConfig {
   readonly join: boolean;
 }
 
-/**
- * Store ids are at most this: a peer id carries its store id in its low digits
- * (src/raftstore/ids.ts).
- */
-export const MAX_STORE_ID = 999_999;
+// The bound on store ids belongs to src/api (the raftstore needs it, not the cluster file).
+export { MAX_STORE_ID } from '../api/ids.js';
 
 /** The `raft:` section: timing, and when the log is compacted. */
 export interface RaftSettings {

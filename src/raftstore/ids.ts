@@ -1,11 +1,10 @@
 // Peer id allocation; the branded id types themselves live in src/api (re-exported here).
 
-import type { PeerId, StoreId } from '../api/ids.js';
+import { MAX_STORE_ID, type PeerId, type StoreId } from '../api/ids.js';
 export type { PeerId, RegionId, StoreId } from '../api/ids.js';
 
 // Store ids are at most MAX_STORE_ID (the cluster file loader enforces it), so that a
 // peer id can carry its store id in its low digits.
-import { MAX_STORE_ID } from '../config/types.js';
 const PEER_ID_STRIDE = MAX_STORE_ID + 1;
 
 /**
