@@ -42,11 +42,17 @@ export const RULES = [
     breaks: (imp) => imp.pkg === 'prom-client',
   },
   {
-    name: 'src/raftstore does not import node, cli, orchestrator or gRPC',
+    name: 'src/raftstore does not import node, cli, orchestrator, config or gRPC',
     applies: (file) => under(file, 'src/raftstore'),
     breaks: (imp) =>
-      targetIn(imp.target, ['src/node', 'src/cli', 'src/orchestrator']) ||
+      targetIn(imp.target, ['src/node', 'src/cli', 'src/orchestrator', 'src/config']) ||
       (imp.pkg !== null && (imp.pkg.startsWith('@grpc/') || imp.pkg === 'grpc')),
+  },
+  {
+    // Storage is a leaf: the raftstore depends on the engine's interfaces, never the reverse.
+    name: 'src/engine imports only src/engine',
+    applies: (file) => under(file, 'src/engine') && !file.endsWith('.test.ts'),
+    breaks: (imp) => imp.target !== null && !under(imp.target, 'src/engine'),
   },
   {
     name: 'src/cli reaches stores only through client and orchestrator',

@@ -43,12 +43,15 @@ t.test('every rule reports its violations, one line each', async (t) => {
         'rocksdb.ts': "import rocksdbCjs from 'rocksdb';\n",
         'rocksdb-iterator.ts': "import type rocksdbCjs from 'rocksdb';\n",
         'memory.ts': "import rocksdbCjs from 'rocksdb';\n",
+        'snapshot-dir.ts': "import { open } from 'node:fs/promises';\nimport { TEMP_SUFFIX } from './snapshot-files.js';\nimport type { SnapshotFiles } from '../raftstore/snapshot-files.js';\n",
+        'keys.test.ts': "import { REGION } from '../raftstore/region.js';\n",
       },
       raftstore: {
         'peer.ts': [
           "import { RawNode } from '../raft/raw-node.js';",
           "import type { KvEngine } from '../engine/kv-engine.js';",
           "import type { StoreConfig } from '../node/config.js';",
+          "import { MAX_STORE_ID } from '../config/types.js';",
           "import * as grpc from '@grpc/grpc-js';",
           "export * from '../cli/program.js';",
           "const orchestrator = await import('../orchestrator/spawn.js');",
@@ -86,7 +89,7 @@ t.test('every rule reports its violations, one line each', async (t) => {
   const r = checkLayers(dir);
   t.equal(r.status, 1);
   const lines = r.stderr.trimEnd().split('\n');
-  t.match(lines.pop(), /^check-layers: 16 violation\(s\); 10 files checked$/);
+  t.match(lines.pop(), /^check-layers: 18 violation\(s\); 12 files checked$/);
   t.same(lines.sort(), [
     'src/api/errors.ts: imports ../raftstore/envelope.js (src/api imports only src/api and the generated protobuf code)',
     'src/api/errors.ts: imports long (src/api imports only src/api and the generated protobuf code)',
@@ -95,14 +98,16 @@ t.test('every rule reports its violations, one line each', async (t) => {
     'src/cli/get.ts: imports ../raftstore/peer.js (src/cli reaches stores only through client and orchestrator)',
     'src/client/kv-client.ts: imports ../raftstore/errors.js (src/client speaks the wire vocabulary (src/api), not the store internals)',
     'src/engine/memory.ts: imports rocksdb (only src/engine/rocksdb*.ts imports rocksdb)',
+    'src/engine/snapshot-dir.ts: imports ../raftstore/snapshot-files.js (src/engine imports only src/engine)',
     'src/raft/raft.ts: imports ../engine/keys.js (src/raft imports only src/raft)',
     'src/raft/raft.ts: imports events (src/raft imports only src/raft)',
     'src/raft/raft.ts: imports long (src/raft imports only src/raft)',
     'src/raft/raft.ts: imports node:fs (src/raft imports only src/raft)',
-    'src/raftstore/peer.ts: imports ../cli/program.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
-    'src/raftstore/peer.ts: imports ../node/config.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
-    'src/raftstore/peer.ts: imports ../orchestrator/spawn.js (src/raftstore does not import node, cli, orchestrator or gRPC)',
-    'src/raftstore/peer.ts: imports @grpc/grpc-js (src/raftstore does not import node, cli, orchestrator or gRPC)',
+    'src/raftstore/peer.ts: imports ../cli/program.js (src/raftstore does not import node, cli, orchestrator, config or gRPC)',
+    'src/raftstore/peer.ts: imports ../config/types.js (src/raftstore does not import node, cli, orchestrator, config or gRPC)',
+    'src/raftstore/peer.ts: imports ../node/config.js (src/raftstore does not import node, cli, orchestrator, config or gRPC)',
+    'src/raftstore/peer.ts: imports ../orchestrator/spawn.js (src/raftstore does not import node, cli, orchestrator, config or gRPC)',
+    'src/raftstore/peer.ts: imports @grpc/grpc-js (src/raftstore does not import node, cli, orchestrator, config or gRPC)',
     'src/raftstore/peer.ts: imports prom-client (only src/node imports prom-client (the raftstore reports through StoreObserver))',
   ]);
 });

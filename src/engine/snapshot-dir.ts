@@ -6,8 +6,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { SnapshotFileReader, SnapshotFiles, SnapshotFileWriter } from '../raftstore/snapshot-files.js';
-import { TEMP_SUFFIX } from '../raftstore/snapshot-files.js';
+import type { SnapshotFileReader, SnapshotFiles, SnapshotFileWriter } from './snapshot-files.js';
+import { TEMP_SUFFIX } from './snapshot-files.js';
 
 function checkName(name: string): void {
   if (!/^[A-Za-z0-9._-]+$/.test(name) || name.startsWith('.')) throw new TypeError(`invalid snapshot file name ${JSON.stringify(name)}`);

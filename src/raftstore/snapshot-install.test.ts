@@ -14,7 +14,6 @@ import * as keys from '../engine/keys.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import { openMemoryEngine } from '../engine/memory-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
-import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../config/load.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Entry, HardState, Ready, Snapshot } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
@@ -31,6 +30,7 @@ import type { SnapshotFiles } from './snapshot-files.js';
 import { generatedName, receivedName } from './snapshot-files.js';
 import type { InstallHooks } from './snapshot-install.js';
 import { SnapshotManager } from './snapshot-manager.js';
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from './store.js';
 
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
 const SNAP_INDEX = 50;
