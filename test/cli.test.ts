@@ -182,7 +182,7 @@ t.test('the key commands\' bundle answers exactly as the whole CLI', async (t) =
   const argvs: string[][] = [
     ['get', '--help'], ['put', '--help'], ['delete', '--help'], ['scan', '--help'], ['get'], ['get', ''],
     ['put', 'k'], ['put', 'k', 'v', '--file', 'f'], ['get', '--hex', 'zz'], ['scan', 'b', 'a'], ['get', 'k', '--raw', '-w', 'json'],
-    ['delete', '--prefix'], ['scan', '--limit', '0'], ['get', 'k', '--bogus'], ['get', 'a', 'b'],
+    ['delete', '--prefix'], ['del', '--help'], ['del', 'k', 'z', '--prefix'], ['scan', '--limit', '0'], ['get', 'k', '--bogus'], ['get', 'a', 'b'],
     ['-w', 'yaml', 'get', 'k'], ['--write-out=json', 'get', '--help'], ['-c', 'no/such/file.yaml', 'get', 'k'],
     ['--config=no/such/file.yaml', 'put', 'k', 'v'], ['--endpoints', 'nohostport', 'get', 'k'], ['--endpoints=', 'scan', 'a'],
   ];

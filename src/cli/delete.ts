@@ -13,6 +13,7 @@ import { prefixEnd } from '../api/key-range.js';
 export function registerDelete(program: Command, io: CliIo): Command {
   const cmd = program
     .command('delete')
+    .alias('del') // etcdctl's name for it: users type it from habit
     .usage('<key> [end] [options]')
     .summary('delete a key, a range of keys, or every key with a prefix')
     .description(

@@ -12,7 +12,7 @@ import { ExitAsError, UsageError } from './errors.js';
 import type { CliIo } from './io.js';
 import { timeoutOption, writeOutOf } from './options.js';
 
-const ALLOWED = new Set(['put', 'get', 'delete', 'scan']);
+const ALLOWED = new Set(['put', 'get', 'delete', 'del', 'scan']);
 
 export function registerShell(program: Command, io: CliIo, run: (argv: string[], io: CliIo) => Promise<number>): Command {
   return program
@@ -85,7 +85,7 @@ async function runLine(line: string, lineNo: number, format: string, io: CliIo, 
     return 2;
   }
   if (!ALLOWED.has(words[0]!)) {
-    io.stdout(`ERROR 2 line ${lineNo}: only put, get, delete and scan run in a shell, not ${JSON.stringify(words[0])}\n`);
+    io.stdout(`ERROR 2 line ${lineNo}: only put, get, delete (del) and scan run in a shell, not ${JSON.stringify(words[0])}\n`);
     return 2;
   }
   const errors: string[] = [];

@@ -28,6 +28,9 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   t.equal((await c.ok('scan', '', '--limit', '1')).stdout, 'k1\tv1\n');
   t.equal((await c.ok('scan', 'k2', '--json')).stdout, '{"key":"k2","value":"v2","encoding":"utf8"}\n{"key":"k3","value":"hello world","encoding":"utf8"}\n');
   t.equal((await c.ok('delete', 'k2')).stdout, 'OK\n');
+  await c.ok('put', 'gone', 'soon');
+  t.equal((await c.ok('del', 'gone')).stdout, 'OK\n', 'del: etcdctl\'s name for delete');
+  t.equal((await c.cli('get', 'gone')).code, 1, 'deleted by del');
   const missing = await c.cli('get', 'k2');
   t.equal(missing.code, 1, 'get of a deleted key exits 1');
   t.equal(missing.stderr, 'tinykv: key not found: "k2"\n');

@@ -33,6 +33,8 @@ t.test('a script of puts, gets, scans and mistakes through tinykv shell', async 
     "put 'unterminated",
     'delete k7',
     'get k7',
+    'del k8',
+    'get k8',
   ].join('\n');
   const r = await shell(`${script}\n`);
   t.equal(r.exitCode, 1, 'exit code of the first failure (get of a missing key: 1)');
@@ -43,16 +45,18 @@ t.test('a script of puts, gets, scans and mistakes through tinykv shell', async 
     'a "quoted" value',
     '{"key":"k1","value":"value 1","encoding":"utf8"}',
     '{"key":"k10","value":"value 10","encoding":"utf8"}',
-    'ERROR 2 line 8: only put, get, delete and scan run in a shell, not "cluster"',
+    'ERROR 2 line 8: only put, get, delete (del) and scan run in a shell, not "cluster"',
     "ERROR 2 line 9: unterminated ' quote",
     'OK',
     'ERROR 1 key not found: "k7"',
-  ], 'one answer per command, in order');
+    'OK',
+    'ERROR 1 key not found: "k8"',
+  ], 'one answer per command, in order (del: delete\'s alias)');
   // Range deletes: one atomic command each, reporting the count.
   t.equal((await c.ok('delete', 'k1', 'k2')).stdout, '111 deleted\n', '[k1, k2): k1, k10-k19, k100-k199');
   t.same(JSON.parse((await c.ok('delete', 'k4', '--prefix', '-w', 'json')).stdout), { deleted: 111 }, '--prefix k4');
   t.equal((await c.ok('delete', 'k4', '--prefix')).stdout, '0 deleted\n', 'nothing left to delete');
-  t.equal((await c.ok('scan', '', '--count-only')).stdout, '278\n', '501 keys - k7 - 222 deleted');
+  t.equal((await c.ok('scan', '', '--count-only')).stdout, '277\n', '501 keys - k7 - k8 - 222 deleted');
   t.equal((await c.cli('get', 'k150')).code, 1, 'k150 is gone');
   t.equal((await c.ok('get', 'k20')).stdout, 'value 20\n', 'k20 is not');
 
