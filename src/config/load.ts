@@ -4,6 +4,7 @@
 // invalid field — is a ConfigError whose one-line message names the file and the field:
 //   config/cluster.yaml: stores[1].addr: expected host:port, got "localhost"
 
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../api/limits.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
@@ -15,8 +16,7 @@ export const DEFAULT_RAFT: RaftSettings = {
   tickMs: 100, electionTicks: 10, heartbeatTicks: 1, compactLogThreshold: 1000, compactLogMaxBytes: 64 * 1024 * 1024,
   clientSessionTtlMs: 30_000, maxClockSkewMs: 5_000, readMode: 'read_index',
 };
-export const DEFAULT_MAX_KEY_BYTES = 4096;
-export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
+export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES };
 
 const TOP_FIELDS = ['cluster_id', 'data_dir', 'stores', 'raft', 'max_key_bytes', 'max_value_bytes'];
 const STORE_FIELDS = ['id', 'addr', 'metrics_addr', 'join', 'removed'];

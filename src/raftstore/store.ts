@@ -3,6 +3,7 @@
 // ticks from a Clock, and on stop settles everything pending and closes the engines.
 // Built with createStore(options); nothing happens until start().
 
+import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from '../api/limits.js';
 import { NO_BUGS, type DeliberateBugs } from './deliberate-bugs.js';
 import type { CrashHook } from './crash-points.js';
 import type { Logger, Message } from '../raft/index.js';
@@ -85,8 +86,7 @@ export interface StoreOptions {
   readonly minPeerId?: number;
 }
 
-export const DEFAULT_MAX_VALUE_BYTES = 1024 * 1024;
-export const DEFAULT_MAX_KEY_BYTES = 4096;
+export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES };
 /** Applied entries above the truncated index that make the leader compact the log. */
 export const DEFAULT_COMPACT_LOG_THRESHOLD = 1000;
 export const DEFAULT_COMPACT_LOG_MAX_BYTES = 64 * 1024 * 1024;
