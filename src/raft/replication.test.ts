@@ -161,20 +161,26 @@ t.test('Raft §5.3: appends lost in the network are sent again after a heartbeat
   t.same(net.node(1).progress(3), { match: 9, next: 10, state: 'replicate' });
 });
 
-t.test('Raft §5.3: a full inflights window of lost appends does not wedge replication', async (t) => {
-  const net = groupLedBy1({ ids: [1, 2, 3], config: { maxInflightMsgs: 2 } });
+/** Drops everything isAppendTo(3) matches; the count is of the appends that carried entries. */
+function dropAppendsTo3(net: ReturnType<typeof groupLedBy1>): () => number {
   let lost = 0;
   net.drop((m) => {
     if (!isAppendTo(3)(m)) return false;
     if (m.type === 'MsgAppend' && m.entries.length > 0) lost++;
     return true;
   });
+  return () => lost;
+}
+
+t.test('Raft §5.3: a full inflights window of lost appends does not wedge replication', async (t) => {
+  const net = groupLedBy1({ ids: [1, 2, 3], config: { maxInflightMsgs: 2 } });
+  const lost = dropAppendsTo3(net);
   // One Ready each: proposals of one Ready would travel in one append.
   for (let i = 0; i < 5; i++) {
     net.node(1).propose(enc(`p${i}`));
     net.stabilize();
   }
-  t.equal(lost, 2, 'flow control stops sending entries to node 3 once two appends are unacknowledged');
+  t.equal(lost(), 2, 'flow control stops sending entries to node 3 once two appends are unacknowledged');
   t.equal(net.node(1).status().commit, 11, 'the majority still commits');
   net.heal();
   net.node(1).propose(enc('more'));
@@ -433,22 +439,17 @@ t.test('Raft §5.3: only the first heartbeat answer of an interval resends; a re
 
 t.test('Raft §5.3: a heartbeat answer frees an in-flight slot only when the window is full', async (t) => {
   const net = groupLedBy1({ ids: [1, 2, 3], config: { maxInflightMsgs: 2 } });
-  let lost = 0;
-  net.drop((m) => {
-    if (!isAppendTo(3)(m)) return false;
-    if (m.type === 'MsgAppend' && m.entries.length > 0) lost++;
-    return true;
-  });
+  const lost = dropAppendsTo3(net);
   net.node(1).propose(enc('a'));
   net.stabilize();
   net.tick(1);
   net.stabilize();
-  t.equal(lost, 1, 'one append of entries lost; the window (one of two) is not full');
+  t.equal(lost(), 1, 'one append of entries lost; the window (one of two) is not full');
   for (const s of ['b', 'c']) {
     net.node(1).propose(enc(s));
     net.stabilize();
   }
-  t.equal(lost, 2, 'so after the heartbeat only one more append fits');
+  t.equal(lost(), 2, 'so after the heartbeat only one more append fits');
 });
 
 t.test('Raft §6.4 (ReadIndex): a read is confirmed only once a majority has answered its heartbeat', async (t) => {
