@@ -106,18 +106,27 @@ t.test('a Ready that carries a snapshot carries no committed entries; advance ap
   t.equal(net.node(3).status().lastIndex, 11);
 });
 
-t.test('CheckQuorum (thesis §6.2): no snapshot goes to a follower not heard from since the last check; its next heartbeat answer brings one', async (t) => {
-  // A snapshot to a node that may be down is wasted work; the recentActive flag that
-  // CheckQuorum keeps tells the leader whether the follower was heard from lately.
-  const net = groupLedBy1({ checkQuorum: true });
+/**
+ * Node 3 misses five writes that node 1 then compacts away; once healed, node 1's storage
+ * cannot make a snapshot yet, and one heartbeat round runs. Returns node 1's storage.
+ */
+function fallBehindCompactionWhileStorageBusy(net: ReturnType<typeof groupLedBy1>) {
   net.isolate(3);
   write(net, 5);
   net.compact(1, 10);
   net.heal();
   const st = net.storages.get(1)!;
-  // The storage is busy at first: node 3's heartbeat answer leaves it probing with nothing in flight.
   st.snapshotUnavailable = true;
   heartbeat(net);
+  return st;
+}
+
+t.test('CheckQuorum (thesis §6.2): no snapshot goes to a follower not heard from since the last check; its next heartbeat answer brings one', async (t) => {
+  // A snapshot to a node that may be down is wasted work; the recentActive flag that
+  // CheckQuorum keeps tells the leader whether the follower was heard from lately.
+  const net = groupLedBy1({ checkQuorum: true });
+  // The storage is busy at first: node 3's heartbeat answer leaves it probing with nothing in flight.
+  const st = fallBehindCompactionWhileStorageBusy(net);
   t.same(net.node(1).progressFlags(3), { recentActive: true, paused: false }, 'node 3 was heard from and nothing is in flight');
   // Then node 3 goes silent for a whole election timeout: the check-quorum round forgets it.
   net.isolate(3);
@@ -424,13 +433,7 @@ t.test('while the storage makes a snapshot, a late acceptance from a follower be
   });
   write(net, 1);
   t.equal(net.node(3).status().lastIndex, 7);
-  net.isolate(3);
-  write(net, 5);
-  net.compact(1, 10);
-  net.heal();
-  const st = net.storages.get(1)!;
-  st.snapshotUnavailable = true;
-  heartbeat(net);
+  const st = fallBehindCompactionWhileStorageBusy(net);
   t.same(net.node(1).progress(3), { match: 6, next: 7, state: 'probe' }, 'node 3 is probed from 7, which only a snapshot serves');
   // The held acceptance moves node 3 to replicate from 8, still behind the compacted log:
   // the leader tries for a snapshot once and, told the storage is busy, stops (a send
