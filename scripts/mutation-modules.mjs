@@ -51,9 +51,8 @@ export const MODULES = {
   },
   'heard-terms': {
     // The durable record of the highest term heard from each store, which the identity
-    // check relies on: the head of Store.onRaftMessage, recordHeardTerm and heardTerm (the
-    // message routing between them is not a heard-term rule).
-    mutate: ['src/raftstore/store.ts:330-346', 'src/raftstore/store.ts:377-395'],
+    // check relies on (loading it, holding messages behind a record being written).
+    mutate: ['src/raftstore/heard-terms.ts'],
     tests: ['test/raftstore/heard-terms.test.ts'],
   },
   // The raft core's rules, method by method (`file#a,b` names methods of the file's class;
