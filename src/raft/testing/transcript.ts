@@ -7,10 +7,11 @@
 // Commands (ids are node ids; `k=v` are options; a filter is any of from=<id>, to=<id>,
 // type=<MsgType,...>, reject=<true|false>):
 //
-//   initial-log <id> <term>... [term=T] [vote=V] [commit=C]
+//   initial-log <id> <term>[:<data>]... [term=T] [vote=V] [commit=C]
 //                            before add-nodes: node <id> starts with entries of these terms
-//                            after the bootstrap point, and hard state T/V/C (default: the
-//                            last entry's term, no vote, the bootstrap index)
+//                            (and data, default empty) after the bootstrap point, and hard
+//                            state T/V/C (default: the last entry's term, no vote, the
+//                            bootstrap index)
 //   add-nodes <n> [boot=I@T] [prevote=B] [checkquorum=B] [election=N] [heartbeat=N]
 //                 [inflight=N] [max-msg-size=N] [learners=ids] [seed=N]
 //                            a new network of nodes 1..n (learners: ids that are learners),
@@ -88,7 +89,7 @@ interface Filter {
 }
 
 interface InitialLog {
-  readonly terms: readonly Term[];
+  readonly entries: ReadonlyArray<{ term: Term; data: string }>;
   readonly term?: Term;
   readonly vote?: NodeId;
   readonly commit?: number;
@@ -194,7 +195,10 @@ class Runner {
     const [id, ...terms] = a.pos;
     const o = a.opt;
     this.initialLogs.set(int(id, 'id'), {
-      terms: terms.map((x) => int(x, 'term')),
+      entries: terms.map((x) => {
+        const colon = x.indexOf(':');
+        return colon < 0 ? { term: int(x, 'term'), data: '' } : { term: int(x.slice(0, colon), 'term'), data: x.slice(colon + 1) };
+      }),
       ...(o.has('term') ? { term: int(o.get('term'), 'term') } : {}),
       ...(o.has('vote') ? { vote: int(o.get('vote'), 'vote') } : {}),
       ...(o.has('commit') ? { commit: int(o.get('commit'), 'commit') } : {}),
@@ -259,7 +263,7 @@ class Runner {
     }
     const init = this.initialLogs.get(id);
     if (init) {
-      const ents: Entry[] = init.terms.map((term, i) => ({ term, index: bootIndex + 1 + i, type: 'normal', data: new Uint8Array(0) }));
+      const ents: Entry[] = init.entries.map((e, i) => ({ term: e.term, index: bootIndex + 1 + i, type: 'normal', data: enc.encode(e.data) }));
       st.append(ents);
       st.setHardState({
         term: init.term ?? ents.at(-1)?.term ?? bootTerm, vote: init.vote ?? 0, commit: init.commit ?? bootIndex,
