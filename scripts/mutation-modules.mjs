@@ -64,17 +64,19 @@ export const MODULES = {
     // unapplied conf change never campaigns) are vote rules too.
     tests: [
       'src/raft/election.test.ts', 'src/raft/prevote-checkquorum.test.ts', 'src/raft/safety.test.ts',
-      'src/raft/leader-transfer.test.ts', 'src/raft/membership.test.ts',
+      'src/raft/leader-transfer.test.ts', 'src/raft/membership.test.ts', 'src/raft/transcripts.test.ts',
     ],
   },
   'raft-commit': {
     mutate: ['src/raft/raft.ts#maybeCommit,committedEntryInCurrentTerm,handleAppendResponse,handleHeartbeatResponse,handleAppend,handleHeartbeat'],
     // Acknowledgements also drive flow control, snapshot catch-up, ReadIndex rounds, merged
-    // appends and a transfer's hand-over: their tests state rules of these methods too.
+    // appends and a transfer's hand-over: their tests state rules of these methods too. The
+    // transcripts show merged appends, snapshot probing, a transfer's hand-over and the
+    // Figure 7 and 8 commit rules message by message.
     tests: [
       'src/raft/replication.test.ts', 'src/raft/safety.test.ts', 'src/raft/progress.test.ts',
       'src/raft/snapshot.test.ts', 'src/raft/read-index.test.ts', 'src/raft/leader-transfer.test.ts',
-      'src/raft/append-merge.test.ts', 'src/raft/early-send.test.ts',
+      'src/raft/append-merge.test.ts', 'src/raft/transcripts.test.ts',
     ],
   },
   'raft-read-index': {
@@ -83,7 +85,8 @@ export const MODULES = {
   },
   'raft-snapshot': {
     mutate: ['src/raft/raft.ts#handleSnapshot,restore,maybeSendSnapshot,handleSnapshotStatus'],
-    tests: ['src/raft/snapshot.test.ts'],
+    // snapshot-probing.txt: what the leader does after a snapshot is lost or delivered.
+    tests: ['src/raft/snapshot.test.ts', 'src/raft/transcripts.test.ts'],
   },
   'raft-log': {
     mutate: ['src/raft/raft-log.ts'],
