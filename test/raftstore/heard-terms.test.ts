@@ -111,14 +111,14 @@ async function oneStore(t: Test, onFatal: (e: Error) => void = (e) => t.fail(`fa
 }
 
 /** A message from store 2's peer `fromPeer` to our peer 1. */
-function from2(fromPeer: number, term: number, type: 'MsgHeartbeat' | 'MsgRequestPreVote' = 'MsgHeartbeat'): RaftEnvelope {
+function from2(fromPeer: number, term: number, type: 'MsgHeartbeat' | 'MsgRequestPreVote' | 'MsgRequestPreVoteResponse' = 'MsgHeartbeat'): RaftEnvelope {
   const base = { from: fromPeer as PeerId, to: 1 as PeerId, term };
   return {
     regionId: 1 as RegionId, fromPeer: { id: fromPeer as PeerId, storeId: 2 as StoreId }, toPeer: { id: 1 as PeerId, storeId: 1 as StoreId },
     regionEpoch: { confVer: 1, version: 1 },
     message: type === 'MsgHeartbeat'
       ? { ...base, type, commit: 0, context: new Uint8Array(0) }
-      : { ...base, type, index: 0, logTerm: 0 },
+      : type === 'MsgRequestPreVote' ? { ...base, type, index: 0, logTerm: 0 } : { ...base, type, reject: false },
   };
 }
 
@@ -180,10 +180,12 @@ t.test('a record only moves forward: a higher term from the same peer, or any te
   t.equal(s.store.heardTerm(3 as StoreId), 0, 'a store never heard from has no record');
 });
 
-t.test('a pre-vote, or a message with no term, records nothing', async (t) => {
-  // A pre-vote carries a term its sender has not adopted (nor made durable).
+t.test('a pre-vote, its answer, or a message with no term, records nothing', async (t) => {
+  // A pre-vote carries a term its sender has not adopted (nor made durable); so does a
+  // granted answer to one (it repeats the asker's term).
   const s = await oneStore(t);
   s.store.onRaftMessage(from2(2, 20, 'MsgRequestPreVote'));
+  s.store.onRaftMessage(from2(2, 21, 'MsgRequestPreVoteResponse'));
   s.store.onRaftMessage(from2(2, 0));
   await settle();
   t.equal(await s.durable(), undefined);
