@@ -14,7 +14,7 @@ export const MODULES = {
     tests: ['src/raftstore/apply.test.ts'],
   },
   'peer-storage': {
-    mutate: ['src/raftstore/peer-storage.ts'],
+    mutate: ['src/raftstore/peer-storage.ts', 'src/raftstore/peer-storage-load.ts', 'src/raftstore/region-records.ts', 'src/raftstore/storage-state.ts'],
     tests: ['src/raftstore/peer-storage.test.ts', 'src/raftstore/snapshot-install.test.ts'],
   },
   'snapshot-install': {

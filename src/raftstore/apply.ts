@@ -9,7 +9,7 @@ import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import type { Entry, Index, Term } from '../raft/index.js';
 import { decodeCommand } from './command.js';
-import type { WriteResult } from './command.js';
+import type { DecodedWrite, WriteResult } from './command.js';
 import { ChangePeerRefusedError, EpochNotMatchError, RegionError, SessionExpiredError } from './errors.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfChange } from '../raft/index.js';
@@ -87,106 +87,148 @@ export function applyEntries(
   entries: readonly Entry[], regionBefore: RegionMeta, applyState: ApplyState, sessions: SessionTable,
   bugs: Pick<DeliberateBugs, 'applyExpiredSessionWrites' | 'rangeDeleteIgnoresBatch'> = {}, ranges?: RangeReads,
 ): ApplyOutcome {
+  const pass = new ApplyPass(regionBefore, applyState, sessions, bugs, ranges);
+  for (const e of entries) pass.apply(e);
+  return pass.outcome();
+}
+
+/** One call of applyEntries: the batch it builds and what it learns entry by entry. */
+class ApplyPass {
   // With range deletes in the batch, what earlier commands of this same batch wrote counts
   // too (kvdb does not have it yet): hex key → present after the ops so far.
-  const overlay = ranges ? new Map<string, { key: Uint8Array; present: boolean }>() : undefined;
-  let region = regionBefore;
-  const confChanges: AppliedConfChange[] = [];
-  const batch = new WriteBatch();
-  const results: AppliedEntry[] = [];
-  const changed = new SessionChanges(sessions);
-  let expired = 0;
-  let applied = applyState.appliedIndex;
-  let truncated = { index: applyState.truncatedIndex, term: applyState.truncatedTerm };
-  for (const e of entries) {
-    if (e.index <= applied) continue; // already applied before a restart
-    if (e.index !== applied + 1) throw new Error(`apply: entry ${e.index} does not follow applied index ${applied}`);
-    applied = e.index;
-    if (e.data.length === 0) continue; // a leader's no-op
+  private readonly overlay: Map<string, { key: Uint8Array; present: boolean }> | undefined;
+  private region: RegionMeta;
+  private readonly confChanges: AppliedConfChange[] = [];
+  private readonly batch = new WriteBatch();
+  private readonly results: AppliedEntry[] = [];
+  private readonly changed: SessionChanges;
+  private expired = 0;
+  private applied: number;
+  private truncated: { index: number; term: number };
+
+  constructor(
+    regionBefore: RegionMeta, private readonly before: ApplyState, sessions: SessionTable,
+    private readonly bugs: Pick<DeliberateBugs, 'applyExpiredSessionWrites' | 'rangeDeleteIgnoresBatch'>,
+    private readonly ranges: RangeReads | undefined,
+  ) {
+    this.overlay = ranges ? new Map() : undefined;
+    this.region = regionBefore;
+    this.changed = new SessionChanges(sessions);
+    this.applied = before.appliedIndex;
+    this.truncated = { index: before.truncatedIndex, term: before.truncatedTerm };
+  }
+
+  apply(e: Entry): void {
+    if (e.index <= this.applied) return; // already applied before a restart
+    if (e.index !== this.applied + 1) throw new Error(`apply: entry ${e.index} does not follow applied index ${this.applied}`);
+    this.applied = e.index;
+    if (e.data.length === 0) return; // a leader's no-op
     const decoded = decodeCommand(e.data);
     if (decoded.kind === 'compactLog') {
       // Stale or repeated compactions (a new leader may propose an older point) change nothing.
-      if (decoded.index > truncated.index && decoded.index <= applied) truncated = { index: decoded.index, term: decoded.term };
-      continue;
+      if (decoded.index > this.truncated.index && decoded.index <= this.applied) this.truncated = { index: decoded.index, term: decoded.term };
+      return;
     }
     if (decoded.kind === 'expireSessions') {
-      expired += changed.expire(decoded.idleBeforeMs, decoded.rejectBeforeMs).length;
-      continue;
+      this.expired += this.changed.expire(decoded.idleBeforeMs, decoded.rejectBeforeMs).length;
+      return;
     }
     if (decoded.kind === 'changePeer') {
       if (e.type !== 'confChange') throw new Error(`apply: a ChangePeer command in a normal entry at ${e.index}`);
-      const r = applyChangePeer(decoded, region);
-      if (r instanceof RegionError) {
-        // Every replica refuses it alike (stale epoch, or it does not apply): a no-op.
-        results.push({ index: e.index, term: e.term, error: r });
-        continue;
-      }
-      region = r.region;
-      confChanges.push({ index: e.index, change: r.change, region });
-      batch.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({
-        state: raft_serverpb.PeerState.Normal, region: regionToProto(region),
-      }).finish());
-      results.push({ index: e.index, term: e.term });
-      continue;
+      this.changePeer(e, decoded);
+      return;
     }
     if (e.type === 'confChange') throw new Error(`apply: conf change entry ${e.index} does not hold a ChangePeer command`);
-    const cmd = decoded;
+    this.write(e, decoded);
+  }
+
+  private changePeer(e: Entry, cmd: ChangePeerCommand): void {
+    const r = applyChangePeer(cmd, this.region);
+    if (r instanceof RegionError) {
+      // Every replica refuses it alike (stale epoch, or it does not apply): a no-op.
+      this.results.push({ index: e.index, term: e.term, error: r });
+      return;
+    }
+    const region = r.region;
+    this.region = region;
+    this.confChanges.push({ index: e.index, change: r.change, region });
+    this.batch.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({
+      state: raft_serverpb.PeerState.Normal, region: regionToProto(region),
+    }).finish());
+    this.results.push({ index: e.index, term: e.term });
+  }
+
+  private write(e: Entry, cmd: DecodedWrite): void {
     // Data commands depend on the key range only (version); a membership change (conf_ver)
     // does not make them stale.
-    if (cmd.epoch.version !== region.epoch.version) {
-      results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(region.id, region.epoch) });
-      continue;
+    if (cmd.epoch.version !== this.region.epoch.version) {
+      this.results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(this.region.id, this.region.epoch) });
+      return;
     }
-    if (cmd.session) {
-      const { clientId, sequence, sentAtMs } = cmd.session;
-      const row = changed.get(clientId);
-      if (row && sequence <= row.sequence) {
-        // A retry of a write that already took effect: answer success, change nothing.
-        results.push({ index: e.index, term: e.term, result: { duplicate: true } });
-        continue;
-      }
-      if (!row && sentAtMs < changed.rejectBeforeMs && !bugs.applyExpiredSessionWrites) {
-        // No row, and old enough to retry a write applied under a row since dropped.
-        results.push({ index: e.index, term: e.term, error: new SessionExpiredError(clientId, sequence) });
-        continue;
-      }
-      changed.put(clientId, { sequence, lastUsedMs: cmd.proposedAtMs });
-    }
+    if (cmd.session && !this.admitSession(e, cmd, cmd.session)) return;
     let deleted: number | undefined;
     for (const op of cmd.ops) {
       if (op.kind === 'put') {
-        batch.put(keys.dataKey('default', op.key), op.value);
-        overlay?.set(Buffer.from(op.key).toString('hex'), { key: op.key, present: true });
+        this.batch.put(keys.dataKey('default', op.key), op.value);
+        this.overlay?.set(Buffer.from(op.key).toString('hex'), { key: op.key, present: true });
       } else if (op.kind === 'delete') {
-        batch.delete(keys.dataKey('default', op.key));
-        overlay?.set(Buffer.from(op.key).toString('hex'), { key: op.key, present: false });
+        this.batch.delete(keys.dataKey('default', op.key));
+        this.overlay?.set(Buffer.from(op.key).toString('hex'), { key: op.key, present: false });
       } else {
-        const before = ranges?.get(rangeKey(op.start, op.end));
-        if (!before || !overlay) throw new Error('apply: a range delete whose range was not read first');
-        const gone = new Map<string, Uint8Array>();
-        for (const k of before) {
-          const hex = Buffer.from(k).toString('hex');
-          if (overlay.get(hex)?.present !== false) gone.set(hex, k);
-        }
-        if (!bugs.rangeDeleteIgnoresBatch) {
-          for (const [hex, w] of overlay) if (w.present && inRange(w.key, op.start, op.end)) gone.set(hex, w.key);
-        }
-        for (const [hex, k] of gone) {
-          batch.delete(keys.dataKey('default', k));
-          overlay.set(hex, { key: k, present: false });
-        }
-        deleted = (deleted ?? 0) + gone.size;
+        deleted = (deleted ?? 0) + this.deleteRange(op.start, op.end);
       }
     }
-    results.push({ index: e.index, term: e.term, ...(deleted !== undefined ? { result: { deleted } } : {}) });
+    this.results.push({ index: e.index, term: e.term, ...(deleted !== undefined ? { result: { deleted } } : {}) });
   }
-  const next: ApplyState = { appliedIndex: applied, truncatedIndex: truncated.index, truncatedTerm: truncated.term };
-  changed.writeTo(batch, region.id);
-  batch.put(keys.applyStateKey(region.id), encodeApplyState(next));
-  return {
-    batch, applyState: next, results, sessions: changed, sessionsExpired: expired, compacted: truncated.index !== applyState.truncatedIndex,
-    confChanges, region,
-  };
+
+  /** Whether a write of this session applies (false: answered as a duplicate or refused). */
+  private admitSession(e: Entry, cmd: DecodedWrite, session: NonNullable<DecodedWrite['session']>): boolean {
+    const { clientId, sequence, sentAtMs } = session;
+    const row = this.changed.get(clientId);
+    if (row && sequence <= row.sequence) {
+      // A retry of a write that already took effect: answer success, change nothing.
+      this.results.push({ index: e.index, term: e.term, result: { duplicate: true } });
+      return false;
+    }
+    if (!row && sentAtMs < this.changed.rejectBeforeMs && !this.bugs.applyExpiredSessionWrites) {
+      // No row, and old enough to retry a write applied under a row since dropped.
+      this.results.push({ index: e.index, term: e.term, error: new SessionExpiredError(clientId, sequence) });
+      return false;
+    }
+    this.changed.put(clientId, { sequence, lastUsedMs: cmd.proposedAtMs });
+    return true;
+  }
+
+  /** Deletes what kvdb held in the range (as read first) and what this batch wrote in it; returns how many. */
+  private deleteRange(start: Uint8Array, end: Uint8Array): number {
+    const overlay = this.overlay;
+    const before = this.ranges?.get(rangeKey(start, end));
+    if (!before || !overlay) throw new Error('apply: a range delete whose range was not read first');
+    const gone = new Map<string, Uint8Array>();
+    for (const k of before) {
+      const hex = Buffer.from(k).toString('hex');
+      if (overlay.get(hex)?.present !== false) gone.set(hex, k);
+    }
+    if (!this.bugs.rangeDeleteIgnoresBatch) {
+      for (const [hex, w] of overlay) if (w.present && inRange(w.key, start, end)) gone.set(hex, w.key);
+    }
+    for (const [hex, k] of gone) {
+      this.batch.delete(keys.dataKey('default', k));
+      overlay.set(hex, { key: k, present: false });
+    }
+    return gone.size;
+  }
+
+  outcome(): ApplyOutcome {
+    const { batch, changed, region, truncated } = this;
+    const next: ApplyState = { appliedIndex: this.applied, truncatedIndex: truncated.index, truncatedTerm: truncated.term };
+    changed.writeTo(batch, region.id);
+    batch.put(keys.applyStateKey(region.id), encodeApplyState(next));
+    return {
+      batch, applyState: next, results: this.results, sessions: changed, sessionsExpired: this.expired,
+      compacted: truncated.index !== this.before.truncatedIndex, confChanges: this.confChanges, region,
+    };
+  }
 }
 
 function inRange(key: Uint8Array, start: Uint8Array, end: Uint8Array): boolean {

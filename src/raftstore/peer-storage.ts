@@ -12,137 +12,34 @@
 // generating one in the background and says "temporarily unavailable" meanwhile.
 // installSnapshot() replaces the region's state with a received one (snapshot-install.ts
 // has the crash-safe ordering); load() finishes an install a crash interrupted.
+//
+// Loading and its cross-checks are in peer-storage-load.ts; the records written outside a
+// peer's running life (bootstrap, a peer created empty, a tombstone) in region-records.ts.
 
-import type { KvEngine } from '../engine/kv-engine.js';
 import { WriteBatch } from '../engine/kv-engine.js';
 import * as keys from '../engine/keys.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
 import type { Logger } from '../raft/index.js';
 import { CompactedError, limitSize, silentLogger, SnapshotTemporarilyUnavailableError, UnavailableError } from '../raft/index.js';
-import { decodeDescriptor, descriptorFromProto, regionStateRanges } from './snapshot-data.js';
-import type { PeerMeta } from './envelope.js';
+import { decodeDescriptor } from './snapshot-data.js';
 import { generateSnapshot } from './snapshot-generate.js';
 import type { GeneratedSnapshot } from './snapshot-generate.js';
 import { beginInstall, finishInstall } from './snapshot-install.js';
 import type { InstallHooks, InstallTarget } from './snapshot-install.js';
 import type { SnapshotManager } from './snapshot-manager.js';
 import { receivedName } from './snapshot-files.js';
-import { decodeEntry, encodeEntry, hardStateFromProto, hardStateToProto } from './codec.js';
+import { encodeEntry, hardStateToProto } from './codec.js';
 import type { RegionMeta } from './region.js';
-import { confStateOf, regionFromProto, regionToProto } from './region.js';
+import { confStateOf } from './region.js';
 import type { StoreId } from './ids.js';
+import { loadPeerState } from './peer-storage-load.js';
+import type { ApplyState, Engines } from './storage-state.js';
+import { encodeApplyState } from './storage-state.js';
 
-/** TinyKV's starting point: a bootstrapped region's log begins after (5, 5). */
-export const RAFT_INIT_LOG_INDEX = 5;
-export const RAFT_INIT_LOG_TERM = 5;
-
-export interface ApplyState {
-  readonly appliedIndex: Index;
-  readonly truncatedIndex: Index;
-  readonly truncatedTerm: Term;
-}
-
-export interface Engines {
-  readonly raft: KvEngine;
-  readonly kv: KvEngine;
-}
-
-/** The stored state is inconsistent or unreadable; the store must not start on it. */
-export class CorruptStateError extends Error {
-  readonly code = 'CORRUPT_STATE';
-  constructor(storeId: StoreId, regionId: number, what: string) {
-    super(`store ${storeId}: region ${regionId}: ${what}`);
-  }
-}
-
-export function encodeApplyState(s: ApplyState): Uint8Array {
-  return raft_serverpb.RaftApplyState.encode({
-    applied_index: s.appliedIndex,
-    truncated_state: { index: s.truncatedIndex, term: s.truncatedTerm },
-  }).finish();
-}
-
-/** Writes the initial states of a brand-new region (both engines, synced). */
-export async function bootstrapRegion(engines: Engines, region: RegionMeta): Promise<void> {
-  const raftWb = new WriteBatch();
-  raftWb.put(keys.raftStateKey(region.id), raft_serverpb.RaftLocalState.encode({
-    hard_state: { term: RAFT_INIT_LOG_TERM, vote: 0, commit: RAFT_INIT_LOG_INDEX },
-    last_index: RAFT_INIT_LOG_INDEX,
-    last_term: RAFT_INIT_LOG_TERM,
-  }).finish());
-  const kvWb = new WriteBatch();
-  kvWb.put(keys.applyStateKey(region.id), encodeApplyState({
-    appliedIndex: RAFT_INIT_LOG_INDEX, truncatedIndex: RAFT_INIT_LOG_INDEX, truncatedTerm: RAFT_INIT_LOG_TERM,
-  }));
-  kvWb.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({
-    state: raft_serverpb.PeerState.Normal, region: regionToProto(region),
-  }).finish());
-  // raftdb first: a crash in between leaves only the initial raft state, which load()
-  // recognises as an unfinished bootstrap and lets the store redo, instead of a kvdb
-  // region without raft state, which would refuse to start for ever.
-  await engines.raft.write(raftWb, { sync: true });
-  await engines.kv.write(kvWb, { sync: true });
-}
-
-/**
- * The state of a peer created on this store by a message from a region's leader (a store
- * being added): no log, applied 0, and a region that names only this peer (as a learner,
- * so it never campaigns) at epoch 0, so that any snapshot of the region is newer. Written
- * (synced) before the peer handles anything, so that the votes it may give are durable.
- */
-export async function writeUninitializedRegion(engines: Engines, regionId: number, self: PeerMeta): Promise<void> {
-  const region: RegionMeta = {
-    // Stryker disable next-line ObjectLiteral: the region is only stored encoded, and an epoch of zeros (proto3's default) reads back the same as {}
-    id: regionId, startKey: new Uint8Array(0), endKey: new Uint8Array(0), epoch: { confVer: 0, version: 0 },
-    peers: [{ id: self.id, storeId: self.storeId, learner: true }],
-  };
-  const kvWb = new WriteBatch();
-  // Stryker disable next-line ObjectLiteral: every field is 0, proto3's default: {} encodes to what load() reads back the same
-  kvWb.put(keys.applyStateKey(regionId), encodeApplyState({ appliedIndex: 0, truncatedIndex: 0, truncatedTerm: 0 }));
-  kvWb.put(keys.regionStateKey(regionId), raft_serverpb.RegionLocalState.encode({ state: raft_serverpb.PeerState.Normal, region: regionToProto(region) }).finish());
-  const raftWb = new WriteBatch();
-  // Stryker disable next-line ObjectLiteral: every field is 0, proto3's default: {} encodes to what load() reads back the same
-  raftWb.put(keys.raftStateKey(regionId), raft_serverpb.RaftLocalState.encode({ hard_state: { term: 0, vote: 0, commit: 0 }, last_index: 0, last_term: 0 }).finish());
-  await engines.kv.write(kvWb, { sync: true });
-  await engines.raft.write(raftWb, { sync: true });
-}
-
-/**
- * A removed peer's remains: RegionLocalState Tombstone (with the region it was removed
- * from, so messages of that epoch or older never recreate it) first, synced; then its
- * data, client sessions and apply state in kvdb, and its raft state and log in raftdb.
- */
-export async function destroyRegion(engines: Engines, region: RegionMeta): Promise<void> {
-  const tomb = new WriteBatch();
-  tomb.put(keys.regionStateKey(region.id), raft_serverpb.RegionLocalState.encode({ state: raft_serverpb.PeerState.Tombstone, region: regionToProto(region) }).finish());
-  await engines.kv.write(tomb, { sync: true });
-  const kv = new WriteBatch();
-  for (const [start, end] of regionStateRanges(region)) kv.deleteRange(start, end);
-  kv.delete(keys.applyStateKey(region.id));
-  await engines.kv.write(kv, { sync: true });
-  const raft = new WriteBatch();
-  const [ls, le] = keys.raftLogRange(region.id);
-  raft.deleteRange(ls, le);
-  raft.delete(keys.raftStateKey(region.id));
-  await engines.raft.write(raft, { sync: true });
-}
-
-/** The region a tombstone on this store records, if the region was removed from here. */
-export async function readTombstone(engines: Engines, regionId: number): Promise<RegionMeta | undefined> {
-  const raw = await engines.kv.get(keys.regionStateKey(regionId));
-  if (!raw) return undefined;
-  const st = raft_serverpb.RegionLocalState.decode(raw);
-  return st.state === raft_serverpb.PeerState.Tombstone && st.region ? regionFromProto(st.region) : undefined;
-}
-
-/** Whether raftdb holds exactly what bootstrapRegion writes first, and nothing has happened since. */
-function isInitialRaftState(st: raft_serverpb.RaftLocalState): boolean {
-  const hs = st.hard_state;
-  return Number(st.last_index) === RAFT_INIT_LOG_INDEX && Number(st.last_term) === RAFT_INIT_LOG_TERM &&
-    // Stryker disable next-line OptionalChaining: without a hard state the term test fails first, so hs?.vote and hs?.commit are only read with hs set (hs?.term's own mutant is killed)
-    Number(hs?.term ?? 0) === RAFT_INIT_LOG_TERM && Number(hs?.vote ?? 0) === 0 && Number(hs?.commit ?? 0) === RAFT_INIT_LOG_INDEX;
-}
+export type { ApplyState, Engines } from './storage-state.js';
+export { CorruptStateError, encodeApplyState, RAFT_INIT_LOG_INDEX, RAFT_INIT_LOG_TERM } from './storage-state.js';
+export { bootstrapRegion, destroyRegion, readTombstone, writeUninitializedRegion } from './region-records.js';
 
 export class PeerStorage implements Storage {
   private hardState: HardState;
@@ -187,50 +84,8 @@ export class PeerStorage implements Storage {
   static async load(
     engines: Engines, storeId: StoreId, regionId: number, snapshots?: SnapshotManager, logger: Logger = silentLogger,
   ): Promise<PeerStorage | undefined> {
-    const fail = (what: string): never => { throw new CorruptStateError(storeId, regionId, what); };
-    await finishInterruptedInstall(engines, snapshots, regionId, fail, logger);
-    const [raftRaw, applyRaw, regionRaw] = await Promise.all([
-      engines.raft.get(keys.raftStateKey(regionId)),
-      engines.kv.get(keys.applyStateKey(regionId)),
-      engines.kv.get(keys.regionStateKey(regionId)),
-    ]);
-    if (!raftRaw && !applyRaw && !regionRaw) return undefined;
-    if (raftRaw && !applyRaw && !regionRaw) {
-      // A crash inside bootstrapRegion: undefined makes the store bootstrap again.
-      // Stryker disable next-line BlockStatement: an empty catch block makes the arrow return undefined all the same
-      const st = (() => { try { return raft_serverpb.RaftLocalState.decode(raftRaw); } catch { return undefined; } })();
-      if (st && isInitialRaftState(st)) return undefined;
-    }
-    if (!raftRaw) fail('RaftLocalState is missing from raftdb while kvdb has the region');
-    if (!applyRaw) fail('RaftApplyState is missing from kvdb');
-    if (!regionRaw) fail('RegionLocalState is missing from kvdb');
-    const decode = <T>(what: string, f: () => T): T => {
-      try { return f(); } catch (e) { return fail(`${what} cannot be decoded (${(e as Error).message})`); }
-    };
-    const raftState = decode('RaftLocalState', () => raft_serverpb.RaftLocalState.decode(raftRaw!));
-    const applyProto = decode('RaftApplyState', () => raft_serverpb.RaftApplyState.decode(applyRaw!));
-    const regionState = decode('RegionLocalState', () => raft_serverpb.RegionLocalState.decode(regionRaw!));
-    const hardState = hardStateFromProto(raftState.hard_state);
-    const lastIndex = Number(raftState.last_index);
-    const applyState: ApplyState = {
-      appliedIndex: Number(applyProto.applied_index),
-      truncatedIndex: Number(applyProto.truncated_state?.index ?? 0),
-      truncatedTerm: Number(applyProto.truncated_state?.term ?? 0),
-    };
-    if (!regionState.region) fail('RegionLocalState has no region');
-    const region = regionFromProto(regionState.region!);
-    if (region.id !== regionId) fail(`RegionLocalState names region ${region.id}`);
-    const entries = await loadEntries(engines.raft, regionId, applyState.truncatedIndex, lastIndex, fail);
-    if (applyState.appliedIndex > lastIndex) {
-      fail(`applied index ${applyState.appliedIndex} is beyond the last index ${lastIndex}`);
-    }
-    // A hard state that only moved the commit index is written without fsync (see saveReady),
-    // so after a power loss raftdb may remember less commit than kvdb has applied. Applied
-    // entries were committed, so the commit index is raised to match.
-    // Stryker disable next-line EqualityOperator: at applied == commit both branches give the same hard state
-    const loaded = applyState.appliedIndex > hardState.commit ? { ...hardState, commit: applyState.appliedIndex } : hardState;
-    checkConsistency({ hardState: loaded, lastIndex, lastTerm: Number(raftState.last_term), applyState, entries }, fail);
-    return new PeerStorage(engines, snapshots, { hardState: loaded, lastTerm: Number(raftState.last_term), entries, applyState, region }, logger);
+    const init = await loadPeerState(engines, storeId, regionId, snapshots, logger);
+    return init && new PeerStorage(engines, snapshots, init, logger);
   }
 
   // ---- raft Storage ---------------------------------------------------------------
@@ -426,6 +281,22 @@ export class PeerStorage implements Storage {
       this.hardState = rd.hardState!;
       return;
     }
+    const { wb, lastTerm, hardState } = this.raftWrite(entries, rd.hardState);
+    // Entries and a new term or vote are promises to other nodes and must be durable before any
+    // message leaves. A commit index alone is not: it is learned again from the leader, and
+    // load() reconciles it with the applied index, so it rides along without an fsync.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: a Ready with no entries and no term/vote change returned above, so this is true whenever reached
+    const mustSync = entries.length > 0 ||
+      // Stryker disable next-line LogicalOperator,ConditionalExpression: as for mustSync above: true whenever reached
+      (rd.hardState !== undefined && (rd.hardState.term !== this.hardState.term || rd.hardState.vote !== this.hardState.vote));
+    await this.engines.raft.write(wb, { sync: mustSync });
+    // Only after the write is durable does the in-memory view change.
+    if (entries.length > 0) this.cacheAppended(entries, lastTerm);
+    this.hardState = hardState;
+  }
+
+  /** The raftdb batch for new entries (and the stale tail they replace) and the hard state. */
+  private raftWrite(entries: readonly Entry[], next: HardState | undefined): { wb: WriteBatch; lastIndex: Index; lastTerm: Term; hardState: HardState } {
     const regionId = this.region.id;
     const wb = new WriteBatch();
     let lastIndex = this.lastIndex();
@@ -438,106 +309,30 @@ export class PeerStorage implements Storage {
       lastIndex = last.index;
       lastTerm = last.term;
     }
-    const hardState = rd.hardState ?? this.hardState;
+    const hardState = next ?? this.hardState;
     wb.put(keys.raftStateKey(regionId), raft_serverpb.RaftLocalState.encode({
       hard_state: hardStateToProto(hardState), last_index: lastIndex, last_term: lastTerm,
     }).finish());
-    // Entries and a new term or vote are promises to other nodes and must be durable before any
-    // message leaves. A commit index alone is not: it is learned again from the leader, and
-    // load() reconciles it with the applied index, so it rides along without an fsync.
-    // Stryker disable next-line ConditionalExpression,EqualityOperator: a Ready with no entries and no term/vote change returned above, so this is true whenever reached
-    const mustSync = entries.length > 0 ||
-      // Stryker disable next-line LogicalOperator,ConditionalExpression: as for mustSync above: true whenever reached
-      (rd.hardState !== undefined && (rd.hardState.term !== this.hardState.term || rd.hardState.vote !== this.hardState.vote));
-    await this.engines.raft.write(wb, { sync: mustSync });
-    // Only after the write is durable does the in-memory view change.
-    if (entries.length > 0) {
-      const first = entries[0]!.index;
-      const keep = first - this.applyState.truncatedIndex - 1;
-      // In place: copying the whole cache on every Ready made appends O(log length).
-      // Readers only ever get slices, so nobody else holds this array.
-      // Stryker disable next-line ConditionalExpression,EqualityOperator: the raft core's entries continue the log (first <= lastIndex + 1), so keep <= length, and at keep == length the cut is a no-op
-      if (keep < this.entriesCache.length) {
-        for (let i = keep; i < this.entriesCache.length; i++) this.cachedBytes -= this.entriesCache[i]!.data.length;
-        this.entriesCache.length = keep;
-      }
-      for (const e of entries) {
-        this.entriesCache.push(e);
-        this.cachedBytes += e.data.length;
-      }
-      this.lastTerm = lastTerm;
+    return { wb, lastIndex, lastTerm, hardState };
+  }
+
+  /** The in-memory log after a durable append: the replaced tail cut, the new entries on. */
+  private cacheAppended(entries: readonly Entry[], lastTerm: Term): void {
+    const first = entries[0]!.index;
+    const keep = first - this.applyState.truncatedIndex - 1;
+    // In place: copying the whole cache on every Ready made appends O(log length).
+    // Readers only ever get slices, so nobody else holds this array.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: the raft core's entries continue the log (first <= lastIndex + 1), so keep <= length, and at keep == length the cut is a no-op
+    if (keep < this.entriesCache.length) {
+      for (let i = keep; i < this.entriesCache.length; i++) this.cachedBytes -= this.entriesCache[i]!.data.length;
+      this.entriesCache.length = keep;
     }
-    this.hardState = hardState;
+    for (const e of entries) {
+      this.entriesCache.push(e);
+      this.cachedBytes += e.data.length;
+    }
+    this.lastTerm = lastTerm;
   }
-}
-
-/**
- * A region left Applying by a crash inside installSnapshot: finish the install from the
- * staged file, which is kept until the install completes (snapshot-install.ts).
- */
-async function finishInterruptedInstall(
-  engines: Engines, snapshots: SnapshotManager | undefined, regionId: number, fail: (what: string) => never, logger: Logger,
-): Promise<void> {
-  const raw = await engines.kv.get(keys.regionStateKey(regionId));
-  // Stryker disable next-line ConditionalExpression: without the shortcut, decoding undefined throws and the catch below returns all the same (performance only)
-  if (!raw) return;
-  let st: raft_serverpb.RegionLocalState;
-  try {
-    st = raft_serverpb.RegionLocalState.decode(raw);
-  } catch {
-    return; // load() reports it
-  }
-  if (st.state !== raft_serverpb.PeerState.Applying) return;
-  const a = st.applying;
-  if (!a || !a.descriptor) return fail('RegionLocalState says a snapshot is being applied but does not say which');
-  if (!snapshots) return fail('a snapshot install was interrupted, and this store has no snapshot directory to finish it');
-  const target: InstallTarget = {
-    // Stryker disable next-line StringLiteral: a decoded ApplyingSnapshot's file_name is never null or undefined (proto3 default ''), so the fallback is never used
-    index: Number(a.index ?? 0), term: Number(a.term ?? 0), fileName: a.file_name ?? '', descriptor: descriptorFromProto(a.descriptor),
-  };
-  if (!(await snapshots.files.exists(target.fileName))) {
-    return fail(`a snapshot install at ${target.index} was interrupted and its staged file ${target.fileName} is gone`);
-  }
-  logger.warn('finishing a snapshot install a restart interrupted', { regionId, index: target.index, file: target.fileName });
-  await finishInstall(engines, snapshots.files, regionId, target);
-  snapshots.onInstalled(target.index);
-}
-
-async function loadEntries(
-  raft: KvEngine, regionId: number, truncated: Index, lastIndex: Index, fail: (what: string) => never,
-): Promise<Entry[]> {
-  if (lastIndex < truncated) fail(`last index ${lastIndex} is below the truncated index ${truncated}`);
-  const pairs = await raft.scan({ start: keys.raftLogKey(regionId, truncated + 1), end: keys.raftLogKey(regionId, lastIndex + 1) });
-  const entries: Entry[] = [];
-  for (const [, v] of pairs) {
-    let e: Entry;
-    try { e = decodeEntry(v); } catch (err) { return fail(`log entry cannot be decoded (${(err as Error).message})`); }
-    const want = truncated + 1 + entries.length;
-    if (e.index !== want) fail(`raft log has a gap: expected entry ${want}, found ${e.index}`);
-    entries.push(e);
-  }
-  if (entries.length !== lastIndex - truncated) {
-    fail(`raft log holds entries up to ${truncated + entries.length}, but RaftLocalState says ${lastIndex}`);
-  }
-  return entries;
-}
-
-function checkConsistency(
-  s: { hardState: HardState; lastIndex: Index; lastTerm: Term; applyState: ApplyState; entries: Entry[] },
-  fail: (what: string) => never,
-): void {
-  const { hardState, lastIndex, applyState } = s;
-  const lastTerm = s.entries.length > 0 ? s.entries[s.entries.length - 1]!.term : applyState.truncatedTerm;
-  if (lastTerm !== s.lastTerm) fail(`last term ${s.lastTerm} in RaftLocalState, but the log ends in term ${lastTerm}`);
-  if (hardState.commit > lastIndex) fail(`commit index ${hardState.commit} is beyond the last index ${lastIndex}`);
-  if (hardState.commit < applyState.truncatedIndex) fail(`commit index ${hardState.commit} is below the truncated index ${applyState.truncatedIndex}`);
-  // Stryker disable next-line ConditionalExpression,BlockStatement: load() raises the commit to the applied index before this check, so applied > commit never holds here
-  if (applyState.appliedIndex > hardState.commit) {
-    // Stryker disable next-line StringLiteral: unreachable, see the condition above
-    fail(`applied index ${applyState.appliedIndex} is beyond the commit index ${hardState.commit}`);
-  }
-  if (applyState.appliedIndex < applyState.truncatedIndex) fail(`applied index ${applyState.appliedIndex} is below the truncated index`);
-  if (hardState.term < lastTerm) fail(`hard state term ${hardState.term} is below the last log term ${lastTerm}`);
 }
 
 function sameConf(a: ConfState, b: ConfState): boolean {
