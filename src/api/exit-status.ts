@@ -37,7 +37,6 @@ export const EXIT_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   UNKNOWN_OUTCOME: ExitStatus.timeout,
   CLUSTER_UNAVAILABLE: ExitStatus.timeout,
   CONNECTION_REFUSED: ExitStatus.timeout,
-  CHANGE_NOT_YET: ExitStatus.timeout,
   // Region errors (src/api/errors.ts). The client retries the transient ones until its
   // timeout; the others mean a request this client cannot fix.
   NOT_LEADER: ExitStatus.timeout,
