@@ -3,7 +3,7 @@
 // bootstrapped or reloaded, raft transport connected — and stopped in reverse: stop
 // accepting, finish in-flight requests, settle pending proposals, close RocksDB.
 
-import type { ErrorCode } from '../api/codes.js';
+import { PortInUseError } from '../api/port-in-use.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { AdminClient, adminFailureReason } from '../client/admin-client.js';
 import * as keys from '../engine/keys.js';
@@ -33,10 +33,6 @@ import { InFlight, kvHandlers } from './kv-service.js';
 import { StoreMetrics } from './metrics.js';
 import { serveMetrics, type MetricsServer } from './metrics-server.js';
 import { timedEngine } from './timed-engine.js';
-
-export class PortInUseError extends Error {
-  readonly code: ErrorCode = 'PORT_IN_USE';
-}
 
 export interface StoreServer {
   start(): Promise<void>;
@@ -125,7 +121,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       server.bindAsync(bindAddress(me!.host, me!.port), grpc.ServerCredentials.createInsecure(), (err) => {
         if (!err) return resolve();
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
-        reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`) : err);
+        reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`, { addr: me!.addr, field: 'addr', storeId }) : err);
       });
     });
   }
