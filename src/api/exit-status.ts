@@ -53,6 +53,7 @@ export const EXIT_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   INVALID_REQUEST: ExitStatus.usage,
   // The store process's start failures (src/node), also met by the CLI in the foreground.
   PORT_IN_USE: ExitStatus.usage,
+  DATA_DIR_UNUSABLE: ExitStatus.usage,
   FOREIGN_DATA_DIR: ExitStatus.usage,
   LOST_STATE: ExitStatus.usage,
   // The orchestrator (src/orchestrator/errors.ts).

@@ -133,6 +133,7 @@ export const WIRE: { readonly [C in ErrorCode]: WireMapping } = {
   CLUSTER_UNAVAILABLE: never('the client\'s verdict after its attempts'),
   CONNECTION_REFUSED: never('nothing reached a store'),
   PORT_IN_USE: never('a store process that cannot start serves nothing'),
+  DATA_DIR_UNUSABLE: never('a store process that cannot start serves nothing'),
   FOREIGN_DATA_DIR: never('a store process that cannot start serves nothing'),
   LOST_STATE: never('a store process that cannot start serves nothing'),
   UNKNOWN_STORE: never('the orchestrator\'s'),
