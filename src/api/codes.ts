@@ -7,7 +7,7 @@
 
 export const ERROR_CODES = [
   // The CLI itself.
-  'KEY_NOT_FOUND', 'USAGE',
+  'KEY_NOT_FOUND', 'USAGE', 'INTERRUPTED',
   // The cluster file.
   'CONFIG',
   // The client.

@@ -20,6 +20,8 @@ export const ExitStatus = {
   notLinearizable: 5,
   /** `chaos run`: the checker gave up (too many concurrent unknown writes on a key). */
   inconclusive: 6,
+  /** Stopped at once by a second Ctrl-C, without finishing or undoing (128 + SIGINT, as shells say). */
+  interrupted: 130,
 } as const;
 
 /**
@@ -30,6 +32,7 @@ export const EXIT_STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   // The CLI itself (src/cli/errors.ts).
   KEY_NOT_FOUND: ExitStatus.notFound,
   USAGE: ExitStatus.usage,
+  INTERRUPTED: ExitStatus.interrupted,
   // The cluster-file loader (src/config).
   CONFIG: ExitStatus.usage,
   // The client (src/client/errors.ts).

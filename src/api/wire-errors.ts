@@ -127,6 +127,7 @@ export const WIRE: { readonly [C in ErrorCode]: WireMapping } = {
 
   KEY_NOT_FOUND: never('the CLI\'s own answer to a get (the store answers not_found)'),
   USAGE: never('the CLI\'s arguments'),
+  INTERRUPTED: never('the CLI\'s own Ctrl-C'),
   CONFIG: never('the cluster file, read by each process for itself'),
   INVALID_ARGUMENT: never('raised by the client; a store\'s refusal is INVALID_REQUEST'),
   UNKNOWN_OUTCOME: never('the client\'s verdict after its attempts'),

@@ -6,6 +6,7 @@ import { isErrorCode } from '../api/codes.js';
 import { ExitStatus, exitStatusOf } from '../api/exit-status.js';
 import { CommanderError } from 'commander';
 import { ExitAsError } from './errors.js';
+import type { CliIo } from './io.js';
 
 /** The exit statuses (one table for the CLI and the store process: src/api/exit-status.ts). */
 export const ExitCode = ExitStatus;
@@ -34,4 +35,15 @@ export function exitFor(err: unknown): ExitDecision {
 /** Joins the lines of a message into one. */
 export function oneLine(text: string): string {
   return text.replace(/\s*\n\s*/g, ' ').trim();
+}
+
+/**
+ * Ends the process now, with the exit code and line exitFor gives `err`: for a command
+ * told to quit at once (a second Ctrl-C), which must not wait for its work to unwind.
+ * Everything else returns its error to run(), which never exits the process itself.
+ */
+export function exitNow(err: Error, io: CliIo, exit: (code: number) => never = process.exit): never {
+  const { code, line } = exitFor(err);
+  if (line !== undefined) io.stderr(`tinykv: ${line}\n`);
+  return exit(code);
 }
