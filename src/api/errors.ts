@@ -1,6 +1,6 @@
 // Region errors: why a store refused or could not finish a request. Each carries a
 // stable `code` and what a client needs to act (the leader hint, the current epoch).
-// proto-errors.ts maps them to and from errorpb.Error, in exactly one place.
+// wire-errors.ts maps them to and from errorpb.Error, in exactly one place.
 
 import type { ErrorCode } from './codes.js';
 import type { RegionId, StoreId } from './ids.js';

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { FaultKind } from '../chaos-run/run-record.js';
 import { CliError } from './errors.js';
+import { exitNow } from './exit-codes.js';
 import { clusterConfigOf, processLocked, startProgress } from './context.js';
 import type { CliIo } from './io.js';
 import { parsePositiveInt, parseProbability, writeOutOf } from './options.js';
@@ -76,7 +77,7 @@ export function registerChaosRun(chaos: Command, io: CliIo): void {
         'checker. Writes the run folder: run.json, history.jsonl, faults.jsonl, verdict.json, logs/, and ' +
         'report.html (self-contained: opens offline). Exit 0: linearizable; 5: not linearizable; 6: the checker ' +
         'gave up. The same --seed (and options) replays the schedule of faults, not the timing. Ctrl-C stops ' +
-        'early: faults are undone and what was recorded is judged. ' +
+        'early: faults are undone and what was recorded is judged; a second Ctrl-C quits at once (exit 130). ' +
         '-w json: {"verdict","summary","operations","faults","checker_ms","run_ms","out","report","seed"}.',
     )
     .addOption(new Option('--duration <time>', 'how long faults are injected (30s, 5m; a number is seconds)').default(60_000, '60s').argParser(parseDuration))
@@ -108,7 +109,8 @@ export function registerChaosRun(chaos: Command, io: CliIo): void {
           progress.update('stopping: undoing faults, then judging what was recorded (Ctrl-C again to quit at once)');
           abort.abort();
         } else {
-          process.exit(130);
+          exitNow(new CliError('INTERRUPTED', 'chaos run: interrupted again, quit at once: faults may still be in place ' +
+            '(tinykv chaos heal, and tinykv cluster up to resume paused or restart killed stores)'), io);
         }
       };
       process.on('SIGINT', onSigint);

@@ -2,7 +2,8 @@ import { CommanderError } from 'commander';
 import t from 'tap';
 import type { ErrorCode } from '../api/codes.js';
 import { KeyNotFoundError, UsageError } from './errors.js';
-import { ExitCode, exitFor } from './exit-codes.js';
+import { CliError } from './errors.js';
+import { ExitCode, exitFor, exitNow } from './exit-codes.js';
 import { run } from './run.js';
 
 const withCode = (code: string, message: string) => Object.assign(new Error(message), { code });
@@ -62,4 +63,15 @@ t.test('the exit codes are a total map over ErrorCode', async (t) => {
     const err = Object.assign(new Error('x'), { code });
     t.not(exitFor(err).code, ExitCode.internal, `${code} has its own exit code`);
   }
+});
+
+t.test('a command that must quit at once exits through the table too (chaos run, second Ctrl-C: 130)', async (t) => {
+  const err: string[] = [];
+  const io = { stdout: () => {}, stderr: (s: string) => void err.push(s) };
+  let exited: number | undefined;
+  const exit = ((code: number) => { exited = code; throw new Error('exited'); }) as (code: number) => never;
+  t.throws(() => exitNow(new CliError('INTERRUPTED', 'chaos run: interrupted again'), io, exit));
+  t.equal(exited, 130);
+  t.equal(ExitCode.interrupted, 130);
+  t.same(err, ['tinykv: chaos run: interrupted again\n']);
 });

@@ -8,12 +8,12 @@
 // message by up to that much; `heal` clears every filter. Chaos commands send the same
 // partition/drop/heal to every live store, and `isolate` to the one store.
 
-import type { ErrorCode } from '../api/codes.js';
+import { InvalidRequestError } from '../api/errors.js';
 import type { kvrpcpb } from '../gen/proto.js';
 import { AdminService } from '../rpc/services.js';
-import { regionErrorFromProto } from '../api/proto-errors.js';
+import { errorFromAnswer, GrpcStatus, type ErrorAnswer } from '../api/wire-errors.js';
 import { InvalidArgumentError } from './errors.js';
-import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
+import { StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
 export interface StoreStatusInfo {
   readonly storeId: number;
@@ -62,10 +62,6 @@ export interface MemberInfo {
 
 export type MembershipChange = 'addLearner' | 'addVoter' | 'remove';
 
-/** A membership change refused for now only: an earlier one is not applied yet. Ask again. */
-export class ChangeNotYetError extends Error {
-  readonly code: ErrorCode = 'CHANGE_NOT_YET';
-}
 const CHANGE_CODES: Record<MembershipChange, number> = { addLearner: 0, addVoter: 1, remove: 2 };
 
 const memberFromProto = (m: kvrpcpb.IMember): MemberInfo => ({
@@ -116,10 +112,18 @@ function unreachableReason(err: unknown, timeoutMs: number): string {
       : `does not answer as a tinykv store (${err.detail})`;
   }
   if (err instanceof StatusError) {
-    if (err.status === GRPC_STATUS.DEADLINE_EXCEEDED) return `no answer within ${timeoutMs} ms`;
+    if (err.status === GrpcStatus.DEADLINE_EXCEEDED) return `no answer within ${timeoutMs} ms`;
     return err.details.split('\n')[0] || `gRPC status ${err.status}`;
   }
   return String((err as Error)?.message ?? err).split('\n')[0]!;
+}
+
+/** Throws what an Admin answer refuses with: its region error, or InvalidArgumentError. */
+function throwRefusal(r: ErrorAnswer): void {
+  const e = errorFromAnswer(r);
+  // The caller's mistake, named as the client names it (code INVALID_ARGUMENT).
+  if (e instanceof InvalidRequestError) throw new InvalidArgumentError(e.message);
+  if (e) throw e;
 }
 
 export class AdminClient {
@@ -159,13 +163,12 @@ export class AdminClient {
   /**
    * Asks this store (which must lead) to change the region's membership; resolves with the
    * region's conf_ver and members once applied on it. Rejects with the region error
-   * (NotLeaderError with the leader hint) or an InvalidArgumentError with the refusal.
+   * (NotLeaderError with the leader hint; ChangePeerRefusedError, whose `retryable` says
+   * whether asking again later may succeed) or an InvalidArgumentError for a bad request.
    */
   async changePeer(change: MembershipChange, storeId: number, opts: { timeoutMs?: number } = {}): Promise<{ confVer: number; members: MemberInfo[] }> {
     const r: kvrpcpb.IChangePeerResponse = await this.unary(AdminService.changePeer, { change: CHANGE_CODES[change], store_id: storeId }, opts.timeoutMs ?? 10_000);
-    if (r.region_error) throw regionErrorFromProto(r.region_error);
-    if (r.error && r.retryable) throw new ChangeNotYetError(r.error);
-    if (r.error) throw new InvalidArgumentError(r.error);
+    throwRefusal(r);
     return { confVer: Number(r.conf_ver ?? 0), members: (r.members ?? []).map(memberFromProto) };
   }
 
@@ -180,8 +183,7 @@ export class AdminClient {
    */
   async transferLeader(toStoreId: number, opts: { timeoutMs?: number } = {}): Promise<void> {
     const r: kvrpcpb.ITransferLeaderResponse = await this.unary(AdminService.transferLeader, { to_store_id: toStoreId }, opts.timeoutMs ?? 1000);
-    if (r.region_error) throw regionErrorFromProto(r.region_error);
-    if (r.error) throw new InvalidArgumentError(r.error);
+    throwRefusal(r);
   }
 
   async fault(spec: FaultSpec, opts: { timeoutMs?: number } = {}): Promise<void> {

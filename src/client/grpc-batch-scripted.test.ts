@@ -9,7 +9,8 @@ import { constants as h2 } from 'node:http2';
 import t, { type Test } from 'tap';
 import { kvrpcpb } from '../gen/proto.js';
 import { BatchChannel, type BatchChannelOptions } from './grpc-batch.js';
-import { GRPC_STATUS, PREFIX, StatusError, TransportError, type UnaryChannel } from './grpc-unary.js';
+import { PREFIX, StatusError, TransportError, type UnaryChannel } from './grpc-unary.js';
+import { GrpcStatus } from '../api/wire-errors.js';
 
 /** One HTTP/2 stream as BatchChannel sees it: what it wrote, how it was closed. */
 class ScriptedStream extends EventEmitter {
@@ -196,7 +197,7 @@ t.test('an answer of exactly maxReceiveBytes is taken; one byte more fails the s
   const s = fake.streams[0]!;
   s.emit('data', frame({ responses: [value(2, 'x'.repeat(101))] }));
   const err = await afterCancel(t, s, q);
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.RESOURCE_EXHAUSTED, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.RESOURCE_EXHAUSTED, String(err));
   t.equal((err as StatusError).details, `answer larger than ${limit} bytes`);
 });
 
@@ -214,7 +215,7 @@ t.test('an answer nobody waits for (late, after its request timed out; or an unk
   const late = get(ch, 'late', 10);
   const other = get(ch, 'other');
   const err = await late.catch((e: unknown) => e);
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.DEADLINE_EXCEEDED, String(err));
   t.equal((err as StatusError).details, 'no answer within 10 ms');
   const s = fake.streams[0]!;
   t.same(s.ids(), [1, 2]);
@@ -230,7 +231,7 @@ t.test('a request that times out while its stream is broken but not yet closed f
   const s = fake.streams[0]!;
   s.emit('data', frame({ responses: [] }, 1)); // broken: no current stream until a request opens one
   const err = await p.catch((e: unknown) => e);
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.DEADLINE_EXCEEDED, String(err));
   s.emit('close');
 });
 
@@ -252,9 +253,9 @@ t.test('a per-request status fails that request alone; without a message its det
   const p = get(ch, 'a');
   const q = get(ch, 'b');
   await turn();
-  fake.streams[0]!.answer({ id: 1, status: GRPC_STATUS.UNAVAILABLE }, value(2, 'fine'));
+  fake.streams[0]!.answer({ id: 1, status: GrpcStatus.UNAVAILABLE }, value(2, 'fine'));
   const err = await outcome(p);
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.UNAVAILABLE && err.details === '', String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.UNAVAILABLE && err.details === '', String(err));
   t.equal(await q, 'fine');
 });
 
@@ -280,10 +281,10 @@ t.test('a status in the response headers (trailers-only: the store does not know
 t.test('a status in the trailers without a message fails the pending requests with empty details', async (t) => {
   const { p, s } = await oneGetOnItsStream(t);
   s.emit('response', { ':status': 200 });
-  s.emit('trailers', { 'grpc-status': String(GRPC_STATUS.UNAVAILABLE) });
+  s.emit('trailers', { 'grpc-status': String(GrpcStatus.UNAVAILABLE) });
   s.emit('end');
   const err = await outcome(p);
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.UNAVAILABLE && err.details === '', String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.UNAVAILABLE && err.details === '', String(err));
 });
 
 t.test('a stream that ends with requests pending and no error status (none, or OK): they are lost, with the stream code', async (t) => {
@@ -355,9 +356,9 @@ t.test('a timeout takes back exactly its own request: others held back stay queu
   await turn();
   t.equal(s.frames.length, 2, 'nothing written while backed up');
   const lateErr = await late;
-  t.ok(lateErr instanceof StatusError && lateErr.status === GRPC_STATUS.DEADLINE_EXCEEDED, `late: ${String(lateErr)}`);
+  t.ok(lateErr instanceof StatusError && lateErr.status === GrpcStatus.DEADLINE_EXCEEDED, `late: ${String(lateErr)}`);
   const bigErr = await big; // in flight when it runs out of time
-  t.ok(bigErr instanceof StatusError && bigErr.status === GRPC_STATUS.DEADLINE_EXCEEDED, `big: ${String(bigErr)}`);
+  t.ok(bigErr instanceof StatusError && bigErr.status === GrpcStatus.DEADLINE_EXCEEDED, `big: ${String(bigErr)}`);
   s.full = false;
   s.emit('drain');
   await turn();
@@ -402,7 +403,7 @@ t.test('a request that runs out of time before its first flush opens no stream',
     const until = Date.now() + 5;
     while (Date.now() < until); // busy on purpose: the timer is due when this turn ends
   }));
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.DEADLINE_EXCEEDED, String(err));
   await turn();
   await turn();
   t.equal(fake.streams.length, 0, 'nothing to send, no stream');

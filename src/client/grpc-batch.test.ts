@@ -9,7 +9,8 @@ import t, { type Test } from 'tap';
 import { kvrpcpb as pb, type kvrpcpb } from '../gen/proto.js';
 import { TinyKvService } from '../rpc/services.js';
 import { BatchChannel, type BatchChannelOptions } from './grpc-batch.js';
-import { GRPC_STATUS, PREFIX, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
+import { PREFIX, StatusError, TransportError, UnaryChannel } from './grpc-unary.js';
+import { GrpcStatus } from '../api/wire-errors.js';
 
 type Call = grpc.ServerDuplexStream<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>;
 const text = (b: Uint8Array | null | undefined) => Buffer.from(b ?? []).toString();
@@ -119,7 +120,7 @@ t.test('large answers arrive whole, in many chunks; one over maxReceiveBytes fai
   t.same(answers.map((a) => (a as kvrpcpb.IRawGetResponse).value?.length), sizes, '3 MiB, 10 B and 5 MiB in one answer message');
   t.ok(answers.every((a) => (a as kvrpcpb.IRawGetResponse).value!.every((x) => x === 7)), 'byte for byte');
   const err = await failure(ch.invoke('raw_get', { key: Buffer.from(`big:${11 * 1024 * 1024}`) }));
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.RESOURCE_EXHAUSTED, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.RESOURCE_EXHAUSTED, String(err));
   t.equal(await get(ch, 'then'), 'neht', 'a new stream serves what comes next');
 });
 
@@ -128,7 +129,7 @@ t.test('a request answered with a status fails alone', async (t) => {
   t.teardown(() => s.stop());
   const ch = channelTo(t, s.addr);
   const [bad, good] = await Promise.all([failure(get(ch, 'fail')), get(ch, 'ok')]);
-  t.ok(bad instanceof StatusError && bad.status === GRPC_STATUS.UNAVAILABLE && bad.details === 'not now', String(bad));
+  t.ok(bad instanceof StatusError && bad.status === GrpcStatus.UNAVAILABLE && bad.details === 'not now', String(bad));
   t.equal(good, 'ko');
 });
 
@@ -137,7 +138,7 @@ t.test('a request without an answer in time fails with DEADLINE_EXCEEDED; the st
   t.teardown(() => s.stop());
   const ch = channelTo(t, s.addr);
   const err = await failure(get(ch, 'never-1', 100));
-  t.ok(err instanceof StatusError && err.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.DEADLINE_EXCEEDED, String(err));
   t.equal(await get(ch, 'after'), 'retfa', 'the next request on the same stream is answered');
   t.equal(s.calls.length, 1, 'one stream for all');
 });
@@ -150,7 +151,7 @@ t.test('a stream the store ends with an error status fails its pending requests 
   const pending = failure(get(ch, 'never-2'));
   const broken = failure(get(ch, 'break'));
   for (const err of [await pending, await broken]) {
-    t.ok(err instanceof StatusError && err.status === GRPC_STATUS.INTERNAL && err.details === 'broken on purpose', String(err));
+    t.ok(err instanceof StatusError && err.status === GrpcStatus.INTERNAL && err.details === 'broken on purpose', String(err));
   }
   t.equal(await get(ch, 'again'), 'niaga');
   t.equal(s.calls.length, 2, 'a second stream');
@@ -228,7 +229,7 @@ t.test('while the stream is backed up requests wait unsent, and one that runs ou
   const put = (key: string, bytes: number, timeoutMs?: number) => failure(ch.invoke('raw_put', { key: Buffer.from(key), value: Buffer.alloc(bytes) }, timeoutMs));
   void put('big', 4 * 1024 * 1024); // fills the stream's buffer: written, not yet sent
   const late = await put('late', 10, 100); // queued behind it
-  t.ok(late instanceof StatusError && late.status === GRPC_STATUS.DEADLINE_EXCEEDED, String(late));
+  t.ok(late instanceof StatusError && late.status === GrpcStatus.DEADLINE_EXCEEDED, String(late));
   // A request after it leaves behind 'big' on the same stream: once it has arrived, so has
   // everything sent before it, however slow the machine (no waiting for a time to pass).
   void put('after', 10);

@@ -14,7 +14,8 @@
 
 import * as http2 from 'node:http2';
 import { kvrpcpb } from '../gen/proto.js';
-import { GRPC_STATUS, PREFIX, StatusError, TransportError, percentDecode, transportErrorOf } from './grpc-unary.js';
+import { PREFIX, StatusError, TransportError, percentDecode, transportErrorOf } from './grpc-unary.js';
+import { GrpcStatus } from '../api/wire-errors.js';
 import type { UnaryChannel } from './grpc-unary.js';
 
 export type BatchKind = 'raw_get' | 'raw_put' | 'raw_delete' | 'raw_delete_range' | 'raw_scan';
@@ -112,7 +113,7 @@ export class BatchChannel {
     const i = this.queued.findIndex((q) => q.w === w);
     if (i >= 0) this.queued.splice(i, 1);
     else this.stream?.waiting.delete(w.id);
-    w.reject(new StatusError(GRPC_STATUS.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
+    w.reject(new StatusError(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`));
   }
 
   private scheduleFlush(): void {
@@ -231,7 +232,7 @@ export class BatchChannel {
       if (head[0] !== 0) return this.breakStream(s, new TransportError('protocol', 'the answer is compressed, which was not asked for'));
       const length = head.readUInt32BE(1);
       if (length > this.maxReceiveBytes) {
-        return this.breakStream(s, new StatusError(GRPC_STATUS.RESOURCE_EXHAUSTED, `answer larger than ${this.maxReceiveBytes} bytes`));
+        return this.breakStream(s, new StatusError(GrpcStatus.RESOURCE_EXHAUSTED, `answer larger than ${this.maxReceiveBytes} bytes`));
       }
       // A large answer arrives in many chunks: join them once it is whole, not on each one.
       if (s.buffered < PREFIX + length) return;

@@ -1,18 +1,17 @@
 // StoreConnection over gRPC (unary calls over node:http2, see grpc-unary.ts, or one
 // BatchCommands stream, see grpc-batch.ts): one channel per store address. Region errors
-// come back as the raftstore error classes (via src/api/proto-errors.ts), invalid requests
-// as InvalidRequestError, and transport failures as plain errors the client retries
-// elsewhere.
+// come back as the same error classes the store threw, invalid requests as
+// InvalidRequestError (both through src/api/wire-errors.ts), and transport failures as
+// plain errors the client retries elsewhere.
 
 import type { kvrpcpb } from '../gen/proto.js';
 import type { ClientSession, RequestHeader } from '../api/request.js';
-import { InvalidRequestError } from '../api/errors.js';
-import { regionErrorFromProto } from '../api/proto-errors.js';
+import { errorFromAnswer, GrpcStatus } from '../api/wire-errors.js';
 import { TinyKvService } from '../rpc/services.js';
 import type { CallOptions, StoreConnection } from './connection.js';
 import { ConnectionRefusedError } from './errors.js';
 import { BatchChannel, type BatchKind } from './grpc-batch.js';
-import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
+import { StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
 /**
  * A failed call as the client's callers should see it: one short reason, no transport
@@ -27,8 +26,8 @@ function callError(storeId: number, addr: string, err: unknown, timeoutMs?: numb
     return new Error(`store ${storeId} (${addr}): ${why}`);
   }
   if (err instanceof StatusError) {
-    const why = err.status === GRPC_STATUS.DEADLINE_EXCEEDED ? (timeoutMs !== undefined ? `no answer within ${timeoutMs} ms` : 'no answer in time')
-      : err.status === GRPC_STATUS.UNAVAILABLE ? 'unavailable'
+    const why = err.status === GrpcStatus.DEADLINE_EXCEEDED ? (timeoutMs !== undefined ? `no answer within ${timeoutMs} ms` : 'no answer in time')
+      : err.status === GrpcStatus.UNAVAILABLE ? 'unavailable'
       : (err.details.split('\n')[0] || `gRPC status ${err.status}`);
     return new Error(`store ${storeId} (${addr}): ${why}`);
   }
@@ -73,8 +72,8 @@ export class GrpcStoreConnection implements StoreConnection {
     } catch (err) {
       throw callError(this.storeId, this.addr, err, o?.timeoutMs);
     }
-    if (res.region_error) throw regionErrorFromProto(res.region_error);
-    if (res.error) throw new InvalidRequestError(res.error);
+    const refused = errorFromAnswer(res);
+    if (refused) throw refused;
     return res;
   }
 

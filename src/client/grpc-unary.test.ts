@@ -5,7 +5,8 @@ import * as grpc from '@grpc/grpc-js';
 import { spawn } from 'node:child_process';
 import { connect as tcpConnect, createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import t, { type Test } from 'tap';
-import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryChannelOptions } from './grpc-unary.js';
+import { StatusError, TransportError, UnaryChannel, type UnaryChannelOptions } from './grpc-unary.js';
+import { GrpcStatus } from '../api/wire-errors.js';
 
 const raw = (path: string): grpc.MethodDefinition<Buffer, Buffer> => ({
   path, requestStream: false, responseStream: false,
@@ -126,7 +127,7 @@ t.test('a timeout rejects with DEADLINE_EXCEEDED and tells the server', async (t
   const started = Date.now();
   const err = await failure(ch.call('/test.T/Never', Buffer.from('x'), 150));
   t.ok(err instanceof StatusError);
-  t.equal((err as StatusError).status, GRPC_STATUS.DEADLINE_EXCEEDED);
+  t.equal((err as StatusError).status, GrpcStatus.DEADLINE_EXCEEDED);
   t.ok(Date.now() - started >= 140, 'not before the timeout');
   t.equal(s.pending.length, 1);
   t.ok(s.pending[0]!.getDeadline() !== Infinity, 'the server got the deadline (grpc-timeout)');
@@ -155,7 +156,7 @@ t.test('a timeout also ends a call whose connection is still being made', async 
   t.teardown(() => ch.close());
   const started = Date.now();
   const err = await failure(ch.call('/test.T/Echo', Buffer.from('x'), 200));
-  t.equal((err as StatusError).status, GRPC_STATUS.DEADLINE_EXCEEDED);
+  t.equal((err as StatusError).status, GrpcStatus.DEADLINE_EXCEEDED);
   t.ok(Date.now() - started < 2000, `settled after ${Date.now() - started} ms, not when the connect gives up`);
 });
 
@@ -166,7 +167,7 @@ t.test('an answer above maxReceiveBytes is refused with RESOURCE_EXHAUSTED', asy
   const size = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32BE(n); return b; };
   t.equal((await ch.call('/test.T/Big', size(100_000))).length, 100_000, 'exactly the limit passes');
   const err = await failure(ch.call('/test.T/Big', size(100_001)));
-  t.equal((err as StatusError).status, GRPC_STATUS.RESOURCE_EXHAUSTED);
+  t.equal((err as StatusError).status, GrpcStatus.RESOURCE_EXHAUSTED);
 });
 
 /** Kills the server while a call is in flight; the call's failure. */

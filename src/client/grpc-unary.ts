@@ -12,6 +12,7 @@
 // attempt its budget this way. Closing the channel cancels whatever is still pending.
 
 import * as http2 from 'node:http2';
+import { GrpcStatus } from '../api/wire-errors.js';
 
 /** Why a call failed before the store answered with a status. */
 export type TransportFailure =
@@ -32,8 +33,6 @@ export class StatusError extends Error {
     super(`gRPC status ${status}${details ? `: ${details}` : ''}`);
   }
 }
-
-export const GRPC_STATUS = { DEADLINE_EXCEEDED: 4, RESOURCE_EXHAUSTED: 8, INTERNAL: 13, UNAVAILABLE: 14 } as const;
 
 /** A method as src/rpc/services.ts describes it (a grpc-js MethodDefinition fits). */
 export interface UnaryMethod<Req, Res> {
@@ -102,7 +101,7 @@ export class UnaryChannel {
       }
       let failed: Error | undefined;
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-        failed ??= new StatusError(GRPC_STATUS.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
+        failed ??= new StatusError(GrpcStatus.DEADLINE_EXCEEDED, `no answer within ${timeoutMs} ms`);
         // Settled here: a stream still waiting for its connection closes only once the
         // connection is made or fails, which can take minutes (an address that drops SYNs).
         reject(failed);
@@ -128,7 +127,7 @@ export class UnaryChannel {
       stream.on('data', (chunk: Buffer) => {
         received += chunk.length;
         if (received > this.maxReceiveBytes + PREFIX) {
-          failed = new StatusError(GRPC_STATUS.RESOURCE_EXHAUSTED, `answer larger than ${this.maxReceiveBytes} bytes`);
+          failed = new StatusError(GrpcStatus.RESOURCE_EXHAUSTED, `answer larger than ${this.maxReceiveBytes} bytes`);
           stream.close(http2.constants.NGHTTP2_CANCEL);
           return;
         }

@@ -7,6 +7,7 @@
 // sequences apply in order. A write whose attempts may have reached a leader is never
 // reported as failed: at the deadline it is UnknownOutcomeError.
 
+import type { ErrorCode } from '../api/codes.js';
 import type { ClientSession, RequestHeader } from '../api/request.js';
 import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../api/errors.js';
 import type { CallOptions, StoreConnection } from './connection.js';
@@ -46,8 +47,12 @@ export interface KvClientOptions {
 }
 
 const REGION_ID = 1;
-/** Region errors that another store may not give: try the next one. */
-const RETRY_ELSEWHERE = new Set(['STALE_COMMAND', 'STORE_STOPPED', 'SERVER_IS_BUSY', 'REGION_NOT_FOUND']);
+/**
+ * Region errors that another store may not give: try the next one. STORE_STOPPED arrives
+ * as itself over gRPC (src/api/wire-errors.ts), no longer disguised as SERVER_IS_BUSY: a
+ * stopping store serves nothing more, so another store is the place to ask.
+ */
+const RETRY_ELSEWHERE = new Set<ErrorCode>(['STALE_COMMAND', 'STORE_STOPPED', 'SERVER_IS_BUSY', 'REGION_NOT_FOUND']);
 
 interface Attempt<T> {
   readonly name: string;

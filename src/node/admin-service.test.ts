@@ -1,6 +1,12 @@
 // How one FaultRequest (what `tinykv chaos` sends) changes a store's network filters.
 
-import t from 'tap';
+import * as grpc from '@grpc/grpc-js';
+import t, { type Test } from 'tap';
+import { ChangePeerRefusedError, StoreStoppedError } from '../api/errors.js';
+import { AdminClient } from '../client/admin-client.js';
+import type { Store } from '../raftstore/store.js';
+import { AdminService } from '../rpc/services.js';
+import { adminHandlers, type AdminDeps } from './admin-service.js';
 import { applyFaultRequest } from './admin-service.js';
 import { linkCut, NO_FAULTS } from '../raftstore/transport.js';
 
@@ -31,4 +37,40 @@ t.test('a store named in neither group talks to nobody; heal removes everything'
 
 t.test('drop rates above 1 are clamped', async (t) => {
   t.equal(applyFaultRequest(NO_FAULTS, { drop_rate: 7, set_drop_rate: true }, 1, ALL).dropRate, 1);
+});
+
+/** An Admin server over `store` (undefined: a store not running); the client to it. */
+async function serveAdmin(t: Test, store: Store | undefined): Promise<AdminClient> {
+  const deps: AdminDeps = {
+    storeId: 1, store: () => store, startedAt: 0, now: () => 0, allStoreIds: [1, 2, 3],
+    getFaults: () => NO_FAULTS, setFaults: () => {},
+    identity: async () => { throw new Error('not asked'); },
+    dbBytes: async () => ({ raftdb: 0, kvdb: 0 }),
+  };
+  const server = new grpc.Server();
+  server.addService(AdminService, adminHandlers(deps));
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const client = new AdminClient(`127.0.0.1:${port}`);
+  t.teardown(() => { client.close(); server.forceShutdown(); });
+  return client;
+}
+
+t.test('a change-peer refusal arrives with its region and whether asking again may succeed', async (t) => {
+  for (const retryable of [true, false]) {
+    const refusal = new ChangePeerRefusedError(1, retryable ? 'an earlier change is not applied yet' : 'store 2 is already a voter', retryable);
+    const store = { changePeer: () => Promise.reject(refusal) } as unknown as Store;
+    const admin = await serveAdmin(t, store);
+    const got = await admin.changePeer('addVoter', 2).catch((e: unknown) => e);
+    t.ok(got instanceof ChangePeerRefusedError, String(got));
+    t.same({ ...(got as ChangePeerRefusedError), message: (got as Error).message }, { ...refusal, message: refusal.message }, `retryable: ${retryable}`);
+  }
+});
+
+t.test('a store that is not running answers STORE_STOPPED, not SERVER_IS_BUSY', async (t) => {
+  const admin = await serveAdmin(t, undefined);
+  for (const call of [() => admin.changePeer('addVoter', 2), () => admin.transferLeader(2)]) {
+    const got = await call().catch((e: unknown) => e);
+    t.ok(got instanceof StoreStoppedError && got.storeId === 1, String(got));
+  }
 });

@@ -7,8 +7,9 @@ import type { MemberStatus, Store } from '../raftstore/store.js';
 import type { FaultState } from '../raftstore/transport.js';
 import { NO_FAULTS } from '../raftstore/transport.js';
 import type { AdminHandlers } from '../rpc/services.js';
-import { regionErrorToProto } from '../api/proto-errors.js';
-import { ChangePeerRefusedError, InvalidRequestError, RegionError, StoreStoppedError } from '../raftstore/errors.js';
+import * as grpc from '@grpc/grpc-js';
+import { errorToWire, failureStatus, GrpcStatus, type WireFailure } from '../api/wire-errors.js';
+import { StoreStoppedError } from '../raftstore/errors.js';
 import type { PeerIdentity } from './identity.js';
 
 export interface AdminDeps {
@@ -92,6 +93,17 @@ function memberToProto(m: MemberStatus): kvrpcpb.IMember {
   return { peer_id: m.peerId, store_id: m.storeId, learner: m.learner, match: m.match ?? 0 };
 }
 
+/** A failure status as grpc-js takes it. */
+function callError(f: { readonly status: number; readonly details: string }): Partial<grpc.StatusObject> {
+  return { code: f.status as grpc.status, details: f.details };
+}
+
+/** Sends what the bridge made of an error: inside the answer, or as the call's status. */
+function reply<R>(cb: grpc.sendUnaryData<R>, w: WireFailure): void {
+  if ('answer' in w) cb(null, w.answer as R);
+  else cb(callError(w));
+}
+
 const CHANGES: Record<number, 'addLearner' | 'addVoter' | 'removeNode'> = { 0: 'addLearner', 1: 'addVoter', 2: 'removeNode' };
 
 export function adminHandlers(d: AdminDeps): AdminHandlers {
@@ -99,26 +111,21 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
     identity(call, cb) {
       d.identity(Number(call.request.asking_store_id ?? 0) as StoreId).then(
         (a) => cb(null, { ready: a.ready, cluster_id: a.clusterId, store_id: d.storeId, heard_term: a.heardTerm, heard_peer: a.heardPeer, conf_ver: a.confVer }),
-        (e: Error) => cb({ code: 13, details: e.message }),
+        (e: Error) => cb(callError(failureStatus(e, GrpcStatus.INTERNAL))),
       );
     },
     status(_call, cb) {
-      void statusResponse(d).then((r) => cb(null, r), (e: Error) => cb({ code: 13, details: e.message }));
+      void statusResponse(d).then((r) => cb(null, r), (e: Error) => cb(callError(failureStatus(e, GrpcStatus.INTERNAL))));
     },
     transferLeader(call, cb) {
       const store = d.store();
       const to = Number(call.request.to_store_id ?? 0) as StoreId;
-      if (!store) {
-        cb(null, { region_error: regionErrorToProto(new StoreStoppedError(d.storeId)) });
-        return;
-      }
       try {
+        if (!store) throw new StoreStoppedError(d.storeId);
         store.transferLeader(to);
         cb(null, {});
       } catch (e) {
-        if (e instanceof RegionError) cb(null, { region_error: regionErrorToProto(e) });
-        else if (e instanceof InvalidRequestError) cb(null, { error: e.message });
-        else cb({ code: 13, details: (e as Error).message });
+        reply(cb, errorToWire(e, GrpcStatus.INTERNAL));
       }
     },
     changePeer(call, cb) {
@@ -126,7 +133,7 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
       const change = CHANGES[Number(call.request.change ?? 0)];
       const target = Number(call.request.store_id ?? 0) as StoreId;
       if (!store) {
-        cb(null, { region_error: regionErrorToProto(new StoreStoppedError(d.storeId)) });
+        reply(cb, errorToWire(new StoreStoppedError(d.storeId)));
         return;
       }
       if (!change || !(target > 0)) {
@@ -138,12 +145,8 @@ export function adminHandlers(d: AdminDeps): AdminHandlers {
           conf_ver: region.epoch.confVer,
           members: region.peers.map((p) => memberToProto({ peerId: p.id, storeId: p.storeId, learner: Boolean(p.learner), match: undefined })),
         }),
-        (e: Error) => {
-          if (e instanceof ChangePeerRefusedError) cb(null, { error: e.message, retryable: e.retryable });
-          else if (e instanceof InvalidRequestError) cb(null, { error: e.message });
-          else if (e instanceof RegionError) cb(null, { region_error: regionErrorToProto(e) });
-          else cb({ code: 13, details: e.message });
-        },
+        // A refusal (with its retryable flag) is a region error like any other.
+        (e: Error) => reply(cb, errorToWire(e, GrpcStatus.INTERNAL)),
       );
     },
     fault(call, cb) {

@@ -4,7 +4,7 @@
 
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
-import { InvalidRequestError, NotLeaderError } from '../api/errors.js';
+import { EpochNotMatchError, InvalidRequestError, NotLeaderError, StoreStoppedError } from '../api/errors.js';
 import { BatchChannel } from '../client/grpc-batch.js';
 import { GrpcStoreConnection } from '../client/grpc-connection.js';
 import { StatusError, UnaryChannel } from '../client/grpc-unary.js';
@@ -39,6 +39,8 @@ async function start(t: Test): Promise<Fixture> {
       if (k === 'not-leader') throw new NotLeaderError(1, { id: 2, storeId: 2 });
       if (k === 'invalid') throw new InvalidRequestError('key too large');
       if (k === 'crash') throw new Error('engine on fire');
+      if (k === 'stopping') throw new StoreStoppedError(1);
+      if (k === 'old-epoch') throw new EpochNotMatchError(1, { confVer: 3, version: 2 });
       if (k.startsWith('slow')) await new Promise<void>((r) => slow.push(r));
       data.set(k, Buffer.from(value).toString());
     },
@@ -131,4 +133,19 @@ t.test('answers of one turn leave in messages of a few MiB, so two large ones do
   const scan = (n: number) => ch.invoke('raw_scan', { context: { region_id: 1 }, start_key: b(`big:${n}`), end_key: b('') });
   const answers = await Promise.all([scan(3 * 1024 * 1024), scan(3 * 1024 * 1024), scan(10)]);
   t.same(answers.map((a) => (a as { kvs: { value: Uint8Array }[] }).kvs[0]!.value.length), [3 * 1024 * 1024, 3 * 1024 * 1024, 10]);
+});
+
+t.test('region errors arrive as the store threw them: a stopping store and a stale epoch keep their fields', async (t) => {
+  const f = await start(t);
+  for (const batch of [false, true]) {
+    const conn = new GrpcStoreConnection(1, f.addr, { batch });
+    t.teardown(() => conn.close());
+    const stopped = await conn.put(H, b('stopping'), b('x'), SESSION).catch((e: unknown) => e);
+    // Not SERVER_IS_BUSY: the client tells a stopping store (outcome unknown) from a busy one.
+    t.ok(stopped instanceof StoreStoppedError && stopped.storeId === 1, `${batch ? 'batch' : 'unary'}: ${String(stopped)}`);
+    const stale = await conn.put(H, b('old-epoch'), b('x'), SESSION).catch((e: unknown) => e);
+    t.ok(stale instanceof EpochNotMatchError, String(stale));
+    t.same({ region: (stale as EpochNotMatchError).regionId, current: (stale as EpochNotMatchError).current }, { region: 1, current: { confVer: 3, version: 2 } },
+      'with the region and its current epoch');
+  }
 });

@@ -1,13 +1,12 @@
 // The client API of a store (tinykvpb.TinyKv): RawGet/RawPut/RawDelete/RawScan over the
 // raftstore. Region errors travel in `region_error`, invalid requests in `error`; any
-// other failure is a gRPC UNAVAILABLE so the client tries elsewhere.
+// other failure is a gRPC UNAVAILABLE so the client tries elsewhere (src/api/wire-errors.ts).
 
 import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
 import type { RequestHeader } from '../raftstore/command.js';
-import { InvalidRequestError, RegionError } from '../raftstore/errors.js';
 import type { Store } from '../raftstore/store.js';
-import { regionErrorToProto } from '../api/proto-errors.js';
+import { errorToWire } from '../api/wire-errors.js';
 import type { TinyKvHandlers } from '../rpc/services.js';
 
 const EMPTY = Buffer.alloc(0);
@@ -83,16 +82,14 @@ export function kvHandlers(getStore: () => Store, inflight: InFlight, onRequest:
       done('ok');
       return { answer };
     } catch (e) {
-      if (e instanceof RegionError) {
-        done('region_error');
-        return { answer: { region_error: regionErrorToProto(e) } as R };
-      }
-      if (e instanceof InvalidRequestError) {
-        done('invalid');
-        return { answer: { error: e.message } as R };
+      // The bridge decides what travels in the answer; the rest fails the call UNAVAILABLE.
+      const w = errorToWire(e);
+      if ('answer' in w) {
+        done('region_error' in w.answer ? 'region_error' : 'invalid');
+        return { answer: w.answer as R };
       }
       done('unavailable');
-      return { unavailable: (e as Error)?.message ?? String(e) };
+      return { unavailable: w.details };
     } finally {
       inflight.end();
     }

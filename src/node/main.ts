@@ -3,19 +3,23 @@
 // `tinykv store start --foreground`, with --echo). Only this file reads argv, installs signal handlers and
 // decides the process exit code.
 //
-// Exit codes: 0 after a clean SIGTERM/SIGINT shutdown; 2 when the store cannot start
-// (bad config, unknown store, port in use, foreign or corrupt data directory), with one
-// line on stderr; 1 when a running store hits a fatal error.
+// Exit codes: 0 after a clean SIGTERM/SIGINT shutdown; when the store cannot start, the
+// status the CLI gives the same error's code (src/api/exit-status.ts: 2 for a bad config,
+// an unknown store, a port in use, a data directory it cannot use or that is not its own;
+// 4 for an error no layer classified), with one line on stderr; 1 when a running store
+// hits a fatal error.
 
 import { mkdirSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isErrorCode } from '../api/codes.js';
+import { exitStatusOf } from '../api/exit-status.js';
 import { loadClusterConfig } from '../config/load.js';
 import { storeDir } from '../config/types.js';
 import { parseDeliberateBugs } from '../raftstore/deliberate-bugs.js';
 import type { StoreId } from '../raftstore/ids.js';
 import { fileLogger } from './file-logger.js';
-import { createStoreServer } from './server.js';
+import { createStoreServer, DataDirUnusableError } from './server.js';
 
 export interface StoreProcessOptions {
   readonly configPath: string;
@@ -31,7 +35,11 @@ export async function runStoreProcess(o: StoreProcessOptions): Promise<void> {
     throw Object.assign(new Error(`store ${o.storeId} is not in ${cfg.file} (stores: ${cfg.stores.map((s) => s.id).join(', ')})`), { code: 'UNKNOWN_STORE' });
   }
   const dir = storeDir(cfg, o.storeId);
-  mkdirSync(dir, { recursive: true });
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new DataDirUnusableError(`store ${o.storeId}: cannot create its data directory ${dir}: ${(e as Error).message}`, { cause: e });
+  }
   const logger = fileLogger(join(dir, 'store.log'), 'info', o.echo ? (l) => process.stderr.write(l + '\n') : undefined);
   // Tests only (see deliberate-bugs.ts): a store that breaks its promises on purpose.
   const bugs = parseDeliberateBugs(process.env['TINYKV_DELIBERATE_BUGS'] ?? '');
@@ -53,6 +61,17 @@ export async function runStoreProcess(o: StoreProcessOptions): Promise<void> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
   });
+}
+
+/**
+ * What a store that could not start exits with, and its one line for stderr: the status
+ * the CLI would give the error's code (the same table), so `tinykv store start
+ * --foreground` passes on what the CLI would have said.
+ */
+export function startFailure(e: unknown): { readonly status: number; readonly line: string } {
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+  const known = isErrorCode((e as { code?: unknown } | undefined)?.code);
+  return { status: exitStatusOf(e), line: `tinykv store: ${known ? '' : 'internal error: '}${message}` };
 }
 
 function parseArgs(argv: readonly string[]): StoreProcessOptions {
@@ -78,8 +97,9 @@ if (isEntry) {
   try {
     await runStoreProcess(parseArgs(process.argv.slice(2)));
   } catch (e) {
-    process.stderr.write(`tinykv store: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}\n`);
-    process.exitCode = 2;
+    const failed = startFailure(e);
+    process.stderr.write(`${failed.line}\n`);
+    process.exitCode = failed.status;
   }
   // Exit explicitly: a half-started store may still hold a listening socket or timers.
   process.exit(process.exitCode ?? 0);

@@ -3,17 +3,13 @@
 
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { PortInUseError } from '../api/port-in-use.js';
 import type { StoreMetrics } from './metrics.js';
 
 export interface MetricsServer {
   /** host:port actually bound (the port is chosen by the system when 0 was asked for). */
   readonly addr: string;
   close(): Promise<void>;
-}
-
-/** The metrics address is taken by another process; the store does not start. */
-export class MetricsPortInUseError extends Error {
-  readonly code = 'PORT_IN_USE';
 }
 
 export async function serveMetrics(metrics: StoreMetrics, host: string, port: number): Promise<MetricsServer> {
@@ -36,7 +32,10 @@ export async function serveMetrics(metrics: StoreMetrics, host: string, port: nu
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE' ? new MetricsPortInUseError(`metrics port ${port} on ${host} is already in use`) : e);
+      // The store does not start (PORT_IN_USE: the same exit status as its own address).
+      reject(e.code === 'EADDRINUSE'
+        ? new PortInUseError(`metrics port ${port} on ${host} is already in use`, { addr: `${host.includes(':') ? `[${host}]` : host}:${port}`, field: 'metrics_addr' })
+        : e);
     });
     server.listen(port, host, () => resolve());
   });

@@ -4,6 +4,7 @@
 // accepting, finish in-flight requests, settle pending proposals, close RocksDB.
 
 import type { ErrorCode } from '../api/codes.js';
+import { PortInUseError } from '../api/port-in-use.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
 import { AdminClient, adminFailureReason } from '../client/admin-client.js';
 import * as keys from '../engine/keys.js';
@@ -13,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
+import { EngineOpenError } from '../engine/errors.js';
 import { openRocksEngine } from '../engine/rocksdb-engine.js';
 import { openSnapshotDir } from '../engine/snapshot-dir.js';
 import type { KvEngine } from '../engine/kv-engine.js';
@@ -34,8 +36,24 @@ import { StoreMetrics } from './metrics.js';
 import { serveMetrics, type MetricsServer } from './metrics-server.js';
 import { timedEngine } from './timed-engine.js';
 
-export class PortInUseError extends Error {
-  readonly code: ErrorCode = 'PORT_IN_USE';
+/**
+ * The store's data directory cannot be used: it cannot be created, or an engine in it cannot
+ * be opened (another process holds its lock, no permission). A start failure the user can
+ * fix, not a bug: the CLI's exit status for it is the same as for a bad cluster file.
+ */
+export class DataDirUnusableError extends Error {
+  override readonly name = 'DataDirUnusableError';
+  readonly code: ErrorCode = 'DATA_DIR_UNUSABLE';
+}
+
+/** Opens one engine of the store; a directory it cannot open is DataDirUnusableError. */
+async function openEngine(storeId: StoreId, path: string): Promise<KvEngine> {
+  try {
+    return await openRocksEngine(path);
+  } catch (e) {
+    if (e instanceof EngineOpenError) throw new DataDirUnusableError(`store ${storeId}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 export interface StoreServer {
@@ -125,7 +143,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       server.bindAsync(bindAddress(me!.host, me!.port), grpc.ServerCredentials.createInsecure(), (err) => {
         if (!err) return resolve();
         const inUse = /EADDRINUSE|address already in use/i.test(err.message);
-        reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`) : err);
+        reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`, { addr: me!.addr, field: 'addr', storeId }) : err);
       });
     });
   }
@@ -138,9 +156,9 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
       // stops the start, like the store's own address).
       metricsServer = await serveMetrics(metrics, me!.metrics?.host ?? '127.0.0.1', me!.metrics?.port ?? 0);
       logger.info('serving metrics', { addr: `http://${metricsServer.addr}/metrics` });
-      const raft = await openRocksEngine(join(dir, 'raftdb'));
+      const raft = await openEngine(storeId, join(dir, 'raftdb'));
       opened.push(raft);
-      const kv = await openRocksEngine(join(dir, 'kvdb'));
+      const kv = await openEngine(storeId, join(dir, 'kvdb'));
       opened.push(kv);
       kvdb = kv;
       const { minPeerId } = await checkOrWriteIdentity({

@@ -2,6 +2,7 @@
 // src/cli/exit-codes.ts maps to an exit code, and a one-line message naming the store.
 
 import type { ErrorCode } from '../api/codes.js';
+import { PortInUseError, type PortField } from '../api/port-in-use.js';
 
 export class OrchestratorError extends Error {
   constructor(
@@ -24,18 +25,14 @@ export class UnknownStoreError extends OrchestratorError {
   }
 }
 
-/** Something other than this store holds the store's port; nothing was started. */
-export class PortInUseError extends OrchestratorError {
-  constructor(
-    readonly storeId: number,
-    readonly addr: string,
-    detail = 'is held by another process',
-    /** The cluster-file field that names the port: addr, or metrics_addr. */
-    field: 'addr' | 'metrics_addr' = 'addr',
-  ) {
-    const hint = detail.startsWith('is held') ? `; free it or change stores[].${field}` : '';
-    super('PORT_IN_USE', `store ${storeId}: port ${addr} ${detail}${hint}`);
-  }
+/**
+ * Something other than this store holds the store's port (`detail` says how; "is held by
+ * another process" by default); nothing was started. The one PortInUseError (src/api), with
+ * the orchestrator's message.
+ */
+export function portInUse(storeId: number, addr: string, detail = 'is held by another process', field: PortField = 'addr'): PortInUseError {
+  const hint = detail.startsWith('is held') ? `; free it or change stores[].${field}` : '';
+  return new PortInUseError(`store ${storeId}: port ${addr} ${detail}${hint}`, { addr, field, storeId });
 }
 
 /** A store process exited while starting; `lastLine` is its last word on stderr or in its log. */

@@ -17,6 +17,7 @@
 
 import { rmSync } from 'node:fs';
 import { AdminClient } from '../client/admin-client.js';
+import { ChangePeerRefusedError } from '../api/errors.js';
 import type { MemberInfo, MembershipChange, StoreStatusInfo } from '../client/admin-client.js';
 import { addJoiningStore, markStoreJoining, markStoreRemoved } from '../config/edit.js';
 import type { ClusterConfig } from '../config/types.js';
@@ -275,8 +276,8 @@ async function change(cfg: ClusterConfig, kind: MembershipChange, id: number, st
       continue; // applied on the leader: the next view shows it
     } catch (e) {
       lastError = (e as Error).message;
-      // CHANGE_NOT_YET (an earlier change not applied yet), NotLeader, a timeout: ask again.
-      if ((e as { code?: string }).code === 'INVALID_ARGUMENT') {
+      // A refusal for now only (an earlier change not applied yet), NotLeader, a timeout: ask again.
+      if ((e as { code?: string }).code === 'INVALID_ARGUMENT' || (e instanceof ChangePeerRefusedError && !e.retryable)) {
         const now = await view(cfg, steps);
         if (done(now.leader.members)) return now;
         throw new MembershipRefusedError(`store ${id}: ${lastError}`);

@@ -5,7 +5,7 @@
 // store answers status and a leader is elected, reporting progress as it goes.
 
 import type { ClusterConfig, StoreConfig } from '../config/types.js';
-import { ClusterNotReadyError, PortInUseError, StoreStartError } from './errors.js';
+import { ClusterNotReadyError, portInUse, StoreStartError } from './errors.js';
 import { readPidFile, removePidFile } from './pid-file.js';
 import { checkPort } from './port.js';
 import { isServing, leaderOf, probeAll, probeStore, sleep, type Probe } from './probe.js';
@@ -97,13 +97,13 @@ async function planStart(cfg: ClusterConfig, store: StoreConfig): Promise<Plan> 
   if (port.free) {
     // Its metrics port too: a taken one would stop the store after the others started.
     const m = store.metrics ? await checkPort(store.metrics.host, store.metrics.port) : { free: true as const };
-    if (!m.free) throw new PortInUseError(store.id, store.metrics!.addr, m.reason, 'metrics_addr');
+    if (!m.free) throw portInUse(store.id, store.metrics!.addr, m.reason, 'metrics_addr');
     return { storeId: store.id, how: 'spawn' };
   }
   // Maybe it is this very store, started some other way (`store start --foreground`).
   const probe = await probeStore(store, PROBE_TIMEOUT_MS);
   if (probe.ok) return { storeId: store.id, how: 'external', pid: probe.status.pid };
-  throw new PortInUseError(store.id, store.addr, port.reason);
+  throw portInUse(store.id, store.addr, port.reason);
 }
 
 type Check = (probes: Probe[]) => { done: boolean; progress: string };

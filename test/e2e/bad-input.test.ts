@@ -1,5 +1,6 @@
 // Bad input as a user meets it, through the real CLI: a malformed or missing cluster
-// file, an unknown store id, a port held by another program, a missing key, an
+// file, an unknown store id, a port held by another program, a data directory held by
+// another process, a missing key, an
 // oversize value, a cluster that is down. Each must give the documented exit code and
 // exactly one line on stderr.
 
@@ -7,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
+import { storeDir } from '../../src/config/types.js';
+import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
 import { makeCluster, status, type CliResult } from './helpers.js';
 
 /** Exit code `code` and exactly one `tinykv: …` line on stderr matching `message`. */
@@ -51,6 +54,17 @@ t.test('unknown store ids: exit 2', async (t) => {
   fails(t, await c.cli('chaos', 'kill', '--store', '2'), 2, /store 2 is not running/, 'kill a store that is down');
   fails(t, await c.cli('chaos', 'pause', '--store', '2'), 2, /store 2 is not running/, 'pause a store that is down');
   t.same(c.livePids(), [], 'nothing was started');
+});
+
+t.test('a data directory another process holds: the store does not start, exit 2 naming it', async (t) => {
+  const c = await makeCluster(t);
+  // Another process would hold RocksDB's lock the same way: this one opens store 1's raftdb.
+  const held = await openRocksEngine(join(storeDir(c.cfg, 1), 'raftdb'));
+  t.teardown(() => held.close());
+  const r = await c.cli('store', 'start', '--store', '1', '--foreground');
+  t.equal(r.code, 2, 'store start --foreground: exit 2, as for the other start failures the user can fix');
+  // In the foreground the store's log lines come first; its last word says why it stopped.
+  t.match(r.stderr, /\ntinykv store: store 1: cannot open storage engine at [^\n]*raftdb: [^\n]*lock[^\n]*\n$/, 'a last line naming the directory');
 });
 
 t.test('a port held by another program: nothing starts, exit 2 naming store and port', async (t) => {
