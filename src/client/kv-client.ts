@@ -7,6 +7,7 @@
 // sequences apply in order. A write whose attempts may have reached a leader is never
 // reported as failed: at the deadline it is UnknownOutcomeError.
 
+import { RegionCache } from './region-cache.js';
 import type { ErrorCode } from '../api/codes.js';
 import type { ClientSession, RequestHeader } from '../api/request.js';
 import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, SessionExpiredError } from '../api/errors.js';
@@ -46,7 +47,6 @@ export interface KvClientOptions {
   readonly firstStore?: number;
 }
 
-const REGION_ID = 1;
 /**
  * Region errors that another store may not give: try the next one. STORE_STOPPED arrives
  * as itself over gRPC (src/api/wire-errors.ts), no longer disguised as SERVER_IS_BUSY: a
@@ -57,11 +57,15 @@ const RETRY_ELSEWHERE = new Set<ErrorCode>(['STALE_COMMAND', 'STORE_STOPPED', 'S
 interface Attempt<T> {
   readonly name: string;
   readonly isWrite: boolean;
+  /** The key whose region the request goes to (a range's start). */
+  readonly key: Uint8Array;
   run(conn: StoreConnection, h: RequestHeader, o: CallOptions): Promise<T>;
 }
 
 export class KvClient {
   private leader: number | undefined;
+  /** Which region each request goes to (region-cache.ts). */
+  private readonly regions = new RegionCache();
   private sequence = 0;
   private writeChain: Promise<unknown> = Promise.resolve();
   private readonly timeoutMs: number;
@@ -89,19 +93,19 @@ export class KvClient {
   }
 
   get(key: Uint8Array): Promise<Uint8Array | undefined> {
-    return this.execute({ name: 'get', isWrite: false, run: (c, h, o) => c.get(h, key, o) });
+    return this.execute({ name: 'get', isWrite: false, key, run: (c, h, o) => c.get(h, key, o) });
   }
 
   scan(start: Uint8Array, end: Uint8Array, limit: number): Promise<ReadonlyArray<readonly [Uint8Array, Uint8Array]>> {
-    return this.execute({ name: 'scan', isWrite: false, run: (c, h, o) => c.scan(h, start, end, limit, o) });
+    return this.execute({ name: 'scan', isWrite: false, key: start, run: (c, h, o) => c.scan(h, start, end, limit, o) });
   }
 
   put(key: Uint8Array, value: Uint8Array): Promise<void> {
-    return this.serialWrite((s) => ({ name: 'put', isWrite: true, run: (c, h, o) => c.put(h, key, value, s, o) }));
+    return this.serialWrite((s) => ({ name: 'put', isWrite: true, key, run: (c, h, o) => c.put(h, key, value, s, o) }));
   }
 
   delete(key: Uint8Array): Promise<void> {
-    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h, o) => c.delete(h, key, s, o) }));
+    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, key, run: (c, h, o) => c.delete(h, key, s, o) }));
   }
 
   /**
@@ -109,7 +113,7 @@ export class KvClient {
    * how many keys it removed, or undefined when a retry found it already applied.
    */
   deleteRange(start: Uint8Array, end: Uint8Array): Promise<number | undefined> {
-    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, run: (c, h, o) => c.deleteRange(h, start, end, s, o) }));
+    return this.serialWrite((s) => ({ name: 'delete', isWrite: true, key: start, run: (c, h, o) => c.deleteRange(h, start, end, s, o) }));
   }
 
   /** Queues a write behind the previous one so sequences apply in order. */
@@ -137,7 +141,7 @@ export class KvClient {
       try {
         // The attempt's budget goes to the store too: the call is cancelled when it runs out.
         const ms = this.attemptMs(deadline);
-        const result = await this.withTimeout(attempt.run(this.o.connect(storeId), { regionId: REGION_ID }, { timeoutMs: ms }), ms);
+        const result = await this.withTimeout(attempt.run(this.o.connect(storeId), { regionId: this.regions.regionFor(attempt.key) }, { timeoutMs: ms }), ms);
         this.leader = storeId;
         this.o.onAnswer?.(storeId);
         return result;

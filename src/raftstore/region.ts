@@ -4,6 +4,9 @@
 import type { metapb } from '../gen/proto.js';
 import type { PeerMeta, RegionEpoch } from './envelope.js';
 import type { PeerId, RegionId, StoreId } from './ids.js';
+import { FIRST_REGION_ID } from '../api/ids.js';
+
+export { FIRST_REGION_ID };
 
 export interface RegionMeta {
   readonly id: RegionId;
@@ -51,8 +54,6 @@ export function keyInRegion(key: Uint8Array, r: RegionMeta): boolean {
   return compareBytes(key, r.startKey) >= 0 && (r.endKey.length === 0 || compareBytes(key, r.endKey) < 0);
 }
 
-/** The one region for now: it covers every key. */
-export const FIRST_REGION_ID = 1 as RegionId;
 
 /** The region every store bootstraps with: all keys, one peer per store (peer id = store id). */
 export function initialRegion(storeIds: readonly StoreId[]): RegionMeta {
