@@ -4,7 +4,7 @@
 
 import type { ErrorCode } from './codes.js';
 import type { RegionId, StoreId } from './ids.js';
-import type { PeerMeta, RegionEpoch } from './meta.js';
+import type { PeerMeta, RegionEpoch, RegionMeta } from './meta.js';
 
 export abstract class RegionError extends Error {
   abstract readonly code: ErrorCode;
@@ -33,14 +33,20 @@ export class StoreNotMatchError extends RegionError {
 
 export class EpochNotMatchError extends RegionError {
   readonly code: ErrorCode = 'EPOCH_NOT_MATCH';
-  constructor(readonly regionId: RegionId, readonly current: RegionEpoch) {
+  /**
+   * `regions`: the regions the store has now where the request's region was (its range,
+   * epoch and peers; after a split, more than one), so a client can refresh its cache
+   * without asking again. Empty when the refusing side does not know them.
+   */
+  constructor(readonly regionId: RegionId, readonly current: RegionEpoch, readonly regions: readonly RegionMeta[] = []) {
     super(`region ${regionId}: epoch does not match (current conf_ver ${current.confVer}, version ${current.version})`);
   }
 }
 
 export class KeyNotInRegionError extends RegionError {
   readonly code: ErrorCode = 'KEY_NOT_IN_REGION';
-  constructor(readonly regionId: RegionId, readonly key: Uint8Array) {
+  /** `startKey`/`endKey`: the region's range (end empty: unbounded). */
+  constructor(readonly regionId: RegionId, readonly key: Uint8Array, readonly startKey: Uint8Array = new Uint8Array(), readonly endKey: Uint8Array = new Uint8Array()) {
     super(`key is not in region ${regionId}`);
   }
 }

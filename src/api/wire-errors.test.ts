@@ -21,8 +21,18 @@ const EXAMPLES: Partial<Record<ErrorCode, readonly Error[]>> = {
   ],
   REGION_NOT_FOUND: [new RegionNotFoundError(9)],
   STORE_NOT_MATCH: [new StoreNotMatchError(2, 3)],
-  EPOCH_NOT_MATCH: [new EpochNotMatchError(1, { confVer: 5, version: 2 })],
-  KEY_NOT_IN_REGION: [new KeyNotInRegionError(1, Buffer.from([0, 0xff, 0x61]))],
+  EPOCH_NOT_MATCH: [
+    new EpochNotMatchError(1, { confVer: 5, version: 2 }),
+    // After a split: two regions where the request's was, each with its range and peers.
+    new EpochNotMatchError(1, { confVer: 5, version: 3 }, [
+      { id: 1, startKey: new Uint8Array(), endKey: Buffer.from('m'), epoch: { confVer: 5, version: 3 }, peers: [{ id: 11, storeId: 1 }, { id: 12, storeId: 2, learner: true }] },
+      { id: 4, startKey: Buffer.from('m'), endKey: new Uint8Array(), epoch: { confVer: 5, version: 3 }, peers: [{ id: 41, storeId: 1 }] },
+    ]),
+  ],
+  KEY_NOT_IN_REGION: [
+    new KeyNotInRegionError(1, Buffer.from([0, 0xff, 0x61])),
+    new KeyNotInRegionError(2, Buffer.from('z'), Buffer.from('a'), Buffer.from('m')),
+  ],
   STALE_COMMAND: [new StaleCommandError('index 12 was taken by term 4')],
   SERVER_IS_BUSY: [new ServerIsBusyError('1024 proposals pending')],
   STORE_STOPPED: [new StoreStoppedError(3)],

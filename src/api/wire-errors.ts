@@ -23,6 +23,7 @@ import {
 } from './errors.js';
 import type { PeerId, StoreId } from './ids.js';
 import type { PeerMeta } from './meta.js';
+import { regionFromProto, regionToProto } from './meta.js';
 
 /**
  * The gRPC status codes tinykv sends or meets, by name (the values are gRPC's; see
@@ -97,15 +98,19 @@ export const WIRE: { readonly [C in ErrorCode]: WireMapping } = {
     (e) => ({ request_store_id: e.requestStoreId, actual_store_id: e.actualStoreId }),
     (v) => new StoreNotMatchError(num(v.request_store_id) as StoreId, num(v.actual_store_id) as StoreId)),
   // The region as the store knows it now, so the client can re-stamp its requests.
+  // current_regions: first the request's region as the store has it now (id and epoch
+  // only), then the regions the store knows in its place, in full.
   EPOCH_NOT_MATCH: region(EpochNotMatchError, 'epoch_not_match',
-    (e) => ({ current_regions: [{ id: e.regionId, region_epoch: { conf_ver: e.current.confVer, version: e.current.version } }] }),
+    (e) => ({
+      current_regions: [{ id: e.regionId, region_epoch: { conf_ver: e.current.confVer, version: e.current.version } }, ...e.regions.map(regionToProto)],
+    }),
     (v) => {
-      const r = v.current_regions?.[0];
-      return new EpochNotMatchError(num(r?.id), { confVer: num(r?.region_epoch?.conf_ver), version: num(r?.region_epoch?.version) });
+      const [head, ...rest] = v.current_regions ?? [];
+      return new EpochNotMatchError(num(head?.id), { confVer: num(head?.region_epoch?.conf_ver), version: num(head?.region_epoch?.version) }, rest.map(regionFromProto));
     }),
   KEY_NOT_IN_REGION: region(KeyNotInRegionError, 'key_not_in_region',
-    (e) => ({ region_id: e.regionId, key: e.key }),
-    (v) => new KeyNotInRegionError(num(v.region_id), bytes(v.key))),
+    (e) => ({ region_id: e.regionId, key: e.key, start_key: e.startKey, end_key: e.endKey }),
+    (v) => new KeyNotInRegionError(num(v.region_id), bytes(v.key), bytes(v.start_key), bytes(v.end_key))),
   STALE_COMMAND: region(StaleCommandError, 'stale_command',
     (e) => ({ detail: e.detail }),
     (v) => new StaleCommandError(v.detail ?? '')),

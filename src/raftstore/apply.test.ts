@@ -261,6 +261,7 @@ t.test('a write stamped with another version yields EpochNotMatchError and chang
   t.ok(r.error instanceof EpochNotMatchError, 'entry 6: EpochNotMatchError');
   t.equal(r.error?.code, 'EPOCH_NOT_MATCH');
   t.same((r.error as EpochNotMatchError).current, REGION.epoch, 'the error carries the current epoch');
+  t.same((r.error as EpochNotMatchError).regions, [REGION], 'and the region as it is now, for the client\'s cache');
   t.equal(out.results[1]!.error, undefined, 'a membership change (conf_ver) does not make a write stale');
   t.equal(out.results[2]!.error, undefined, 'the matching entry succeeds');
   t.equal(await userValue(kv, 'a'), undefined, 'nothing written for the stale version');
@@ -378,6 +379,7 @@ t.test('ChangePeer: the region (peers, conf_ver) changes in the same batch; stal
   t.same(out.confChanges.map((c) => [c.index, c.change.type, c.change.nodeId, c.region.epoch.confVer]),
     [[6, 'addLearner', 2004, 2], [9, 'addVoter', 2004, 3]], 'two changes applied, in order');
   t.ok(out.results[2]!.error instanceof EpochNotMatchError, 'the stale one: EpochNotMatch');
+  t.same((out.results[2]!.error as EpochNotMatchError).regions.map((r) => r.epoch.confVer), [2], 'with the region as it is at that entry');
   t.ok(out.results[4]!.error instanceof ChangePeerRefusedError, 'the invalid one: refused');
   t.same(out.region.peers.map((p) => [p.id, p.storeId, p.learner === true]), [[1, 1, false], [2, 2, false], [3, 3, false], [2004, 4, false]]);
   const raw = await kv.get(keys.regionStateKey(REGION.id));
@@ -687,6 +689,7 @@ t.test('ChangePeer: a removal drops the peer, peers stay sorted by id, a learner
   t.same(out.region.peers.map((p) => [p.id, p.storeId, p.learner === true]), [[1, 1, false], [2, 5, true], [3, 3, false]]);
   t.same(out.region.epoch, { confVer: 3, version: 1 }, 'conf_ver up once per change; the version unchanged');
   t.ok(out.results[2]?.error instanceof EpochNotMatchError, 'a change for another region: EpochNotMatch');
+  t.same((out.results[2]?.error as EpochNotMatchError).regions.map((r) => [r.id, r.epoch.confVer]), [[REGION.id, 3]], 'naming the region this peer has');
 });
 
 t.test('a range delete whose own range was not read is refused, also when other ranges of the batch were', async (t) => {

@@ -162,7 +162,7 @@ class ApplyPass {
     // Data commands depend on the key range only (version); a membership change (conf_ver)
     // does not make them stale.
     if (cmd.epoch.version !== this.region.epoch.version) {
-      this.results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(this.region.id, this.region.epoch) });
+      this.results.push({ index: e.index, term: e.term, error: new EpochNotMatchError(this.region.id, this.region.epoch, [this.region]) });
       return;
     }
     if (cmd.session && !this.admitSession(e, cmd, cmd.session)) return;
@@ -240,9 +240,9 @@ function inRange(key: Uint8Array, start: Uint8Array, end: Uint8Array): boolean {
  * (EpochNotMatch), or not a valid change of the current members.
  */
 function applyChangePeer(cmd: ChangePeerCommand, region: RegionMeta): { region: RegionMeta; change: ConfChange } | RegionError {
-  if (cmd.regionId !== region.id) return new EpochNotMatchError(region.id, region.epoch);
+  if (cmd.regionId !== region.id) return new EpochNotMatchError(region.id, region.epoch, [region]);
   const stamped = (cmd as { epoch?: { confVer: number } }).epoch;
-  if (stamped && stamped.confVer !== region.epoch.confVer) return new EpochNotMatchError(region.id, region.epoch);
+  if (stamped && stamped.confVer !== region.epoch.confVer) return new EpochNotMatchError(region.id, region.epoch, [region]);
   const change: ConfChange = { type: cmd.change, nodeId: cmd.peer.id };
   try {
     nextConfState(confStateOf(region), change);

@@ -194,9 +194,9 @@ export class Peer {
     const region = this.region;
     if (h.regionId !== region.id) throw new RegionNotFoundError(h.regionId);
     if (h.epoch && (h.epoch.version !== region.epoch.version || h.epoch.confVer !== region.epoch.confVer)) {
-      throw new EpochNotMatchError(region.id, region.epoch);
+      throw new EpochNotMatchError(region.id, region.epoch, [region]);
     }
-    for (const k of keysToCheck) if (!keyInRegion(k, region)) throw new KeyNotInRegionError(region.id, k);
+    for (const k of keysToCheck) if (!keyInRegion(k, region)) throw new KeyNotInRegionError(region.id, k, region.startKey, region.endKey);
     if (!this.core.isLeader) throw new NotLeaderError(region.id, this.leaderMeta());
   }
 

@@ -1,46 +1,16 @@
-// RegionMeta: a region's key range, epoch and peers, and its protobuf form (metapb).
-// For now one region spans all keys: start "" and end "" (unbounded).
+// What the raftstore does with regions: key order and membership of a key, the region a
+// store bootstraps with, and the Raft configuration of a region's peers. The region's
+// shape and its protobuf form are the wire vocabulary's (src/api/meta.ts), re-exported.
 
-import type { metapb } from '../gen/proto.js';
-import type { PeerMeta, RegionEpoch } from './envelope.js';
 import type { PeerId, RegionId, StoreId } from './ids.js';
 import { FIRST_REGION_ID } from '../api/ids.js';
+import type { RegionMeta } from '../api/meta.js';
 
 export { FIRST_REGION_ID };
-
-export interface RegionMeta {
-  readonly id: RegionId;
-  /** Inclusive. */
-  readonly startKey: Uint8Array;
-  /** Exclusive; empty means unbounded. */
-  readonly endKey: Uint8Array;
-  readonly epoch: RegionEpoch;
-  readonly peers: readonly PeerMeta[];
-}
+export type { RegionMeta } from '../api/meta.js';
+export { regionFromProto, regionToProto } from '../api/meta.js';
 
 const EMPTY = new Uint8Array(0);
-
-export function regionToProto(r: RegionMeta): metapb.IRegion {
-  return {
-    id: r.id,
-    start_key: r.startKey,
-    end_key: r.endKey,
-    region_epoch: { conf_ver: r.epoch.confVer, version: r.epoch.version },
-    peers: r.peers.map((p) => ({ id: p.id, store_id: p.storeId, ...(p.learner ? { is_learner: true } : {}) })),
-  };
-}
-
-export function regionFromProto(p: metapb.IRegion): RegionMeta {
-  return {
-    id: Number(p.id ?? 0),
-    startKey: p.start_key ?? EMPTY,
-    endKey: p.end_key ?? EMPTY,
-    epoch: { confVer: Number(p.region_epoch?.conf_ver ?? 0), version: Number(p.region_epoch?.version ?? 0) },
-    peers: (p.peers ?? []).map((x) => ({
-      id: Number(x.id ?? 0) as PeerId, storeId: Number(x.store_id ?? 0) as StoreId, ...(x.is_learner ? { learner: true } : {}),
-    })),
-  };
-}
 
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
