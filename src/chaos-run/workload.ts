@@ -11,7 +11,7 @@ import { prefixEnd } from '../api/key-range.js';
 import { connectKvClient, connectKvClients } from '../client/connect.js';
 import type { KvClient } from '../client/kv-client.js';
 import type { ClusterConfig } from '../config/types.js';
-import { seededRng, type Rng } from '../raft/rng.js';
+import { seededRng, type Rng } from '../util/rng.js';
 import type { OpKind, OpOutcome, OpRecord } from './run-record.js';
 
 export interface WorkloadOptions {

@@ -3,8 +3,8 @@
 
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import type { Rng } from './rng.js';
-import { seededRng } from './rng.js';
+import type { Rng } from '../util/rng.js';
+import { seededRng } from '../util/rng.js';
 import type { Index, NodeId } from './types.js';
 import type { Storage } from './storage.js';
 

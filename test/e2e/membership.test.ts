@@ -14,7 +14,7 @@ import { connectKvClient } from '../../src/client/connect.js';
 import { loadClusterConfig } from '../../src/config/load.js';
 import { storeDir } from '../../src/config/types.js';
 import { rmSync } from 'node:fs';
-import { seededRng } from '../../src/raft/rng.js';
+import { seededRng } from '../../src/util/rng.js';
 import { eventually, leaderIn, makeCluster, status, type TestCluster } from './helpers.js';
 import { runClient, type Counts } from './workload.js';
 

@@ -5,7 +5,7 @@
 import type { HistoryRecorder } from '../../src/checker/history.js';
 import { connectKvClient } from '../../src/client/connect.js';
 import type { ClusterConfig } from '../../src/config/types.js';
-import type { Rng } from '../../src/raft/rng.js';
+import type { Rng } from '../../src/util/rng.js';
 
 export interface Counts {
   ok: number;
