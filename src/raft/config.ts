@@ -85,6 +85,7 @@ export interface Config {
   readonly leaseAfterStart?: boolean;
   readonly rng?: Rng;
   readonly logger?: Logger;
+  /** Tests only: deliberate bugs to run with. The type is named only by ./testing/index.ts. */
   readonly faults?: FaultInjection;
 }
 

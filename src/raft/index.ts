@@ -1,7 +1,8 @@
-// Public surface of the Raft core. Everything outside src/raft imports from here.
+// Public surface of the Raft core. Everything outside src/raft imports from here; tests
+// that switch on a deliberate bug take FaultInjection from ./testing/index.ts.
 
 export * from './types.js';
-export type { Config, FaultInjection } from './config.js';
+export type { Config } from './config.js';
 export type { Logger, LogFields } from './logger.js';
 export { silentLogger } from './logger.js';
 export type { Rng } from '../util/rng.js';
