@@ -13,9 +13,9 @@
 // installSnapshot() replaces the region's state with a received one (snapshot-install.ts
 // has the crash-safe ordering); load() finishes an install a crash interrupted.
 
-import type { KvEngine } from '../engine/kv-engine.js';
-import { WriteBatch } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import type { KvEngine } from '../engine/index.js';
+import { WriteBatch } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
 import type { Logger } from '../raft/index.js';

@@ -10,7 +10,7 @@
 // A raft message passes heard-terms, then the router; a client request goes through
 // store-kv to the router. Admin commands name a region or use the router's lookup.
 
-import * as keys from '../engine/keys.js';
+import { keys } from '../engine/index.js';
 import type { Logger } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
 import type { ClientSession, RequestHeader, WriteResult } from './command.js';
