@@ -30,7 +30,7 @@ import { killStore } from '../orchestrator/chaos.js';
 import { clusterDown } from '../orchestrator/down.js';
 import { readPidFile } from '../orchestrator/pid-file.js';
 import { clusterUp, startStore } from '../orchestrator/up.js';
-import type { StoreId } from '../raftstore/ids.js';
+import type { StoreId } from '../api/ids.js';
 
 const progress = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 const MiB = 1024 * 1024;

@@ -2,7 +2,7 @@
 
 import t from 'tap';
 import { applyFaultRequest } from './admin-service.js';
-import { linkCut, NO_FAULTS } from '../raftstore/transport.js';
+import { linkCut, NO_FAULTS } from '../raftstore/index.js';
 
 const ALL = [1, 2, 3, 4, 5];
 

@@ -2,13 +2,13 @@
 // orchestrator's readiness checks, and fault control for `tinykv chaos`.
 
 import type { kvrpcpb } from '../gen/proto.js';
-import type { StoreId } from '../raftstore/ids.js';
-import type { MemberStatus, Store } from '../raftstore/store.js';
-import type { FaultState } from '../raftstore/transport.js';
-import { NO_FAULTS } from '../raftstore/transport.js';
+import type { StoreId } from '../api/ids.js';
+import type { MemberStatus, Store } from '../raftstore/index.js';
+import type { FaultState } from '../raftstore/index.js';
+import { NO_FAULTS } from '../raftstore/index.js';
 import type { AdminHandlers } from '../rpc/services.js';
 import { regionErrorToProto } from '../api/proto-errors.js';
-import { ChangePeerRefusedError, InvalidRequestError, RegionError, StoreStoppedError } from '../raftstore/errors.js';
+import { ChangePeerRefusedError, InvalidRequestError, RegionError, StoreStoppedError } from '../api/errors.js';
 import type { PeerIdentity } from './identity.js';
 
 export interface AdminDeps {

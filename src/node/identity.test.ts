@@ -9,8 +9,8 @@ import { openMemoryEngine } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { silentLogger } from '../raft/index.js';
 import type { LogFields, Logger } from '../raft/index.js';
-import { highestPeerIdAt, newPeerId } from '../raftstore/ids.js';
-import type { StoreId } from '../raftstore/ids.js';
+import { highestPeerIdAt, newPeerId } from '../raftstore/index.js';
+import type { StoreId } from '../api/ids.js';
 import { checkOrWriteIdentity } from './identity.js';
 import type { IdentityCheck, IdentityResult, PeerIdentity } from './identity.js';
 

@@ -42,7 +42,7 @@ import { WriteBatch } from '../engine/index.js';
 import type { KvEngine } from '../engine/index.js';
 import { keys } from '../engine/index.js';
 import type { Logger } from '../raft/index.js';
-import { highestPeerIdAt } from '../raftstore/ids.js';
+import { highestPeerIdAt } from '../raftstore/index.js';
 
 export class ForeignDataDirError extends Error {
   readonly code: ErrorCode = 'FOREIGN_DATA_DIR';

@@ -8,7 +8,7 @@ import { InvalidRequestError, NotLeaderError } from '../api/errors.js';
 import { BatchChannel } from '../client/grpc-batch.js';
 import { GrpcStoreConnection } from '../client/grpc-connection.js';
 import { StatusError, UnaryChannel } from '../client/grpc-unary.js';
-import type { Store } from '../raftstore/store.js';
+import type { Store } from '../raftstore/index.js';
 import { TinyKvService } from '../rpc/services.js';
 import { InFlight, kvHandlers } from './kv-service.js';
 

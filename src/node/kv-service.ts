@@ -4,9 +4,9 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
-import type { RequestHeader } from '../raftstore/command.js';
-import { InvalidRequestError, RegionError } from '../raftstore/errors.js';
-import type { Store } from '../raftstore/store.js';
+import type { RequestHeader } from '../api/request.js';
+import { InvalidRequestError, RegionError } from '../api/errors.js';
+import type { Store } from '../raftstore/index.js';
 import { regionErrorToProto } from '../api/proto-errors.js';
 import type { TinyKvHandlers } from '../rpc/services.js';
 

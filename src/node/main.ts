@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadClusterConfig } from '../config/load.js';
 import { storeDir } from '../config/types.js';
-import { parseDeliberateBugs } from '../raftstore/deliberate-bugs.js';
-import type { StoreId } from '../raftstore/ids.js';
+import { parseDeliberateBugs } from '../raftstore/index.js';
+import type { StoreId } from '../api/ids.js';
 import { fileLogger } from './file-logger.js';
 import { createStoreServer } from './server.js';
 

@@ -11,7 +11,7 @@ import { connectKvClient } from '../../src/client/connect.js';
 import { createStoreServer } from '../../src/node/server.js';
 import type { StoreServer } from '../../src/node/server.js';
 import { silentLogger } from '../../src/raft/index.js';
-import type { StoreId } from '../../src/raftstore/ids.js';
+import type { StoreId } from '../../src/api/ids.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
