@@ -12,7 +12,7 @@
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { KvClient } from '../client/kv-client.js';
+import type { KvClient } from '../client/index.js';
 import { Cluster } from '../harness/in-process-cluster.js';
 import type { StoreId } from '../api/ids.js';
 import { runLoad, type LoadResult } from './runner.js';

@@ -5,7 +5,7 @@
 
 import type { ErrorCode } from '../api/codes.js';
 import { mkdir, readdir, stat } from 'node:fs/promises';
-import { AdminClient, adminFailureReason } from '../client/admin-client.js';
+import { AdminClient, adminFailureReason } from '../client/index.js';
 import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { join } from 'node:path';

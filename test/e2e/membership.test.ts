@@ -10,7 +10,7 @@
 import t, { type Test } from 'tap';
 import { HistoryRecorder } from '../../src/checker/history.js';
 import { checkHistory } from '../../src/checker/linearizability.js';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { loadClusterConfig } from '../../src/config/load.js';
 import { storeDir } from '../../src/config/types.js';
 import { rmSync } from 'node:fs';

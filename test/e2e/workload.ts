@@ -3,7 +3,7 @@
 // its outcome for the checker (src/checker).
 
 import type { HistoryRecorder } from '../../src/checker/history.js';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import type { Rng } from '../../src/util/rng.js';
 

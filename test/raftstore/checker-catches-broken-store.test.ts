@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { checkHistory } from '../../src/checker/linearizability.js';
 import { HistoryRecorder } from '../../src/checker/history.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';

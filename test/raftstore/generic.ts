@@ -10,7 +10,7 @@
 import type { Test } from 'tap';
 import { checkHistory } from '../../src/checker/linearizability.js';
 import { HistoryRecorder } from '../../src/checker/history.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { eventually } from './eventually.js';
 

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
-import type { KvClient } from '../../src/client/kv-client.js';
+import type { KvClient } from '../../src/client/index.js';
 import { keys } from '../../src/engine/index.js';
 import { WriteBatch } from '../../src/engine/index.js';
 import { openRocksEngine } from '../../src/engine/index.js';
