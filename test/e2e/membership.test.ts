@@ -8,8 +8,8 @@
 // Every history must be linearizable and nothing acknowledged lost.
 
 import t, { type Test } from 'tap';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import { checkHistory } from '../../src/checker/linearizability.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
+import { checkHistory } from '../../src/checker/index.js';
 import { connectKvClient } from '../../src/client/index.js';
 import { loadClusterConfig } from '../../src/config/load.js';
 import { storeDir } from '../../src/config/types.js';

@@ -15,8 +15,8 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
+import { checkHistory } from '../../src/checker/index.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
 import { keys } from '../../src/engine/index.js';
 import type { LossMode } from '../../src/engine/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
