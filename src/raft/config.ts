@@ -61,6 +61,10 @@ export interface FaultInjection {
   readonly mergeAppendsBlindly?: boolean;
 }
 
+/**
+ * Configuration of one Raft node (RawNode's constructor); resolveConfig fills in defaults
+ * and rejects impossible settings.
+ */
 export interface Config {
   readonly id: NodeId;
   /** Ticks without hearing a leader before campaigning; randomized in [e, 2e). */
