@@ -15,6 +15,7 @@ import { regionErrorFromProto } from '../api/proto-errors.js';
 import { InvalidArgumentError } from './errors.js';
 import { GRPC_STATUS, StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
+/** One store's answer to Admin.Status. */
 export interface StoreStatusInfo {
   readonly storeId: number;
   readonly pid: number;
@@ -60,6 +61,7 @@ export interface MemberInfo {
   readonly match: number;
 }
 
+/** A membership change the admin service can make to a store's peer. */
 export type MembershipChange = 'addLearner' | 'addVoter' | 'remove';
 
 /** A membership change refused for now only: an earlier one is not applied yet. Ask again. */
@@ -83,6 +85,7 @@ export interface IdentityInfo {
   readonly confVer: number;
 }
 
+/** Network faults to set on one store (see the semantics at the top of this file). */
 export interface FaultSpec {
   readonly isolate?: boolean;
   readonly partition?: readonly [readonly number[], readonly number[]];
@@ -122,6 +125,10 @@ function unreachableReason(err: unknown, timeoutMs: number): string {
   return String((err as Error)?.message ?? err).split('\n')[0]!;
 }
 
+/**
+ * A client of one store's admin service (status, faults, identity, membership, leader
+ * transfer).
+ */
 export class AdminClient {
   private readonly channel: UnaryChannel;
 

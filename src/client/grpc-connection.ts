@@ -46,6 +46,7 @@ type Kind = keyof typeof UNARY;
 type RequestOf<K extends Kind> = Parameters<(typeof UNARY)[K]['requestSerialize']>[0];
 type AnswerOf<K extends Kind> = ReturnType<(typeof UNARY)[K]['responseDeserialize']>;
 
+/** Options of a GrpcStoreConnection. */
 export interface GrpcStoreConnectionOptions {
   /**
    * Send requests over one BatchCommands stream (grpc-batch.ts) instead of a unary call
@@ -54,6 +55,7 @@ export interface GrpcStoreConnectionOptions {
   readonly batch?: boolean;
 }
 
+/** A StoreConnection over gRPC to one store address: unary calls, or one BatchCommands stream. */
 export class GrpcStoreConnection implements StoreConnection {
   private readonly channel: UnaryChannel;
   private readonly batch: BatchChannel | undefined;

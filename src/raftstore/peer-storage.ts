@@ -43,6 +43,10 @@ export interface ApplyState {
   readonly truncatedTerm: Term;
 }
 
+/**
+ * A store's two engines: raftdb (raft logs and states) and kvdb (user data, apply states,
+ * sessions).
+ */
 export interface Engines {
   readonly raft: KvEngine;
   readonly kv: KvEngine;

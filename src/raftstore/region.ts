@@ -5,6 +5,7 @@ import type { metapb } from '../gen/proto.js';
 import type { PeerMeta, RegionEpoch } from './envelope.js';
 import type { PeerId, RegionId, StoreId } from './ids.js';
 
+/** A region: its key range, epoch and peers (metapb.Region). */
 export interface RegionMeta {
   readonly id: RegionId;
   /** Inclusive. */

@@ -36,6 +36,10 @@ export {
 } from './store-options.js';
 export type { MemberStatus, StoreStatus } from './store-status.js';
 
+/**
+ * One store's raft side: its peers, their ticks and the key-value requests they serve.
+ * Built by createStore; nothing runs until start(), and stop() settles everything pending.
+ */
 export class Store {
   private stopTicks: (() => void) | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
@@ -251,6 +255,7 @@ export class Store {
   }
 }
 
+/** A new Store over the given options (defaults filled in); it touches nothing until started. */
 export function createStore(o: StoreOptions): Store {
   const ttl = o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const skew = o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;
