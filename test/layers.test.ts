@@ -1,7 +1,8 @@
 // Runs scripts/check-layers.mjs: once on this project (the real check), and on fixture
 // trees that break every rule (folder direction, surfaces and testing entries, packages, a
 // folder without a rule, a cycle between folders), to show each rule catches what it
-// should and lets through what it should.
+// should and lets through what it should. Then scripts/check-docs.mjs the same way: every
+// symbol the public surfaces export has a doc comment, and a gap is reported where it is.
 
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -9,13 +10,14 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const script = join(root, 'scripts', 'check-layers.mjs');
 
-function checkLayers(dir: string) {
-  const r = spawnSync(process.execPath, [script, dir], { encoding: 'utf8', timeout: 60_000 });
+function run(script: string, dir: string) {
+  const r = spawnSync(process.execPath, [join(root, 'scripts', script), dir], { encoding: 'utf8', timeout: 60_000 });
   if (r.error) throw r.error;
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+const checkLayers = (dir: string) => run('check-layers.mjs', dir);
+const checkDocs = (dir: string) => run('check-docs.mjs', dir);
 
 t.test('src/ keeps its layers', async (t) => {
   const r = checkLayers(root);
@@ -171,4 +173,60 @@ t.test("every folder's direction rule can fail", async (t) => {
     'one violation per folder',
   );
   t.same(new Set(lines.filter((l) => !l.startsWith('cycle')).map((l) => l.replace(/^[^(]*\(/, ''))).size, folders.length, 'each under its own folder\'s rule');
+});
+
+t.test('every symbol of a public surface has a doc comment', async (t) => {
+  const r = checkDocs(root);
+  t.equal(r.stderr, '', 'nothing undocumented');
+  t.equal(r.status, 0);
+  t.match(r.stdout, /^check-docs: \d+ surface symbols, all documented$/m);
+});
+
+t.test('check-docs reports each undocumented surface symbol where it is declared', async (t) => {
+  const dir = t.testdir({
+    src: {
+      engine: {
+        'index.ts': [
+          "/** Key layout. */",
+          "export * as keys from './keys.js';",
+          "export * as codec from './codec.js';",
+          "export { openEngine, Engine, type EngineOptions } from './engine.js';",
+          "export type { Pair } from './engine.js';",
+          "export { DEFAULT_SYNC, DEFAULT_PAGE } from './engine.js';",
+        ].join('\n'),
+        'keys.ts': "/** Documented. */\nexport const A = 1;\n// A line comment is not a doc comment.\nexport function b(): void {}\n",
+        'codec.ts': '/** Documented. */\nexport const C = 1;\n',
+        'engine.ts': [
+          '/** Opens one. */',
+          'export function openEngine(): Engine { return new Engine(); }',
+          'export class Engine {}',
+          '/** */',
+          'export interface EngineOptions { readonly sync: boolean }',
+          '/** Two bytes. */',
+          'export type Pair = [Uint8Array, Uint8Array];',
+          '/** Documented on the statement, which is where a variable\'s doc goes. */',
+          'export const DEFAULT_SYNC = true;',
+          'export const DEFAULT_PAGE = 256;',
+          'export function notOnTheSurface(): void {}',
+        ].join('\n'),
+        'internal.ts': 'export function alsoNot(): void {}\n',
+      },
+      raft: {
+        'index.ts': "export { Rng } from '../util/rng.js';\n",
+      },
+      util: { 'rng.ts': 'export interface Rng { next(): number }\n' },
+    },
+  });
+  const r = checkDocs(dir);
+  t.equal(r.status, 1);
+  const lines = r.stderr.trimEnd().split('\n');
+  t.equal(lines.pop(), 'check-docs: 6 of 12 surface symbols have no doc comment');
+  t.same(lines.sort(), [
+    'src/engine/engine.ts:10: DEFAULT_PAGE (exported by src/engine/index.ts) has no doc comment',
+    'src/engine/engine.ts:3: Engine (exported by src/engine/index.ts) has no doc comment',
+    'src/engine/engine.ts:5: EngineOptions (exported by src/engine/index.ts) has no doc comment',
+    'src/engine/index.ts:3: codec (exported by src/engine/index.ts) has no doc comment',
+    'src/engine/keys.ts:4: keys.b (exported by src/engine/index.ts) has no doc comment',
+    'src/util/rng.ts:1: Rng (exported by src/raft/index.ts) has no doc comment',
+  ]);
 });
