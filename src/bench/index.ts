@@ -12,9 +12,9 @@
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { KvClient } from '../client/kv-client.js';
+import type { KvClient } from '../client/index.js';
 import { Cluster } from '../harness/in-process-cluster.js';
-import type { StoreId } from '../raftstore/ids.js';
+import type { StoreId } from '../api/ids.js';
 import { runLoad, type LoadResult } from './runner.js';
 import { selfCheck, summarize, type LatencySummary } from './stats.js';
 import { installWriteCounter, writesBetween, type WriteCounter, type WriteCounts } from './write-counter.js';

@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePorts, intFlag } from './real-cluster.js';
-import { connectKvClient, connectKvClients } from '../client/connect.js';
+import { connectKvClient, connectKvClients } from '../client/index.js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { clusterDown } from '../orchestrator/down.js';

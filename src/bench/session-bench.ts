@@ -11,7 +11,7 @@
 
 import { parseArgs } from 'node:util';
 import { Cluster } from '../harness/in-process-cluster.js';
-import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS } from '../raftstore/store.js';
+import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS } from '../raftstore/index.js';
 
 const { values } = parseArgs({
   options: {

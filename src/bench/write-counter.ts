@@ -8,9 +8,9 @@
 // WAL sync: one counted synced write is one fsync of that database's WAL.
 
 import { resolve } from 'node:path';
-import type { WriteOptions } from '../engine/kv-engine.js';
-import { RocksEngine } from '../engine/rocksdb-engine.js';
-import type { WriteBatch } from '../engine/write-batch.js';
+import type { WriteOptions } from '../engine/index.js';
+import { RocksEngine } from '../engine/index.js';
+import type { WriteBatch } from '../engine/index.js';
 
 /** Writes per database directory (resolved path), split by whether they were synced. */
 export interface WriteCounts {

@@ -7,7 +7,7 @@
 // Faults go through a FaultTarget: the orchestrator's implementation drives real store
 // processes (target-orchestrator.ts); a test can give its own.
 
-import { seededRng, type Rng } from '../raft/rng.js';
+import { seededRng, type Rng } from '../util/rng.js';
 import type { FaultKind, FaultRecord } from './run-record.js';
 
 /** What the nemesis can do to a cluster. Each resolves once the fault is in place (or undone). */

@@ -7,8 +7,8 @@
 
 import { copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readSync, closeSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Op } from '../checker/history.js';
-import { checkHistory } from '../checker/linearizability.js';
+import type { Op } from '../checker/index.js';
+import { checkHistory } from '../checker/index.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
 import { clusterHealth } from '../orchestrator/health.js';

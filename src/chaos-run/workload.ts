@@ -8,10 +8,10 @@
 // `fail`; any other failed write is `unknown` (it may be applied, now or later).
 
 import { prefixEnd } from '../api/key-range.js';
-import { connectKvClient, connectKvClients } from '../client/connect.js';
-import type { KvClient } from '../client/kv-client.js';
+import { connectKvClient, connectKvClients } from '../client/index.js';
+import type { KvClient } from '../client/index.js';
 import type { ClusterConfig } from '../config/types.js';
-import { seededRng, type Rng } from '../raft/rng.js';
+import { seededRng, type Rng } from '../util/rng.js';
 import type { OpKind, OpOutcome, OpRecord } from './run-record.js';
 
 export interface WorkloadOptions {

@@ -53,6 +53,10 @@ export interface ScanOp extends OpTimes {
   readonly outcome: ScanOutcome;
 }
 
+/**
+ * One completed (or timed-out) client operation of a history, with its invoke and complete
+ * times.
+ */
 export type Op = KvOp | ScanOp;
 
 /** What a client is about to do, as passed to `HistoryRecorder.invoke`. */
@@ -61,6 +65,7 @@ export type OpCall =
   | { readonly kind: 'get' | 'delete'; readonly key: string }
   | { readonly kind: 'scan'; readonly start: string; readonly end?: string; readonly limit?: number };
 
+/** Options of a HistoryRecorder. */
 export interface RecorderOptions {
   /** A monotonic clock, e.g. `() => performance.now()` or a manual test clock. */
   readonly now: () => number;

@@ -20,16 +20,22 @@ import type { KeyOp } from './register.js';
 import { checkKey } from './key-check.js';
 import type { Window } from './window.js';
 
+/** Options of checkHistory. */
 export interface CheckOptions {
   /** Step budget for each search (one per key, plus the few the window search runs). */
   readonly maxSteps?: number;
 }
 
+/**
+ * The verdict of checkHistory: linearizable (ok), a Violation, or Inconclusive when a
+ * search ran out of steps.
+ */
 export type CheckResult =
   | { readonly ok: true; readonly keys: number; readonly ops: number }
   | Violation
   | Inconclusive;
 
+/** A key whose operations have no linearization; `window` is the smallest failing set found. */
 export interface Violation {
   readonly ok: false;
   readonly inconclusive: false;
@@ -39,6 +45,7 @@ export interface Violation {
   readonly explanation: string;
 }
 
+/** A key whose search used up its step budget before finding a linearization or ruling one out. */
 export interface Inconclusive {
   readonly ok: false;
   readonly inconclusive: true;
@@ -47,6 +54,7 @@ export interface Inconclusive {
   readonly explanation: string;
 }
 
+/** The default step budget of each search (CheckOptions.maxSteps). */
 export const DEFAULT_MAX_STEPS = 5_000_000;
 
 /** Checks `history`; returns the first violating key in key order, else the first inconclusive. */

@@ -7,7 +7,7 @@
 // `--help` loads neither. That keeps a CLI call near Node's own start-up time.
 
 import type { Command } from 'commander';
-import type { KvClient } from '../client/kv-client.js';
+import type { KvClient } from '../client/index.js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { processIo, type CliIo } from './io.js';
@@ -38,7 +38,7 @@ export async function clientConfigOf(cmd: Command): Promise<ClusterConfig> {
   if (shell) return shell.cfg;
   const { endpoints } = cmd.optsWithGlobals<{ endpoints?: string[] }>();
   if (!endpoints) return clusterConfigOf(cmd);
-  const { configFromEndpoints } = await import('../client/endpoints.js');
+  const { configFromEndpoints } = await import('../client/index.js');
   return configFromEndpoints(endpoints);
 }
 
@@ -78,7 +78,7 @@ export async function startProgress(io: CliIo, title: string): Promise<Progress>
 export async function withKvClient<T>(cmd: Command, timeoutMs: number, fn: (client: KvClient) => Promise<T>): Promise<T> {
   if (shell) return fn(shell.client);
   const cfg = await clientConfigOf(cmd);
-  const { connectKvClient } = await import('../client/connect.js');
+  const { connectKvClient } = await import('../client/index.js');
   const hint = readLeaderHint(cfg);
   const { client, close } = connectKvClient(cfg, { timeoutMs, failFastWhenDown: true, ...(hint !== undefined ? { firstStore: hint } : {}) });
   try {

@@ -30,7 +30,7 @@ export function registerShell(program: Command, io: CliIo, run: (argv: string[],
     .addOption(timeoutOption())
     .action(async (opts: { timeout: number }, cmd: Command) => {
       const cfg = await clientConfigOf(cmd);
-      const { connectKvClient } = await import('../client/connect.js');
+      const { connectKvClient } = await import('../client/index.js');
       const { client, close } = connectKvClient(cfg, { timeoutMs: opts.timeout, failFastWhenDown: true });
       setShellSession({ cfg, client });
       let first = 0;

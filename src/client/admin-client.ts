@@ -15,6 +15,7 @@ import { errorFromAnswer, GrpcStatus, type ErrorAnswer } from '../api/wire-error
 import { InvalidArgumentError } from './errors.js';
 import { StatusError, TransportError, UnaryChannel, type UnaryMethod } from './grpc-unary.js';
 
+/** One store's answer to Admin.Status. */
 export interface StoreStatusInfo {
   readonly storeId: number;
   readonly pid: number;
@@ -60,6 +61,7 @@ export interface MemberInfo {
   readonly match: number;
 }
 
+/** A membership change the admin service can make to a store's peer. */
 export type MembershipChange = 'addLearner' | 'addVoter' | 'remove';
 
 const CHANGE_CODES: Record<MembershipChange, number> = { addLearner: 0, addVoter: 1, remove: 2 };
@@ -79,6 +81,7 @@ export interface IdentityInfo {
   readonly confVer: number;
 }
 
+/** Network faults to set on one store (see the semantics at the top of this file). */
 export interface FaultSpec {
   readonly isolate?: boolean;
   readonly partition?: readonly [readonly number[], readonly number[]];
@@ -126,6 +129,10 @@ function throwRefusal(r: ErrorAnswer): void {
   if (e) throw e;
 }
 
+/**
+ * A client of one store's admin service (status, faults, identity, membership, leader
+ * transfer).
+ */
 export class AdminClient {
   private readonly channel: UnaryChannel;
 

@@ -6,6 +6,7 @@ import type { ClusterConfig } from '../config/types.js';
 import { GrpcStoreConnection } from './grpc-connection.js';
 import { KvClient } from './kv-client.js';
 
+/** Options of connectKvClient and connectKvClients. */
 export interface ConnectOptions {
   readonly timeoutMs?: number;
   readonly attemptTimeoutMs?: number;
@@ -25,6 +26,7 @@ export interface ConnectOptions {
   readonly batch?: boolean;
 }
 
+/** A KvClient over gRPC to the stores of `cfg`, with close() to end its connections. */
 export function connectKvClient(cfg: ClusterConfig, o: ConnectOptions = {}): { client: KvClient; close(): void } {
   const { clients, close } = connectKvClients(cfg, 1, { batch: false, ...o });
   return { client: clients[0]!, close };

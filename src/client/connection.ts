@@ -15,6 +15,10 @@ export interface CallOptions {
   readonly timeoutMs?: number;
 }
 
+/**
+ * One store's key-value API as KvClient uses it; region errors reject with src/api's error
+ * classes.
+ */
 export interface StoreConnection {
   readonly storeId: number;
   get(h: RequestHeader, key: Uint8Array, o?: CallOptions): Promise<Uint8Array | undefined>;

@@ -8,6 +8,10 @@ import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES, DEFAULT_RAFT } from '..
 import { AdminClient, adminFailureReason } from './admin-client.js';
 import { ClusterUnavailableError } from './errors.js';
 
+/**
+ * A cluster config built by asking each address which store it is; throws
+ * ClusterUnavailableError when none answers.
+ */
 export async function configFromEndpoints(endpoints: readonly string[]): Promise<ClusterConfig> {
   const answers = await Promise.all(endpoints.map(async (addr) => {
     const admin = new AdminClient(addr);

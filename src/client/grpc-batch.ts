@@ -18,8 +18,10 @@ import { PREFIX, StatusError, TransportError, percentDecode, transportErrorOf } 
 import { GrpcStatus } from '../api/wire-errors.js';
 import type { UnaryChannel } from './grpc-unary.js';
 
+/** The kinds of request a BatchCommands stream carries. */
 export type BatchKind = 'raw_get' | 'raw_put' | 'raw_delete' | 'raw_delete_range' | 'raw_scan';
 
+/** Options of a BatchChannel. */
 export interface BatchChannelOptions {
   /** A larger message from the store fails the stream (RESOURCE_EXHAUSTED), as grpc-js does. */
   readonly maxReceiveBytes?: number;
@@ -63,6 +65,10 @@ interface OpenStream {
 
 const PATH = '/tinykvpb.TinyKv/BatchCommands';
 
+/**
+ * The client side of one store's BatchCommands stream: concurrent requests share the
+ * stream and answers are matched by id; failures surface as a unary call's would.
+ */
 export class BatchChannel {
   private stream: OpenStream | undefined;
   private queued: Queued[] = [];

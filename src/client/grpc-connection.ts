@@ -45,6 +45,7 @@ type Kind = keyof typeof UNARY;
 type RequestOf<K extends Kind> = Parameters<(typeof UNARY)[K]['requestSerialize']>[0];
 type AnswerOf<K extends Kind> = ReturnType<(typeof UNARY)[K]['responseDeserialize']>;
 
+/** Options of a GrpcStoreConnection. */
 export interface GrpcStoreConnectionOptions {
   /**
    * Send requests over one BatchCommands stream (grpc-batch.ts) instead of a unary call
@@ -53,6 +54,7 @@ export interface GrpcStoreConnectionOptions {
   readonly batch?: boolean;
 }
 
+/** A StoreConnection over gRPC to one store address: unary calls, or one BatchCommands stream. */
 export class GrpcStoreConnection implements StoreConnection {
   private readonly channel: UnaryChannel;
   private readonly batch: BatchChannel | undefined;

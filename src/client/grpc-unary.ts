@@ -21,6 +21,7 @@ export type TransportFailure =
   | 'lost' // the connection failed or was reset with the call in flight: it may have run
   | 'protocol'; // the peer does not speak gRPC over HTTP/2 (or broke its rules)
 
+/** A call that got no gRPC status: `failure` says whether it may have reached the store. */
 export class TransportError extends Error {
   constructor(readonly failure: TransportFailure, readonly detail: string) {
     super(`${failure}: ${detail}`);
@@ -41,6 +42,7 @@ export interface UnaryMethod<Req, Res> {
   responseDeserialize(b: Buffer): Res;
 }
 
+/** Options of a UnaryChannel. */
 export interface UnaryChannelOptions {
   /** Larger answers are refused (RESOURCE_EXHAUSTED), as grpc-js does. */
   readonly maxReceiveBytes?: number;
@@ -54,6 +56,10 @@ export interface UnaryChannelOptions {
 
 export const PREFIX = 5; // compressed flag (1 byte) + message length (4 bytes, big-endian)
 
+/**
+ * gRPC unary calls to one address over node:http2, without grpc-js; one HTTP/2 session,
+ * opened on first use.
+ */
 export class UnaryChannel {
   private session: http2.ClientHttp2Session | undefined;
   private closedForGood = false;

@@ -14,6 +14,7 @@ import { InvalidRequestError, NotLeaderError, RegionError, RegionNotFoundError, 
 import type { CallOptions, StoreConnection } from './connection.js';
 import { ClusterUnavailableError, ConnectionRefusedError, InvalidArgumentError, UnknownOutcomeError } from './errors.js';
 
+/** Options of a KvClient: the stores, how to reach each, deadlines and retry behaviour. */
 export interface KvClientOptions {
   readonly storeIds: readonly number[];
   readonly connect: (storeId: number) => StoreConnection;
@@ -62,6 +63,11 @@ interface Attempt<T> {
   run(conn: StoreConnection, h: RequestHeader, o: CallOptions): Promise<T>;
 }
 
+/**
+ * A client of the whole cluster: finds and follows the leader, retries elsewhere until its
+ * deadline, and reports a write that may have applied as UnknownOutcomeError, never as
+ * failed.
+ */
 export class KvClient {
   private leader: number | undefined;
   /** Which region each request goes to (region-cache.ts). */

@@ -7,6 +7,7 @@
 import type { RegionId } from '../api/ids.js';
 import { FIRST_REGION_ID } from '../api/ids.js';
 
+/** The client's map from keys to regions (today: one region for every key). */
 export class RegionCache {
   /**
    * The region holding `key` (for a range, its start key) as far as this client knows.

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse as yamlParse } from 'yaml';
-import { seededRng, type Rng } from '../raft/rng.js';
+import { seededRng, type Rng } from '../util/rng.js';
 import { parsePlainYaml, type PlainYamlOptions } from './plain-yaml.js';
 
 /** The library's reading, as load.ts asks for it (duplicate keys are an error); undefined on an error. */

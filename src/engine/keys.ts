@@ -21,7 +21,12 @@
 import { asBuffer } from './checks.js';
 import { EncodingError } from './errors.js';
 
+/**
+ * First byte of every local key (store and region metadata, raft log, sessions); sorts
+ * before all data keys.
+ */
 export const LOCAL_PREFIX = 0x01;
+/** First byte of every data key (user data, 'z'), so the data space sorts after all local keys. */
 export const DATA_PREFIX = 0x7a; // 'z'
 
 const STORE_IDENT = 0x01;
@@ -43,6 +48,7 @@ export type KeyRange = [start: Buffer, end: Buffer];
 
 /** The column families of the data space; they are key prefixes, not RocksDB column families. */
 export type Cf = 'default' | 'lock' | 'write';
+/** Every column family, in the order their key prefixes sort. */
 export const CFS: readonly Cf[] = ['default', 'lock', 'write'];
 const CF_BYTE: Record<Cf, number> = { default: 0x64, lock: 0x6c, write: 0x77 }; // 'd' 'l' 'w'
 
@@ -117,16 +123,22 @@ export interface HeardRecord {
   readonly term: number;
 }
 
+/** The 16-byte value of a HeardRecord: term, then peer id, both big-endian. */
 export function encodeHeardRecord(r: HeardRecord): Buffer {
   return Buffer.concat([u64be(r.term, 'term'), u64be(r.peerId, 'peer id')]);
 }
 
+/**
+ * Reads a HeardRecord (an old 8-byte value is a term with peer id 0); throws EncodingError
+ * on any other length.
+ */
 export function decodeHeardRecord(v: Buffer): HeardRecord {
   if (v.length === 8) return { peerId: 0, term: readU64be(v) };
   if (v.length !== 16) throw new EncodingError(`not a heard record: ${v.toString('hex')}`);
   return { term: readU64be(v, 0), peerId: readU64be(v, 8) };
 }
 
+/** The store id in a peerTermKey; throws EncodingError for any other key. */
 export function decodePeerTermKey(key: Buffer): number {
   if (key.length !== 10 || key[0] !== LOCAL_PREFIX || key[1] !== PEER_TERM) throw new EncodingError(`not a peer term key: ${key.toString('hex')}`);
   return readU64be(key, 2);
@@ -137,6 +149,7 @@ export function raftLogKey(regionId: number, index: number): Buffer {
   return regionKey(REGION_RAFT, regionId, RAFT_LOG_SUFFIX, u64be(index, 'log index'));
 }
 
+/** The region and index of a raftLogKey; throws EncodingError for any other key. */
 export function decodeRaftLogKey(key: Buffer): { regionId: number; index: number } {
   const [regionId, index] = decodeRegionKey(key, REGION_RAFT, RAFT_LOG_SUFFIX, 'raft log');
   return { regionId, index };
@@ -173,6 +186,7 @@ export function clientSessionKey(regionId: number, clientId: number): Buffer {
   return regionKey(REGION_RAFT, regionId, CLIENT_SESSION_SUFFIX, u64be(clientId, 'client id'));
 }
 
+/** The region and client of a clientSessionKey; throws EncodingError for any other key. */
 export function decodeClientSessionKey(key: Buffer): { regionId: number; clientId: number } {
   const [regionId, clientId] = decodeRegionKey(key, REGION_RAFT, CLIENT_SESSION_SUFFIX, 'client session');
   return { regionId, clientId };

@@ -28,6 +28,7 @@ export interface ScanOptions {
   readonly reverse?: boolean | undefined;
 }
 
+/** How durable a write must be before KvEngine.write resolves. */
 export interface WriteOptions {
   /** When true the write is on stable storage (fsynced WAL) before the promise resolves. */
   readonly sync: boolean;

@@ -20,8 +20,10 @@ interface Undo {
   readonly batch: WriteBatch;
 }
 
+/** Which unsynced writes a power cut loses: all, a random suffix, none, or the newest n. */
 export type LossMode = 'all' | 'suffix' | 'none' | number;
 
+/** Options of a PowerLossEngine. */
 export interface PowerLossOptions {
   /**
    * How many of the unsynced writes to lose: all of them, a random suffix (default), none,
@@ -32,6 +34,10 @@ export interface PowerLossOptions {
   readonly random?: () => number;
 }
 
+/**
+ * Tests only: a KvEngine wrapper whose powerLoss() forgets what a power cut may (unsynced
+ * writes, newest first), keeping every write a synced one made durable.
+ */
 export class PowerLossEngine implements KvEngine {
   /** Undo records of writes not yet known durable, oldest first. */
   private undo: Undo[] = [];

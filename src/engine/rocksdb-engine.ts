@@ -269,6 +269,7 @@ function toRocksOp(op: Exclude<BatchOp, { type: 'deleteRange' }>): RocksOp {
   return op.type === 'put' ? { type: 'put', key: op.key, value: op.value } : { type: 'del', key: op.key };
 }
 
+/** Options of openRocksEngine. */
 export interface OpenRocksOptions {
   /** Create the directory (and its parents) and an empty database if missing. Default true. */
   readonly createIfMissing?: boolean;

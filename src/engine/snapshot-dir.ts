@@ -81,6 +81,10 @@ class FileReader implements SnapshotFileReader {
   }
 }
 
+/**
+ * SnapshotFiles in directory `dir` (created if missing); files are written as <name>.tmp,
+ * fsynced, then renamed.
+ */
 export async function openSnapshotDir(dir: string): Promise<SnapshotFiles> {
   await mkdir(dir, { recursive: true });
   return {

@@ -15,6 +15,7 @@ export interface SnapshotFileWriter {
   abort(): Promise<void>;
 }
 
+/** Reads one complete snapshot file from the start, in chunks. */
 export interface SnapshotFileReader {
   readonly size: number;
   /** The next chunk of at most maxBytes, or undefined at the end. */
@@ -22,6 +23,7 @@ export interface SnapshotFileReader {
   close(): Promise<void>;
 }
 
+/** A store's snapshot directory: a name appears only for a complete, fsynced file. */
 export interface SnapshotFiles {
   create(name: string): Promise<SnapshotFileWriter>;
   /** Rejects if there is no complete file of that name. */
@@ -33,4 +35,8 @@ export interface SnapshotFiles {
   list(): Promise<string[]>;
 }
 
+/**
+ * Suffix of a file still being written; list() shows such leftovers of a crash so they can
+ * be removed.
+ */
 export const TEMP_SUFFIX = '.tmp';

@@ -6,20 +6,20 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openRocksEngine, type RocksEngine } from '../engine/rocksdb-engine.js';
-import { openSnapshotDir } from '../engine/snapshot-dir.js';
-import { PowerLossEngine, type LossMode } from '../engine/power-loss-engine.js';
-import type { StoreConnection } from '../client/connection.js';
-import { KvClient } from '../client/kv-client.js';
-import { ManualClock, type Clock } from '../raftstore/clock.js';
-import { MemoryNetwork } from '../raftstore/memory-transport.js';
-import { createStore, Store, type ReadMode } from '../raftstore/store.js';
-import type { StoreId } from '../raftstore/ids.js';
-import type { DeliberateBugs } from '../raftstore/deliberate-bugs.js';
-import { StoreStoppedError } from '../raftstore/errors.js';
-import { envelopeCodec } from '../raftstore/envelope-codec.js';
-import type { CrashPoint } from '../raftstore/crash-points.js';
-import type { KvEngine } from '../engine/kv-engine.js';
+import { openRocksEngine, type RocksEngine } from '../engine/index.js';
+import { openSnapshotDir } from '../engine/index.js';
+import { PowerLossEngine, type LossMode } from '../engine/index.js';
+import type { StoreConnection } from '../client/index.js';
+import { KvClient } from '../client/index.js';
+import { ManualClock, type Clock } from '../raftstore/index.js';
+import { MemoryNetwork } from '../raftstore/index.js';
+import { createStore, Store, type ReadMode } from '../raftstore/index.js';
+import type { StoreId } from '../api/ids.js';
+import type { DeliberateBugs } from '../raftstore/index.js';
+import { StoreStoppedError } from '../api/errors.js';
+import { envelopeCodec } from '../raftstore/index.js';
+import type { CrashPoint } from '../raftstore/index.js';
+import type { KvEngine } from '../engine/index.js';
 
 export interface ClusterOptions {
   readonly stores: number;

@@ -5,7 +5,7 @@
 // Failed operations are counted by error code and kept out of the latencies.
 
 import hdr from 'hdr-histogram-js';
-import { seededRng } from '../raft/rng.js';
+import { seededRng } from '../util/rng.js';
 import { benchKey, benchValue } from './keys.js';
 import type { KvTarget } from './target.js';
 

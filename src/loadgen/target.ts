@@ -3,7 +3,7 @@
 // writes (a tinykv client session) still gets `concurrency` writes in flight. tinykv's
 // implementation is here; etcd's is in src/bench/etcd-target.ts (a dev dependency).
 
-import { connectKvClients } from '../client/connect.js';
+import { connectKvClients } from '../client/index.js';
 import type { ClusterConfig } from '../config/types.js';
 
 export interface KvTarget {

@@ -3,12 +3,12 @@
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { ChangePeerRefusedError, StoreStoppedError } from '../api/errors.js';
-import { AdminClient } from '../client/admin-client.js';
-import type { Store } from '../raftstore/store.js';
+import { AdminClient } from '../client/index.js';
+import type { Store } from '../raftstore/index.js';
 import { AdminService } from '../rpc/services.js';
 import { adminHandlers, type AdminDeps } from './admin-service.js';
 import { applyFaultRequest } from './admin-service.js';
-import { linkCut, NO_FAULTS } from '../raftstore/transport.js';
+import { linkCut, NO_FAULTS } from '../raftstore/index.js';
 
 const ALL = [1, 2, 3, 4, 5];
 

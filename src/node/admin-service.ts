@@ -2,14 +2,14 @@
 // orchestrator's readiness checks, and fault control for `tinykv chaos`.
 
 import type { kvrpcpb } from '../gen/proto.js';
-import type { StoreId } from '../raftstore/ids.js';
-import type { MemberStatus, Store } from '../raftstore/store.js';
-import type { FaultState } from '../raftstore/transport.js';
-import { NO_FAULTS } from '../raftstore/transport.js';
+import type { StoreId } from '../api/ids.js';
+import type { MemberStatus, Store } from '../raftstore/index.js';
+import type { FaultState } from '../raftstore/index.js';
+import { NO_FAULTS } from '../raftstore/index.js';
 import type { AdminHandlers } from '../rpc/services.js';
 import * as grpc from '@grpc/grpc-js';
 import { errorToWire, failureStatus, GrpcStatus, type WireFailure } from '../api/wire-errors.js';
-import { StoreStoppedError } from '../raftstore/errors.js';
+import { StoreStoppedError } from '../api/errors.js';
 import type { PeerIdentity } from './identity.js';
 
 export interface AdminDeps {

@@ -13,13 +13,13 @@
 import * as grpc from '@grpc/grpc-js';
 import type { raft_serverpb } from '../gen/proto.js';
 import type { Logger } from '../raft/index.js';
-import type { RaftEnvelope } from '../raftstore/envelope.js';
-import { envelopeFromProto, envelopeToProto } from '../raftstore/envelope-codec.js';
-import type { StoreId } from '../raftstore/ids.js';
-import type { FaultState, Transport } from '../raftstore/transport.js';
-import type { SnapshotFiles } from '../raftstore/snapshot-files.js';
-import type { SnapshotReceiver } from '../raftstore/snapshot-manager.js';
-import { linkCut, NO_FAULTS } from '../raftstore/transport.js';
+import type { RaftEnvelope } from '../raftstore/index.js';
+import { envelopeFromProto, envelopeToProto } from '../raftstore/index.js';
+import type { StoreId } from '../api/ids.js';
+import type { FaultState, Transport } from '../raftstore/index.js';
+import type { SnapshotFiles } from '../engine/index.js';
+import type { SnapshotReceiver } from '../raftstore/index.js';
+import { linkCut, NO_FAULTS } from '../raftstore/index.js';
 import type { RaftHandlers } from '../rpc/services.js';
 import { RaftService } from '../rpc/services.js';
 

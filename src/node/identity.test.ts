@@ -2,15 +2,15 @@
 // when it must refuse, and when a store with data is recognised as rolled back.
 
 import t, { type Test } from 'tap';
-import * as keys from '../engine/keys.js';
-import { WriteBatch } from '../engine/kv-engine.js';
-import type { KvEngine } from '../engine/kv-engine.js';
-import { openMemoryEngine } from '../engine/memory-engine.js';
+import { keys } from '../engine/index.js';
+import { WriteBatch } from '../engine/index.js';
+import type { KvEngine } from '../engine/index.js';
+import { openMemoryEngine } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { silentLogger } from '../raft/index.js';
 import type { LogFields, Logger } from '../raft/index.js';
-import { highestPeerIdAt, newPeerId } from '../raftstore/ids.js';
-import type { StoreId } from '../raftstore/ids.js';
+import { highestPeerIdAt, newPeerId } from '../raftstore/index.js';
+import type { StoreId } from '../api/ids.js';
 import { checkOrWriteIdentity } from './identity.js';
 import type { IdentityCheck, IdentityResult, PeerIdentity } from './identity.js';
 

@@ -38,11 +38,11 @@
 
 import type { ErrorCode } from '../api/codes.js';
 import { raft_serverpb } from '../gen/proto.js';
-import { WriteBatch } from '../engine/kv-engine.js';
-import type { KvEngine } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import type { KvEngine } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import type { Logger } from '../raft/index.js';
-import { highestPeerIdAt } from '../raftstore/ids.js';
+import { highestPeerIdAt } from '../raftstore/index.js';
 
 export class ForeignDataDirError extends Error {
   readonly code: ErrorCode = 'FOREIGN_DATA_DIR';

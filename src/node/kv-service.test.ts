@@ -5,10 +5,10 @@
 import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
 import { EpochNotMatchError, InvalidRequestError, NotLeaderError, StoreStoppedError } from '../api/errors.js';
-import { BatchChannel } from '../client/grpc-batch.js';
-import { GrpcStoreConnection } from '../client/grpc-connection.js';
-import { StatusError, UnaryChannel } from '../client/grpc-unary.js';
-import type { Store } from '../raftstore/store.js';
+import { BatchChannel } from '../client/index.js';
+import { GrpcStoreConnection } from '../client/index.js';
+import { StatusError, UnaryChannel } from '../client/index.js';
+import type { Store } from '../raftstore/index.js';
 import { TinyKvService } from '../rpc/services.js';
 import { InFlight, kvHandlers } from './kv-service.js';
 

@@ -4,8 +4,8 @@
 
 import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
-import type { RequestHeader } from '../raftstore/command.js';
-import type { Store } from '../raftstore/store.js';
+import type { RequestHeader } from '../api/request.js';
+import type { Store } from '../raftstore/index.js';
 import { errorToWire } from '../api/wire-errors.js';
 import type { TinyKvHandlers } from '../rpc/services.js';
 

@@ -16,8 +16,8 @@ import { isErrorCode } from '../api/codes.js';
 import { exitStatusOf } from '../api/exit-status.js';
 import { loadClusterConfig } from '../config/load.js';
 import { storeDir } from '../config/types.js';
-import { parseDeliberateBugs } from '../raftstore/deliberate-bugs.js';
-import type { StoreId } from '../raftstore/ids.js';
+import { parseDeliberateBugs } from '../raftstore/index.js';
+import type { StoreId } from '../api/ids.js';
 import { fileLogger } from './file-logger.js';
 import { createStoreServer, DataDirUnusableError } from './server.js';
 

@@ -8,9 +8,9 @@
 //   database sizes on disk, and Node's own process metrics (CPU, memory, event-loop lag).
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ProposalKind, StoreObserver } from '../raftstore/observer.js';
-import type { SnapshotStats } from '../raftstore/snapshot-manager.js';
-import type { StoreStatus } from '../raftstore/store.js';
+import type { ProposalKind, StoreObserver } from '../raftstore/index.js';
+import type { SnapshotStats } from '../raftstore/index.js';
+import type { StoreStatus } from '../raftstore/index.js';
 import { RecentDurations } from './recent-durations.js';
 
 /** What the metrics read when scraped. */

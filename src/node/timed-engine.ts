@@ -2,7 +2,7 @@
 // process times its fsyncs (raftdb appends, apply batches that truncate the log) without
 // the raftstore knowing about metrics. Everything else passes straight through.
 
-import type { EngineSnapshot, KvEngine, KvPair, ScanOptions, WriteBatch, WriteOptions } from '../engine/kv-engine.js';
+import type { EngineSnapshot, KvEngine, KvPair, ScanOptions, WriteBatch, WriteOptions } from '../engine/index.js';
 
 export type WriteTimer = (ms: number, synced: boolean) => void;
 

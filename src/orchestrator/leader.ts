@@ -4,7 +4,7 @@
 // given up (N lagged too far, a message was lost) the request is made again, until the
 // caller's deadline.
 
-import { AdminClient } from '../client/admin-client.js';
+import { AdminClient } from '../client/index.js';
 import type { ClusterConfig } from '../config/types.js';
 import { NoLeaderError, StoreNotRunningError, TransferNotDoneError } from './errors.js';
 import { leaderOf, probeAll, sleep } from './probe.js';

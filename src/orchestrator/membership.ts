@@ -16,9 +16,9 @@
 // the leader reports, so a command interrupted half way can be run again and continues.
 
 import { rmSync } from 'node:fs';
-import { AdminClient } from '../client/admin-client.js';
+import { AdminClient } from '../client/index.js';
 import { ChangePeerRefusedError } from '../api/errors.js';
-import type { MemberInfo, MembershipChange, StoreStatusInfo } from '../client/admin-client.js';
+import type { MemberInfo, MembershipChange, StoreStatusInfo } from '../client/index.js';
 import { addJoiningStore, markStoreJoining, markStoreRemoved } from '../config/edit.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';

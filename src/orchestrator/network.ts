@@ -6,7 +6,7 @@
 // A store that does not answer (down, paused) is reported and skipped; one that is down
 // comes back with no filters. Only client-to-store traffic is never filtered.
 
-import { AdminClient, adminFailureReason, type FaultSpec } from '../client/admin-client.js';
+import { AdminClient, adminFailureReason, type FaultSpec } from '../client/index.js';
 import type { ClusterConfig } from '../config/types.js';
 import { FaultNotAppliedError } from './errors.js';
 import { storeConfig } from './stores.js';

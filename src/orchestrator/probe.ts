@@ -2,7 +2,7 @@
 // with its own short deadline, and the leader as the stores report it. Used for
 // readiness (cluster up), cluster status and `--store leader`.
 
-import { AdminClient, type StoreStatusInfo } from '../client/admin-client.js';
+import { AdminClient, type StoreStatusInfo } from '../client/index.js';
 import type { ClusterConfig, StoreConfig } from '../config/types.js';
 
 export type Probe =

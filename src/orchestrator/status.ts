@@ -2,7 +2,7 @@
 // /proc) and its raft state (from its Admin service). A store that is down, paused or
 // not answering has role null and null raft fields.
 
-import type { MemberInfo } from '../client/admin-client.js';
+import type { MemberInfo } from '../client/index.js';
 import type { ClusterConfig, StoreConfig } from '../config/types.js';
 import { checkPort } from './port.js';
 import { probeStore } from './probe.js';

@@ -13,8 +13,10 @@
 
 import type { ConfState, NodeId } from './types.js';
 
+/** What a membership change does to one node. */
 export type ConfChangeType = 'addVoter' | 'addLearner' | 'removeNode';
 
+/** One membership change (one node at a time), the data of a 'confChange' entry. */
 export interface ConfChange {
   readonly type: ConfChangeType;
   readonly nodeId: NodeId;
@@ -42,6 +44,7 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
   return out;
 }
 
+/** Reads what encodeConfChange wrote; throws TypeError on anything else. */
 export function decodeConfChange(data: Uint8Array): ConfChange {
   if (data.length !== 9) throw new TypeError(`conf change: expected 9 bytes, got ${data.length}`);
   const type = BYTE_TYPE[data[0]!];
@@ -84,6 +87,7 @@ export function nextConfState(cs: ConfState, cc: ConfChange): ConfState {
   return { voters: [...voters].sort((a, b) => a - b), learners: [...learners].sort((a, b) => a - b) };
 }
 
+/** Whether `id` is a voter or a learner of `cs`. */
 export function isMember(cs: ConfState, id: NodeId): boolean {
   // Stryker disable next-line ArrayDeclaration: with no learner list, [] and ["Stryker was here"] alike hold no (numeric) node id
   return cs.voters.includes(id) || (cs.learners ?? []).includes(id);

@@ -3,8 +3,8 @@
 
 import type { Logger } from './logger.js';
 import { silentLogger } from './logger.js';
-import type { Rng } from './rng.js';
-import { seededRng } from './rng.js';
+import type { Rng } from '../util/rng.js';
+import { seededRng } from '../util/rng.js';
 import type { Index, NodeId } from './types.js';
 import type { Storage } from './storage.js';
 
@@ -61,6 +61,10 @@ export interface FaultInjection {
   readonly mergeAppendsBlindly?: boolean;
 }
 
+/**
+ * Configuration of one Raft node (RawNode's constructor); resolveConfig fills in defaults
+ * and rejects impossible settings.
+ */
 export interface Config {
   readonly id: NodeId;
   /** Ticks without hearing a leader before campaigning; randomized in [e, 2e). */
@@ -85,6 +89,7 @@ export interface Config {
   readonly leaseAfterStart?: boolean;
   readonly rng?: Rng;
   readonly logger?: Logger;
+  /** Tests only: deliberate bugs to run with. The type is named only by ./testing/index.ts. */
   readonly faults?: FaultInjection;
 }
 

@@ -4,7 +4,7 @@
 
 import t from 'tap';
 import { MemoryStorage } from './storage.js';
-import { seededRng } from './rng.js';
+import { seededRng } from '../util/rng.js';
 import type { Message, MsgRequestVote, NodeId, Term } from './types.js';
 import { drainMessages, MemNetwork, newTestNode, persistReady, storageWithLog } from './testing/mem-network.js';
 import type { RawNode } from './raw-node.js';

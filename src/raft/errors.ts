@@ -1,5 +1,9 @@
 // Errors the Raft core raises to its caller. Each has a stable `code`.
 
+/**
+ * Base of the errors the core raises to its caller; `code` is stable, the message is for
+ * people.
+ */
 export class RaftError extends Error {
   constructor(readonly code: string, message: string) {
     super(message);

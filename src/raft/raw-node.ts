@@ -14,6 +14,10 @@ import type { ConfChange } from './conf-change.js';
 import { encodeConfChange } from './conf-change.js';
 import { hardStateEqual, isEmptyHardState, isLocalMessage } from './types.js';
 
+/**
+ * A snapshot of a node's state for inspection and tests (RawNode.status); not a way to
+ * decide anything.
+ */
 export interface Status {
   readonly id: NodeId;
   readonly term: Term;
@@ -25,6 +29,10 @@ export interface Status {
   readonly role: StateRole;
 }
 
+/**
+ * The application's handle on one Raft node: feed it ticks, messages and proposals, then
+ * handle its Readies one at a time by the contract at the top of this file.
+ */
 export class RawNode {
   private readonly raft: Raft;
   private prevSoftState: SoftState;

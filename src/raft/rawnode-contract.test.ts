@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import { MemoryStorage } from './storage.js';
-import { seededRng } from './rng.js';
+import { seededRng } from '../util/rng.js';
 import type { Message, NodeId, Ready } from './types.js';
 import { drainMessages, MemNetwork, newTestNode, persistReady, storageWithLog } from './testing/mem-network.js';
 

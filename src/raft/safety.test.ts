@@ -6,7 +6,7 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { seededRng } from './rng.js';
+import { seededRng } from '../util/rng.js';
 import type { Message, NodeId } from './types.js';
 import { MemNetwork } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';

@@ -7,6 +7,7 @@ import { CompactedError, RaftInvariantError, SnapshotTemporarilyUnavailableError
 import type { ConfState, Entry, HardState, Index, Snapshot, Term } from './types.js';
 import { EMPTY_HARD_STATE } from './types.js';
 
+/** The durable state a node starts from: its last hard state and its configuration. */
 export interface InitialState {
   readonly hardState: HardState;
   readonly confState: ConfState;

@@ -4,8 +4,8 @@
 // batch is synced before the raft log entries it drops are deleted, so raftdb never loses
 // entries kvdb still needs.
 
-import { WriteBatch } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import type { Entry } from '../raft/index.js';
 import { applyEntries, rangeKey, rangesToRead } from './apply.js';
 import type { ApplyOutcome, RangeReads } from './apply.js';

@@ -5,9 +5,9 @@
 // answered with EpochNotMatchError.
 
 import t from 'tap';
-import * as keys from '../engine/keys.js';
-import type { KvEngine } from '../engine/kv-engine.js';
-import { openMemoryEngine } from '../engine/memory-engine.js';
+import { keys } from '../engine/index.js';
+import type { KvEngine } from '../engine/index.js';
+import { openMemoryEngine } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Entry } from '../raft/index.js';
 import { applyEntries, rangeKey, rangesToRead } from './apply.js';

@@ -5,8 +5,8 @@
 // inside RaftApplyState; the peer then drops the log entries it covers. Apply returns results; the peer decides what
 // to answer.
 
-import { WriteBatch } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import type { Entry, Index, Term } from '../raft/index.js';
 import { decodeCommand } from './command.js';
 import type { DecodedWrite, WriteResult } from './command.js';

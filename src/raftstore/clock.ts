@@ -1,6 +1,7 @@
 // The store's source of ticks. A real store uses an interval timer; tests use a
 // ManualClock they advance explicitly, so no test ever sleeps for Raft time to pass.
 
+/** The store's source of ticks and monotonic time. */
 export interface Clock {
   /** Calls `onTick` every tick until the returned function is called. */
   every(tickMs: number, onTick: () => void): () => void;
@@ -8,6 +9,7 @@ export interface Clock {
   now(): number;
 }
 
+/** A Clock on setInterval and performance.now, for a real store. */
 export const realClock: Clock = {
   every(tickMs, onTick) {
     const h = setInterval(onTick, tickMs);

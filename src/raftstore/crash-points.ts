@@ -5,6 +5,7 @@
 // send, callback or advance. What "survived" is then exactly what the engines had synced,
 // plus whatever part of the unsynced writes the power cut keeps.
 
+/** Every crash point, in the order a Ready passes them. */
 export const CRASH_POINTS = [
   /** A Ready's entries and hard state are synced to raftdb; none of its messages is sent. */
   'persisted',
@@ -24,6 +25,7 @@ export const CRASH_POINTS = [
   'snapshot-normal',
 ] as const;
 
+/** A named point of the Ready loop where a test may kill the store. */
 export type CrashPoint = (typeof CRASH_POINTS)[number];
 
 /** Called at every crash point a peer passes; may kill the store (synchronously). */

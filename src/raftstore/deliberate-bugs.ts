@@ -4,6 +4,10 @@
 // TINYKV_DELIBERATE_BUGS (names, comma-separated), for end-to-end tests of `tinykv chaos
 // run`, and says so loudly in its log. Never set it on a cluster whose data matters.
 
+/**
+ * Tests only: switches that make a store break one of its promises, to show the checks
+ * catch it.
+ */
 export interface DeliberateBugs {
   /** Acknowledge a write as soon as the leader has proposed it, before any quorum has it. */
   readonly ackBeforeCommit?: boolean;
@@ -48,6 +52,7 @@ export interface DeliberateBugs {
   readonly leaseTooLong?: boolean;
 }
 
+/** No deliberate bug (the default). */
 export const NO_BUGS: DeliberateBugs = {};
 
 /** Every bug's name (a total map, so a new bug cannot be forgotten here). */

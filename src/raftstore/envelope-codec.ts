@@ -7,6 +7,7 @@ import { messageFromProto, messageToProto } from './codec.js';
 import type { RaftEnvelope } from './envelope.js';
 import type { PeerId, StoreId } from './ids.js';
 
+/** The protobuf form of a RaftEnvelope (raft_serverpb.RaftMessage). */
 export function envelopeToProto(e: RaftEnvelope): raft_serverpb.IRaftMessage {
   return {
     region_id: e.regionId,
@@ -18,6 +19,7 @@ export function envelopeToProto(e: RaftEnvelope): raft_serverpb.IRaftMessage {
   };
 }
 
+/** A RaftEnvelope from its protobuf form; throws TypeError when the message is missing. */
 export function envelopeFromProto(p: raft_serverpb.IRaftMessage): RaftEnvelope {
   if (!p.message) throw new TypeError('raft message envelope without a message');
   return {
@@ -30,6 +32,7 @@ export function envelopeFromProto(p: raft_serverpb.IRaftMessage): RaftEnvelope {
   };
 }
 
+/** RaftEnvelope to bytes and back (raft_serverpb.RaftMessage). */
 export const envelopeCodec = {
   encode(e: RaftEnvelope): Uint8Array {
     return raft_serverpb.RaftMessage.encode(envelopeToProto(e)).finish();

@@ -7,6 +7,10 @@ import type { RegionId } from './ids.js';
 
 export type { PeerMeta, RegionEpoch } from '../api/meta.js';
 
+/**
+ * A raft message between two peers of a region, with what the receiving store needs to
+ * route it or create the peer.
+ */
 export interface RaftEnvelope {
   readonly regionId: RegionId;
   readonly fromPeer: PeerMeta;

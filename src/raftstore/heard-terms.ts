@@ -4,9 +4,9 @@
 // whatever this store acts on (a vote, an acknowledgement), it can later tell a store that
 // comes back with less (src/node/identity.ts asks for these records).
 
-import { WriteBatch } from '../engine/kv-engine.js';
-import type { KvEngine } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import type { KvEngine } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import type { Message } from '../raft/index.js';
 import type { RaftEnvelope } from './envelope.js';
 import type { StoreId } from './ids.js';

@@ -13,6 +13,7 @@ import type { SnapshotFiles } from './snapshot-files.js';
 import type { FaultState, InboundHandler, Transport } from './transport.js';
 import { linkCut, NO_FAULTS } from './transport.js';
 
+/** Options of a MemoryNetwork. */
 export interface MemoryNetworkOptions {
   /** Random source for loss and delay; seeded in tests so a failure can be replayed. */
   readonly random?: () => number;
@@ -28,6 +29,10 @@ export interface SnapshotEndpoint {
   receive(env: RaftEnvelope): Promise<SnapshotReceiver>;
 }
 
+/**
+ * Tests: an in-process network between stores (one Transport per store) with the fault
+ * filters of a live cluster; delivery is always asynchronous.
+ */
 export class MemoryNetwork {
   private readonly handlers = new Map<StoreId, InboundHandler>();
   private readonly endpoints = new Map<StoreId, SnapshotEndpoint>();

@@ -7,6 +7,10 @@
 /** What a proposal asks the region to do. */
 export type ProposalKind = 'write' | 'read_index' | 'conf_change' | 'compact_log' | 'expire_sessions';
 
+/**
+ * Told of a store's proposals and Ready timings as they happen; how the store process gets
+ * its metrics without the raftstore knowing of them.
+ */
 export interface StoreObserver {
   /** A proposal was handed to the raft core (accepted or not). */
   proposed(kind: ProposalKind): void;
@@ -14,6 +18,7 @@ export interface StoreObserver {
   readyHandled(ms: number): void;
 }
 
+/** A StoreObserver that ignores everything (the default). */
 export const NO_OBSERVER: StoreObserver = {
   proposed: () => {},
   readyHandled: () => {},

@@ -4,7 +4,7 @@
 
 import type { CrashHook } from './crash-points.js';
 import type { DeliberateBugs } from './deliberate-bugs.js';
-import type { KvEngine } from '../engine/kv-engine.js';
+import type { KvEngine } from '../engine/index.js';
 import type { Logger } from '../raft/index.js';
 import type { PeerMeta } from './envelope.js';
 import type { PeerStorage } from './peer-storage.js';

@@ -4,7 +4,7 @@
 // its read index. Only the peer's leader checks come before; this module decides when a
 // round starts, when a lease is renewed or given up, and serves what is ready.
 
-import * as keys from '../engine/keys.js';
+import { keys } from '../engine/index.js';
 import type { ReadOp, ReadResult } from './command.js';
 import { LeaderLease } from './leader-lease.js';
 import type { PeerCore } from './peer-core.js';

@@ -3,8 +3,8 @@
 // cross-checked. Anything inconsistent or unreadable is a CorruptStateError: the store
 // refuses to start on it and never silently resets.
 
-import type { KvEngine } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import type { KvEngine } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Entry, HardState, Index, Logger, Term } from '../raft/index.js';
 import { decodeEntry, hardStateFromProto } from './codec.js';

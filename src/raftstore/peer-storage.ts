@@ -16,8 +16,8 @@
 // Loading and its cross-checks are in peer-storage-load.ts; the records written outside a
 // peer's running life (bootstrap, a peer created empty, a tombstone) in region-records.ts.
 
-import { WriteBatch } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { ConfState, Entry, HardState, Index, InitialState, Ready, Snapshot, Storage, Term } from '../raft/index.js';
 import type { Logger } from '../raft/index.js';

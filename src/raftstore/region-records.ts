@@ -3,8 +3,8 @@
 // the tombstone and deletions when a removed peer is destroyed, and reading a tombstone
 // back. Each write is synced, in an order a crash between two writes cannot make unsafe.
 
-import { WriteBatch } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { PeerMeta } from './envelope.js';
 import type { RegionMeta } from './region.js';

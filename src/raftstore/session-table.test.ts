@@ -5,10 +5,10 @@
 // a mark that never goes down. apply.test.ts checks the same rules through applyEntries.
 
 import t from 'tap';
-import * as keys from '../engine/keys.js';
-import { WriteBatch } from '../engine/kv-engine.js';
-import type { KvEngine } from '../engine/kv-engine.js';
-import { openMemoryEngine } from '../engine/memory-engine.js';
+import { keys } from '../engine/index.js';
+import { WriteBatch } from '../engine/index.js';
+import type { KvEngine } from '../engine/index.js';
+import { openMemoryEngine } from '../engine/index.js';
 import { decodeSessionRow, encodeSessionRow, SESSION_MARK_ID, SessionChanges, SessionTable } from './session-table.js';
 import type { SessionRow } from './session-table.js';
 

@@ -17,8 +17,8 @@
 // In kvdb: one key per client (value: sequence, last use), and the reject-before mark
 // under the reserved client id 0 (never a real session).
 
-import type { KvEngine } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import type { KvEngine } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 
 export interface SessionRow {
   readonly sequence: number;

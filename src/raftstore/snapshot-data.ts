@@ -4,7 +4,7 @@
 // data in every column family and its client sessions. A snapshot file holds exactly the
 // pairs of those ranges; installing one replaces exactly those ranges.
 
-import * as keys from '../engine/keys.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Snapshot } from '../raft/index.js';
 import type { RegionMeta } from './region.js';

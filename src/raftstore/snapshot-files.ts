@@ -1,8 +1,8 @@
 // The names of a store's snapshot files: one per region and (index, term), generated or
 // received. The directory itself is src/engine/snapshot-files.ts's interface.
 
-export type { SnapshotFileReader, SnapshotFiles, SnapshotFileWriter } from '../engine/snapshot-files.js';
-export { TEMP_SUFFIX } from '../engine/snapshot-files.js';
+export type { SnapshotFileReader, SnapshotFiles, SnapshotFileWriter } from '../engine/index.js';
+export { TEMP_SUFFIX } from '../engine/index.js';
 
 /** The file a leader generates for a region's snapshot at (index, term). */
 export function generatedName(regionId: number, index: number, term: number): string {

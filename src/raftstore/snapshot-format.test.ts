@@ -1,5 +1,5 @@
 import t from 'tap';
-import * as keys from '../engine/keys.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { StoreId } from './ids.js';
 import { initialRegion, regionToProto } from './region.js';

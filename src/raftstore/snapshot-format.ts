@@ -8,7 +8,9 @@
 // Numbers are big-endian. The encoder hands out chunks of about CHUNK_BYTES so a writer's
 // memory stays bounded; the decoder takes chunks of any size, split anywhere.
 
-import { readU64be, u64be } from '../engine/keys.js';
+import { keys } from '../engine/index.js';
+
+const { readU64be, u64be } = keys;
 
 export const MAGIC = Buffer.from('TKVSNAP1', 'latin1');
 /** About how much the encoder buffers before handing out a chunk. */

@@ -4,9 +4,9 @@
 // pairs stream into a snapshot file through a bounded buffer; the raft Snapshot carries
 // only (index, term, voters) and the file's descriptor.
 
-import type { KvEngine } from '../engine/kv-engine.js';
-import { iterateRange } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import type { KvEngine } from '../engine/index.js';
+import { iterateRange } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Index, Snapshot, Term } from '../raft/index.js';
 import { confStateOf, regionFromProto } from './region.js';

@@ -20,9 +20,9 @@
 // A raftdb hard state only ever moves forward here (term never lower, vote kept when the
 // term is unchanged, commit raised to the snapshot's index), so step 3 cannot undo a vote.
 
-import { WriteBatch } from '../engine/kv-engine.js';
-import type { KvEngine } from '../engine/kv-engine.js';
-import * as keys from '../engine/keys.js';
+import { WriteBatch } from '../engine/index.js';
+import type { KvEngine } from '../engine/index.js';
+import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Index, Term } from '../raft/index.js';
 import { hardStateFromProto, hardStateToProto } from './codec.js';

@@ -12,6 +12,7 @@ import type { SnapshotFiles, SnapshotFileWriter } from './snapshot-files.js';
 import { parseSnapshotName, receivedName, TEMP_SUFFIX } from './snapshot-files.js';
 import type { Transport } from './transport.js';
 
+/** How many snapshots a store sends and receives at once. */
 export interface SnapshotLimits {
   /** Snapshots this store sends at once; more are reported failed (Raft retries later). */
   readonly maxSending: number;
@@ -19,8 +20,10 @@ export interface SnapshotLimits {
   readonly maxReceiving: number;
 }
 
+/** The default SnapshotLimits: 2 sending, 4 receiving. */
 export const DEFAULT_SNAPSHOT_LIMITS: SnapshotLimits = { maxSending: 2, maxReceiving: 4 };
 
+/** Counts of a store's snapshot transfers since it started, for metrics. */
 export interface SnapshotStats {
   readonly sending: number;
   readonly receiving: number;

@@ -2,7 +2,7 @@
 // modules share: the apply state kvdb keeps with the data, the pair of engines, the
 // starting point of a bootstrapped log, and the error a store refuses to start on.
 
-import type { KvEngine } from '../engine/kv-engine.js';
+import type { KvEngine } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import type { Index, Term } from '../raft/index.js';
 import type { StoreId } from './ids.js';
@@ -11,12 +11,17 @@ import type { StoreId } from './ids.js';
 export const RAFT_INIT_LOG_INDEX = 5;
 export const RAFT_INIT_LOG_TERM = 5;
 
+/** What kvdb records of a peer's apply progress (RaftApplyState): applied index and truncated log. */
 export interface ApplyState {
   readonly appliedIndex: Index;
   readonly truncatedIndex: Index;
   readonly truncatedTerm: Term;
 }
 
+/**
+ * A store's two engines: raftdb (raft logs and states) and kvdb (user data, apply states,
+ * sessions).
+ */
 export interface Engines {
   readonly raft: KvEngine;
   readonly kv: KvEngine;

@@ -14,6 +14,7 @@ import type { SnapshotFiles } from './snapshot-files.js';
 import type { SnapshotLimits } from './snapshot-manager.js';
 import type { Transport } from './transport.js';
 
+/** What createStore builds a Store from: its identity, engines, transport, clock and policies. */
 export interface StoreOptions {
   readonly storeId: StoreId;
   /** Every store of the cluster; used to bootstrap region 1 on first start. */
@@ -75,6 +76,10 @@ export interface StoreOptions {
 export { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES };
 /** Applied entries above the truncated index that make the leader compact the log. */
 export const DEFAULT_COMPACT_LOG_THRESHOLD = 1000;
+/**
+ * Log payload bytes above the truncated index that make the leader compact the log
+ * whatever the entry count.
+ */
 export const DEFAULT_COMPACT_LOG_MAX_BYTES = 64 * 1024 * 1024;
 /** How a leader confirms it may answer a read (see StoreOptions.readMode). */
 export type ReadMode = 'read_index' | 'lease';
@@ -84,5 +89,9 @@ export type ReadMode = 'read_index' | 'lease';
  * session is one nobody is still retrying; a late retry is refused, never applied twice.
  */
 export const DEFAULT_SESSION_TTL_MS = 30_000;
+/**
+ * The default of StoreOptions.maxClockSkewMs: how far a client's clock may run ahead of
+ * the leader's.
+ */
 export const DEFAULT_MAX_CLOCK_SKEW_MS = 5_000;
 

@@ -4,6 +4,7 @@
 import type { Peer } from './peer.js';
 import type { PeerId, RegionId, StoreId } from './ids.js';
 
+/** What a store reports about its peer of a region: role, term, leader, log positions. */
 export interface StoreStatus {
   readonly storeId: StoreId;
   readonly regionId: RegionId;

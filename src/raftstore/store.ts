@@ -10,7 +10,7 @@
 // A raft message passes heard-terms, then the router; a client request goes through
 // store-kv to the router. Admin commands name a region or use the router's lookup.
 
-import * as keys from '../engine/keys.js';
+import { keys } from '../engine/index.js';
 import type { Logger } from '../raft/index.js';
 import { silentLogger } from '../raft/index.js';
 import type { ClientSession, RequestHeader, WriteResult } from './command.js';
@@ -36,6 +36,10 @@ export {
 } from './store-options.js';
 export type { MemberStatus, StoreStatus } from './store-status.js';
 
+/**
+ * One store's raft side: its peers, their ticks and the key-value requests they serve.
+ * Built by createStore; nothing runs until start(), and stop() settles everything pending.
+ */
 export class Store {
   private stopTicks: (() => void) | undefined;
   private state: 'new' | 'starting' | 'running' | 'stopped' = 'new';
@@ -251,6 +255,7 @@ export class Store {
   }
 }
 
+/** A new Store over the given options (defaults filled in); it touches nothing until started. */
 export function createStore(o: StoreOptions): Store {
   const ttl = o.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const skew = o.maxClockSkewMs ?? DEFAULT_MAX_CLOCK_SKEW_MS;

@@ -6,6 +6,10 @@
 import type { StoreId } from './ids.js';
 import type { RaftEnvelope } from './envelope.js';
 
+/**
+ * How a store sends raft messages and snapshots to other stores and hears from them; the
+ * store never sees the wire.
+ */
 export interface Transport {
   /** Queues a message for its destination store; never throws for an unreachable peer. */
   send(msg: RaftEnvelope): void;
@@ -37,6 +41,7 @@ export interface FaultState {
   readonly dupRate?: number;
 }
 
+/** A FaultState with no fault: every link up, nothing dropped or delayed. */
 export const NO_FAULTS: FaultState = { partition: [], isolated: new Set(), dropRate: 0, delayMs: 0 };
 
 /** Whether the faults cut the link from one store to another (ignoring random loss). */

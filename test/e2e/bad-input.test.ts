@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { storeDir } from '../../src/config/types.js';
-import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
+import { openRocksEngine } from '../../src/engine/index.js';
 import { makeCluster, status, type CliResult } from './helpers.js';
 
 /** Exit code `code` and exactly one `tinykv: …` line on stderr matching `message`. */

@@ -5,7 +5,7 @@
 // numbers and asserts none of them: speed is reported here, judged by people.
 
 import t from 'tap';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { readPidFile } from '../../src/orchestrator/pid-file.js';
 import { ELECTION_TIMEOUT_MS, eventually, leaderIn, makeCluster, median, status } from './helpers.js';
 

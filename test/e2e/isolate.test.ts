@@ -4,7 +4,7 @@
 // as a follower, catches up, and (thanks to PreVote) did not disturb the new leader.
 
 import t from 'tap';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { eventually, leaderIn, makeCluster, status } from './helpers.js';
 
 t.test('isolate the leader', async (t) => {

@@ -4,7 +4,7 @@
 // not. This is what fsync-before-acknowledge (DESIGN.md, "Durability and restart") buys.
 
 import t from 'tap';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { storeProcessState } from '../../src/orchestrator/liveness.js';
 import { readPidFile } from '../../src/orchestrator/pid-file.js';
 import { makeCluster, status } from './helpers.js';

@@ -8,13 +8,13 @@
 // Every history must be linearizable and nothing acknowledged lost.
 
 import t, { type Test } from 'tap';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import { checkHistory } from '../../src/checker/linearizability.js';
-import { connectKvClient } from '../../src/client/connect.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
+import { checkHistory } from '../../src/checker/index.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { loadClusterConfig } from '../../src/config/load.js';
 import { storeDir } from '../../src/config/types.js';
 import { rmSync } from 'node:fs';
-import { seededRng } from '../../src/raft/rng.js';
+import { seededRng } from '../../src/util/rng.js';
 import { eventually, leaderIn, makeCluster, status, type TestCluster } from './helpers.js';
 import { runClient, type Counts } from './workload.js';
 

@@ -7,7 +7,7 @@
 
 import { rmSync } from 'node:fs';
 import t from 'tap';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { storeDir } from '../../src/config/types.js';
 import { eventually, leaderIn, makeCluster, status } from './helpers.js';
 import type { JsonStatus, TestCluster } from './helpers.js';

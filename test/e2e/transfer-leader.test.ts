@@ -5,7 +5,7 @@
 // around each transfer, medians of 5) are printed as comments.
 
 import t from 'tap';
-import { connectKvClient } from '../../src/client/connect.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { eventually, leaderIn, makeCluster, median, status } from './helpers.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -2,10 +2,10 @@
 // values), gets, deletes and scans over a few hot keys, every operation recorded with
 // its outcome for the checker (src/checker).
 
-import type { HistoryRecorder } from '../../src/checker/history.js';
-import { connectKvClient } from '../../src/client/connect.js';
+import type { HistoryRecorder } from '../../src/checker/index.js';
+import { connectKvClient } from '../../src/client/index.js';
 import type { ClusterConfig } from '../../src/config/types.js';
-import type { Rng } from '../../src/raft/rng.js';
+import type { Rng } from '../../src/util/rng.js';
 
 export interface Counts {
   ok: number;

@@ -6,12 +6,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterConfig } from '../../src/config/types.js';
-import { AdminClient } from '../../src/client/admin-client.js';
-import { connectKvClient } from '../../src/client/connect.js';
+import { AdminClient } from '../../src/client/index.js';
+import { connectKvClient } from '../../src/client/index.js';
 import { createStoreServer } from '../../src/node/server.js';
 import type { StoreServer } from '../../src/node/server.js';
 import { silentLogger } from '../../src/raft/index.js';
-import type { StoreId } from '../../src/raftstore/ids.js';
+import type { StoreId } from '../../src/api/ids.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

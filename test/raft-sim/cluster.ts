@@ -17,7 +17,8 @@
 // node's new configuration and a snapshot at that point (so a newcomer gets one that
 // names it); compaction snapshots carry the configuration in force at their index.
 
-import type { ConfChange, ConfState, Entry, FaultInjection, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
+import type { ConfChange, ConfState, Entry, Message, NodeId, Ready, Snapshot, StateRole, Term } from '../../src/raft/index.js';
+import type { FaultInjection } from '../../src/raft/testing/index.js';
 import { sendableBeforePersist } from '../../src/raft/index.js';
 import {
   ConfChangeError, decodeConfChange, isMember, MemoryStorage, ProposalDroppedError, RawNode, seededRng,

@@ -4,7 +4,8 @@
 // phases keep a majority up) — so different seeds stress different things. Then each
 // step picks one concrete action from what the current state allows.
 
-import type { ConfChange, ConfState, FaultInjection, NodeId, Rng } from '../../src/raft/index.js';
+import type { ConfChange, ConfState, NodeId, Rng } from '../../src/raft/index.js';
+import type { FaultInjection } from '../../src/raft/testing/index.js';
 import type { NodeSetup } from './cluster.js';
 import type { LinkFaults } from './network.js';
 

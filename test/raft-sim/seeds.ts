@@ -6,7 +6,7 @@
 //                  a seed the self-test reported
 //   NODES=n        force the cluster size (the seed picks 3 or 5 otherwise)
 
-import type { FaultInjection } from '../../src/raft/index.js';
+import type { FaultInjection } from '../../src/raft/testing/index.js';
 
 const FAULT_NAMES = [
   'minorityQuorum', 'skipLogUpToDateCheck', 'commitPreviousTermByCount', 'restoreOverMatchingLog', 'resendOnStaleAck',

@@ -11,7 +11,7 @@
 // leaves a group without a leader, a liveness failure.
 
 import t from 'tap';
-import type { FaultInjection } from '../../src/raft/index.js';
+import type { FaultInjection } from '../../src/raft/testing/index.js';
 import { ALL_FAULTS } from './seeds.js';
 import type { FaultName } from './seeds.js';
 import { replayCommand, runSeed } from './simulation.js';

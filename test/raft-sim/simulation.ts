@@ -9,7 +9,8 @@
 // The outcome is a SimResult; a failure carries a report with the seed, the broken
 // invariant, the cluster state, the last events and the command that replays it.
 
-import type { FaultInjection, Ready, Rng } from '../../src/raft/index.js';
+import type { Ready, Rng } from '../../src/raft/index.js';
+import type { FaultInjection } from '../../src/raft/testing/index.js';
 import { seededRng } from '../../src/raft/index.js';
 import { INIT_INDEX, mixSeed, SimCluster } from './cluster.js';
 import { checkLogMatching, SafetyChecker, SimViolation } from './invariants.js';

@@ -5,8 +5,8 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { InvalidArgumentError } from '../../src/client/errors.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import { InvalidArgumentError } from '../../src/client/index.js';
+import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { InvalidRequestError } from '../../src/raftstore/errors.js';
 import type { StoreId } from '../../src/raftstore/ids.js';

@@ -5,9 +5,9 @@
 // naming the key. The same steps on a correct store give a linearizable history.
 
 import t, { type Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import { checkHistory } from '../../src/checker/index.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
+import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';

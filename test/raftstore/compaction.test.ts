@@ -5,11 +5,11 @@
 
 import { join } from 'node:path';
 import t from 'tap';
-import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
-import * as keys from '../../src/engine/keys.js';
+import { openRocksEngine } from '../../src/engine/index.js';
+import { keys } from '../../src/engine/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import type { KvClient } from '../../src/client/index.js';
 import { eventually } from './eventually.js';
 
 const THRESHOLD = 40;

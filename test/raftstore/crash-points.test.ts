@@ -15,10 +15,10 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import * as keys from '../../src/engine/keys.js';
-import type { LossMode } from '../../src/engine/power-loss-engine.js';
+import { checkHistory } from '../../src/checker/index.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
+import { keys } from '../../src/engine/index.js';
+import type { LossMode } from '../../src/engine/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { CrashReport } from '../../src/harness/in-process-cluster.js';
 import { CRASH_POINTS, type CrashPoint } from '../../src/raftstore/crash-points.js';

@@ -8,9 +8,9 @@
 // unreliable network also duplicates and reorders messages.
 
 import type { Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import { checkHistory } from '../../src/checker/index.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
+import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { eventually } from './eventually.js';
 

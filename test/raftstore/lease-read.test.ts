@@ -6,8 +6,8 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
-import { HistoryRecorder } from '../../src/checker/history.js';
+import { checkHistory } from '../../src/checker/index.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { ClusterOptions } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';

@@ -7,7 +7,7 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
+import { checkHistory } from '../../src/checker/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { ChangePeerRefusedError } from '../../src/raftstore/errors.js';
 import type { PeerId, StoreId } from '../../src/raftstore/ids.js';

@@ -2,8 +2,8 @@
 // keys plus unique keys, every operation recorded for the linearizability checker; and a
 // store's user data as comparable strings.
 
-import { HistoryRecorder } from '../../src/checker/history.js';
-import * as keys from '../../src/engine/keys.js';
+import { HistoryRecorder } from '../../src/checker/index.js';
+import { keys } from '../../src/engine/index.js';
 import type { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 

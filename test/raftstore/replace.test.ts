@@ -12,7 +12,7 @@
 
 import t from 'tap';
 import type { Test } from 'tap';
-import { checkHistory } from '../../src/checker/linearizability.js';
+import { checkHistory } from '../../src/checker/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { highestPeerIdAt } from '../../src/raftstore/ids.js';

@@ -7,10 +7,10 @@
 import { join } from 'node:path';
 import t from 'tap';
 import type { Test } from 'tap';
-import type { KvClient } from '../../src/client/kv-client.js';
-import * as keys from '../../src/engine/keys.js';
-import { WriteBatch } from '../../src/engine/kv-engine.js';
-import { openRocksEngine } from '../../src/engine/rocksdb-engine.js';
+import type { KvClient } from '../../src/client/index.js';
+import { keys } from '../../src/engine/index.js';
+import { WriteBatch } from '../../src/engine/index.js';
+import { openRocksEngine } from '../../src/engine/index.js';
 import { StoreStoppedError } from '../../src/raftstore/errors.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';

@@ -14,7 +14,7 @@ import type { Test } from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { RegionId, StoreId } from '../../src/raftstore/ids.js';
-import type { KvClient } from '../../src/client/kv-client.js';
+import type { KvClient } from '../../src/client/index.js';
 import { eventually } from './eventually.js';
 
 const TICK_MS = 10;

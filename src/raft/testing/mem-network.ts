@@ -10,7 +10,7 @@ import { MemoryStorage } from '../storage.js';
 import { RawNode } from '../raw-node.js';
 import type { ConfState, Entry, Message, NodeId, ReadState, Ready, Snapshot, Term } from '../types.js';
 import { ConfChangeError, decodeConfChange } from '../conf-change.js';
-import { seededRng } from '../rng.js';
+import { seededRng } from '../../util/rng.js';
 
 // ---- one node, driven by hand ----------------------------------------------------
 

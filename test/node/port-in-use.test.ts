@@ -3,11 +3,11 @@
 
 import { createServer } from 'node:net';
 import t from 'tap';
-import { ExitStatus, exitStatusOf } from '../api/exit-status.js';
-import { PortInUseError } from '../api/port-in-use.js';
-import { portInUse } from '../orchestrator/errors.js';
-import { serveMetrics } from './metrics-server.js';
-import type { StoreMetrics } from './metrics.js';
+import { ExitStatus, exitStatusOf } from '../../src/api/exit-status.js';
+import { PortInUseError } from '../../src/api/port-in-use.js';
+import { portInUse } from '../../src/orchestrator/errors.js';
+import { serveMetrics } from '../../src/node/metrics-server.js';
+import type { StoreMetrics } from '../../src/node/metrics.js';
 
 t.test('the metrics server and the orchestrator throw the same PortInUseError', async (t) => {
   const squatter = createServer();

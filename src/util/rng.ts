@@ -1,6 +1,9 @@
 // A small seeded pseudo-random generator (mulberry32). The Raft core takes all of its
-// randomness from one of these so a run is fully determined by its seed.
+// randomness from one of these so a run is fully determined by its seed; the chaos runner,
+// the load generator and tests use it for the same reason. It lives in src/util, the leaf
+// every layer may import, so that they need not reach into the Raft core for it.
 
+/** A source of pseudo-random numbers; the same seed gives the same sequence. */
 export interface Rng {
   /** A float in [0, 1). */
   next(): number;
@@ -8,6 +11,7 @@ export interface Rng {
   intBetween(lo: number, hi: number): number;
 }
 
+/** A mulberry32 generator seeded with `seed` (taken as an unsigned 32-bit integer). */
 export function seededRng(seed: number): Rng {
   let state = seed >>> 0;
   const next = (): number => {
