@@ -4,6 +4,7 @@
 
 import t from 'tap';
 import { runLoop } from './loop.js';
+import { sleep } from '../../test/support/wait.js';
 
 t.test('the count bound is exact and seq numbers are unique', async (t) => {
   const seen: number[] = [];
@@ -20,7 +21,7 @@ t.test('the count bound is exact and seq numbers are unique', async (t) => {
 
 t.test('the time bound stops an uncounted loop', async (t) => {
   // Each operation waits 5 ms, so a 100 ms cap ends the loop after about 20 per worker.
-  const r = await runLoop({ workers: 2, ops: null, durationMs: 100, op: () => new Promise((res) => setTimeout(res, 5)) });
+  const r = await runLoop({ workers: 2, ops: null, durationMs: 100, op: () => sleep(5) });
   t.ok(r.ok > 0 && r.ok < 200, `${r.ok} operations in about 100 ms`);
   t.ok(r.elapsedMs >= 100, 'none started after the cap; the last ones awaited');
 });

@@ -15,10 +15,10 @@ import { connectKvClient } from '../../src/client/connect.js';
 import { loadClusterConfig } from '../../src/config/load.js';
 import { storeDir } from '../../src/config/types.js';
 import { rmSync } from 'node:fs';
-import { eventually, leaderIn, makeCluster, status, type TestCluster } from './helpers.js';
+import { leaderIn, makeCluster, status, type TestCluster } from './helpers.js';
+import { eventually, sleep } from '../support/wait.js';
 
 const seed = Number(process.env.SEED ?? Math.floor(Math.random() * 2 ** 31));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface MembershipJson {
   store_id: number;
@@ -164,6 +164,6 @@ t.test(`replace a store whose data directory was deleted, under load (SEED=${see
   t.teardown(close);
   await client.put(Buffer.from('after'), Buffer.from('replace'));
   t.equal(Buffer.from((await client.get(Buffer.from('after')))!).toString(), 'replace', 'a quorum of the rebuilt store and one other serves writes');
-  await eventually('the other store back', async () => ((await c.cli('chaos', 'restart', '--store', String(other))).code === 0 ? true : undefined), 10_000);
+  await eventually('the other store back', async () => ((await c.cli('chaos', 'restart', '--store', String(other))).code === 0 ? true : undefined), { timeoutMs: 10_000, everyMs: 50, retryErrors: true });
   await c.ok('cluster', 'down');
 });

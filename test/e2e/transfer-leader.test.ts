@@ -6,9 +6,8 @@
 
 import t from 'tap';
 import { connectKvClient } from '../../src/client/connect.js';
-import { eventually, leaderIn, makeCluster, median, status } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { leaderIn, makeCluster, median, status } from './helpers.js';
+import { eventually, sleep } from '../support/wait.js';
 
 t.test('transfer leadership around the cluster while a client writes', async (t) => {
   const c = await makeCluster(t);
@@ -82,6 +81,6 @@ t.test('transfer leadership around the cluster while a client writes', async (t)
   t.match(dead.stderr, new RegExp(`store ${down} does not answer .*leadership cannot move to it`));
   const missing = await c.cli('transfer-leader');
   t.equal(missing.code, 2, 'no --to: exit 2');
-  await eventually('the cluster still answers', async () => ((await c.cli('get', 'w000000')).code === 0 ? true : undefined), 10_000);
+  await eventually('the cluster still answers', async () => ((await c.cli('get', 'w000000')).code === 0 ? true : undefined), { timeoutMs: 10_000, everyMs: 50, retryErrors: true });
   await c.ok('cluster', 'down');
 });

@@ -24,11 +24,9 @@ import type { CrashReport } from '../../src/harness/in-process-cluster.js';
 import { CRASH_POINTS, type CrashPoint } from '../../src/raftstore/crash-points.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const WRITERS = 4;
 const HOT = ['hot a', 'hot b'];
 /** How long an armed point may take to be reached before the test says it never was. */

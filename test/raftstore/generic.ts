@@ -12,7 +12,8 @@ import { checkHistory } from '../../src/checker/linearizability.js';
 import { HistoryRecorder } from '../../src/checker/history.js';
 import type { KvClient } from '../../src/client/kv-client.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
 export interface GenericOptions {
   readonly clients: number;
@@ -42,9 +43,6 @@ export interface GenericOptions {
   readonly readMode?: 'read_index' | 'lease';
 }
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const keyOf = (c: number, j: number) => `${c} ${String(j).padStart(8, '0')}`;
 const valueOf = (c: number, j: number) => `x ${c} ${j} y`;
 /** Shared by all clients; outside every client's own key range ("<digit> ..."). */

@@ -12,11 +12,9 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { ClusterOptions } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import { leaseDurationMs } from '../../src/raftstore/leader-lease.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const H = { regionId: 1 };
 
 /** How a read sent straight to one store ended: its value, or the error's name. */

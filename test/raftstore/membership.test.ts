@@ -12,10 +12,8 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { ChangePeerRefusedError } from '../../src/raftstore/errors.js';
 import type { PeerId, StoreId } from '../../src/raftstore/ids.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
-import { eventually } from './eventually.js';
 import { dataOf, startLoad } from './recorded-load.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { eventually, sleep } from '../support/wait.js';
 
 /** Waits until every member applied the leader's commit index, then compares their data. */
 async function membersAgree(t: Test, cluster: Cluster, members: StoreId[]): Promise<void> {

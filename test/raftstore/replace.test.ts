@@ -18,11 +18,9 @@ import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { highestPeerIdAt } from '../../src/raftstore/ids.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import type { RegionMeta } from '../../src/raftstore/region.js';
-import { eventually } from './eventually.js';
 import { dataOf, startLoad } from './recorded-load.js';
 import type { Load } from './recorded-load.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { eventually, sleep } from '../support/wait.js';
 
 async function start(t: Test, bugs: DeliberateBugs = {}, onFatal?: (store: StoreId, e: Error) => void): Promise<Cluster> {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);

@@ -10,9 +10,9 @@ import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { SessionExpiredError } from '../../src/raftstore/errors.js';
 import type { RegionId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { enc } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
 const TTL = 10_000;
 const SKEW = 1_000;
 
