@@ -69,7 +69,7 @@ async function growAndShrink(t: Test, readMode: 'read_index' | 'lease'): Promise
   const c = await makeCluster(t, { spare: 2, readMode });
   await c.ok('cluster', 'up');
   const load = startLoad(c, seed);
-  await sleep(500);
+  await sleep(500); // some history before the first change
 
   const add4 = await c.ok('store', 'add', '--id', '4', '--addr', `127.0.0.1:${c.sparePorts[0]}`, '--json');
   const r4 = JSON.parse(add4.stdout) as MembershipJson;
@@ -81,7 +81,7 @@ async function growAndShrink(t: Test, readMode: 'read_index' | 'lease'): Promise
   const lead = leaderIn(await status(c))!;
   const victim = [1, 2, 3].find((id) => id !== lead.id)!;
   await c.ok('chaos', 'kill', '--store', String(victim));
-  await sleep(800);
+  await sleep(800); // down for a while: the clients go on with the other three
   await c.ok('chaos', 'restart', '--store', String(victim));
   await c.ok('transfer-leader', '--to', '4');
 
@@ -102,7 +102,7 @@ async function growAndShrink(t: Test, readMode: 'read_index' | 'lease'): Promise
   t.equal(rm1.phases[0]?.name, 'transfer', 'after handing leadership away');
   const rest = rm1.voters;
   await c.ok('chaos', 'kill', '--store', String(rest[0]));
-  await sleep(500);
+  await sleep(500); // down for a while, as above
   await c.ok('chaos', 'restart', '--store', String(rest[0]));
   const leaderNow = leaderIn(await status(c))?.id;
   const second = rest.find((id) => id !== leaderNow)!;
@@ -132,7 +132,7 @@ t.test(`replace a store whose data directory was deleted, under load (SEED=${see
   const c = await makeCluster(t);
   await c.ok('cluster', 'up');
   const load = startLoad(c, seed + 100);
-  await sleep(800);
+  await sleep(800); // some history before the store is lost
   const lead = leaderIn(await status(c))!.id;
   const lost = [1, 2, 3].find((id) => id !== lead)!;
   await c.ok('chaos', 'kill', '--store', String(lost));
@@ -152,7 +152,7 @@ t.test(`replace a store whose data directory was deleted, under load (SEED=${see
   t.same(r.voters, [1, 2, 3], 'a voter again');
   t.ok(r.peer_id > 3, `as a new peer (id ${r.peer_id})`);
   t.comment(`store replace: ${r.ms} ms (${r.phases.map((p) => `${p.name} ${p.ms}`).join(', ')})`);
-  await sleep(500);
+  await sleep(500); // the clients go on writing with the rebuilt store a voter
 
   // The rebuilt store must hold the data: stop one of the two others and read everything
   // through a quorum that includes it.

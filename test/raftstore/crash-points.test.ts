@@ -142,7 +142,7 @@ async function loopCycle(cluster: Cluster, point: CrashPoint, n: number, lose?: 
   const target = n % 2 === 0 ? leader : followers[Math.floor(cluster.random() * followers.length)]!;
   const plan = { store: target, skip: Math.floor(cluster.random() * 4), lose: lose ?? randomLoss(cluster) };
   const report = await withDeadline(cluster.armCrash(point, plan), REACH_MS, `store ${target} reaching ${point}`, cluster);
-  await sleep(Math.floor(cluster.random() * 100));
+  await sleep(Math.floor(cluster.random() * 100)); // down for a random while: the others go on without it
   await cluster.startStore(report.store);
   return report;
 }
@@ -163,7 +163,7 @@ async function snapshotCycle(cluster: Cluster, point: CrashPoint): Promise<Crash
   const armed = cluster.armCrash(point, { store: target, lose: randomLoss(cluster) });
   await cluster.startStore(target);
   const report = await withDeadline(armed, REACH_MS, `store ${target} reaching ${point}`, cluster);
-  await sleep(Math.floor(cluster.random() * 50));
+  await sleep(Math.floor(cluster.random() * 50)); // down for a random while, as above
   await cluster.startStore(target);
   return report;
 }

@@ -132,7 +132,7 @@ async function runRound(
   const chaos = o.partitions || o.unreliable ? chaosLoop(cluster, o, () => stop) : Promise.resolve();
   const roundMs = o.roundMs ?? ROUND_MS;
   const lag = o.laggard ? laggardLoop(cluster, roundMs) : Promise.resolve();
-  await sleep(roundMs);
+  await sleep(roundMs); // a round is a length of time under load and faults
   stop = true;
   await chaos;
   await lag;
@@ -285,6 +285,6 @@ async function chaosLoop(cluster: Cluster, o: GenericOptions, stopped: () => boo
       for (const id of cluster.ids) (cluster.random() < 0.5 ? a : b).push(id);
       cluster.network.partition(a, b);
     }
-    await sleep(500 + Math.floor(cluster.random() * 200));
+    await sleep(500 + Math.floor(cluster.random() * 200)); // each partition holds for a random while
   }
 }

@@ -67,7 +67,7 @@ async function transfersUnderLoad(t: Test, unreliable: boolean): Promise<void> {
       if (asked > 1) t.comment(`round ${round}: ${asked} requests (Raft gave one up)`);
       cluster.network.heal();
       if (unreliable) cluster.network.setFaults({ dropRate: 0.1, dupRate: 0.05, delayMs: 10 });
-      await sleep(100);
+      await sleep(100); // writes between rounds
     }
   } finally {
     stop = true;

@@ -58,7 +58,7 @@ t.test('a leader under its lease answers reads without a round, and renews the l
     const r = await readAt(cluster, leader, 'k', 5_000);
     if (r !== 'value v1') t.fail(`read ${reads}: ${r}`);
     reads++;
-    await sleep(5);
+    await sleep(5); // reads spread over the lease: how often it is renewed is what is measured
   }
   const ms = performance.now() - started;
   // A renewal goes out when a read finds the lease past half: about one per half lease.
@@ -142,7 +142,7 @@ t.test('lease reads stay linearizable while leadership moves on a lossy network'
   const workers = Array.from({ length: 4 }, (_, w) => worker(w));
   try {
     for (let round = 0; round < 6; round++) {
-      await sleep(300);
+      await sleep(300); // reads and writes under this round's leader before the next fault
       const lead = cluster.leaderId();
       if (lead === undefined) continue;
       const others = cluster.ids.filter((id) => id !== lead) as StoreId[];
@@ -150,12 +150,12 @@ t.test('lease reads stay linearizable while leadership moves on a lossy network'
         cluster.store(lead)!.transferLeader(others[round % others.length]!);
       } else {
         cluster.network.isolate(lead);
-        await sleep(400);
+        await sleep(400); // cut off for longer than its lease: the others elect a new leader meanwhile
         cluster.network.heal();
         cluster.network.setFaults({ dropRate: 0.1, dupRate: 0.05, delayMs: 10 });
       }
     }
-    await sleep(300);
+    await sleep(300); // load on the healed cluster after the last fault
   } finally {
     stop = true;
     await Promise.all(workers);

@@ -55,6 +55,7 @@ async function powerCuts(t: Test, bugs: DeliberateBugs, rounds: number, stopAtFi
       }
     };
     const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+    // The writers write for a random while: when the cut falls is what varies, not a condition.
     await sleep(150 + Math.floor(cluster.random() * 250));
     // The cut: every store dies in this one synchronous pass, before any of them runs again.
     stop = true;

@@ -46,7 +46,8 @@ async function catchUpUnderLoad(t: Test, bugs: DeliberateBugs, waitMs: number, s
   const writers = Array.from({ length: 4 }, (_, w) => writer(w));
   try {
     const lag = cluster.ids.find((id) => id !== leader)! as StoreId;
-    await sleep(100);
+    const first = cluster.store(leader)!.status()[0]!.lastIndex;
+    await eventually('the writers are writing', () => cluster.store(leader)!.status()[0]!.lastIndex > first + 10);
     await cluster.stopStore(lag);
     const last = cluster.store(leader)!.status()[0]!.lastIndex;
     await eventually('the leader compacts past the stopped store', () => cluster.store(leader)!.status()[0]!.truncatedIndex > last + 20, 20_000);
