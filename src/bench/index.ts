@@ -6,7 +6,7 @@
 //
 // This is the process entry point: the only file here that reads argv or writes output.
 // Flags: --ops N (per configuration, default 3000), --value-bytes N (default 100),
-// --duration-ms N (cap per configuration, default 10000), --seed N, --json, --self-check,
+// --duration-ms N (cap per configuration, default 10000), --seed N, --json,
 // --only LIST (some configurations, e.g. `put64` or `put1,get64`: for profiling one of them).
 
 import { cpus, platform, arch, tmpdir, totalmem } from 'node:os';
@@ -15,8 +15,7 @@ import { parseArgs } from 'node:util';
 import type { KvClient } from '../client/index.js';
 import { Cluster } from '../harness/in-process-cluster.js';
 import type { StoreId } from '../api/ids.js';
-import { runLoad, type LoadResult } from './runner.js';
-import { selfCheck, summarize, type LatencySummary } from './stats.js';
+import { runLoop, type LoopResult } from '../loadgen/loop.js';
 import { installWriteCounter, writesBetween, type WriteCounter, type WriteCounts } from './write-counter.js';
 
 interface BenchFlags {
@@ -25,7 +24,6 @@ interface BenchFlags {
   readonly durationMs: number;
   readonly seed: number;
   readonly json: boolean;
-  readonly selfCheck: boolean;
   /** The configurations to run, in CONFIGS order. */
   readonly configs: readonly ConfigSpec[];
 }
@@ -42,6 +40,15 @@ interface FsyncCounts {
   readonly allStores: number;
   /** Unsynced kvdb (apply) writes on the leader. */
   readonly leaderApplyWrites: number;
+}
+
+/** What one configuration's latencies come to, in milliseconds (the --json field names). */
+interface LatencySummary {
+  readonly count: number;
+  readonly meanMs: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
 }
 
 interface ConfigResult {
@@ -74,7 +81,6 @@ function parseFlags(argv: string[]): BenchFlags {
       'duration-ms': { type: 'string', default: '10000' },
       'seed': { type: 'string', default: '1' },
       'json': { type: 'boolean', default: false },
-      'self-check': { type: 'boolean', default: false },
       'only': { type: 'string' },
     },
     strict: true,
@@ -90,7 +96,6 @@ function parseFlags(argv: string[]): BenchFlags {
     durationMs: int('duration-ms', values['duration-ms'], 1),
     seed: int('seed', values['seed'], 1),
     json: values['json'] === true,
-    selfCheck: values['self-check'] === true,
     configs: pickConfigs(values['only']),
   };
 }
@@ -140,22 +145,22 @@ class Bench {
     const leaderAfter = this.cluster.leaderId();
     return {
       config,
-      completed: r.completed,
+      completed: r.ok,
       failed: r.failed,
       firstError: r.firstError?.message,
       seconds: r.elapsedMs / 1000,
-      opsPerSec: r.completed / (r.elapsedMs / 1000),
-      latency: summarize(r.latenciesMs),
+      opsPerSec: r.ok / (r.elapsedMs / 1000),
+      latency: { count: r.ok, meanMs: r.latencyMs.mean, p50Ms: r.latencyMs.p50, p99Ms: r.latencyMs.p99, maxMs: r.latencyMs.max },
       fsyncs: this.fsyncs(before, after, leaderAfter),
       leaders: [leaderBefore, leaderAfter],
     };
   }
 
-  private load(spec: ConfigSpec, label: string, ops: number, durationMs: number): Promise<LoadResult> {
+  private load(spec: ConfigSpec, label: string, ops: number, durationMs: number): Promise<LoopResult> {
     const op = spec.kind === 'put'
       ? (w: number, seq: number) => this.put(w, Buffer.from(`${label}/${String(seq).padStart(8, '0')}`))
       : (w: number, seq: number) => this.get(w, seq);
-    return runLoad({ workers: spec.inflight, ops, durationMs, op });
+    return runLoop({ workers: spec.inflight, ops, durationMs, op });
   }
 
   private async put(worker: number, key: Buffer): Promise<void> {
@@ -253,12 +258,6 @@ async function benchCluster(flags: BenchFlags): Promise<{ results: ConfigResult[
 
 async function main(): Promise<number> {
   const flags = parseFlags(process.argv.slice(2));
-  if (flags.selfCheck) {
-    const failures = selfCheck();
-    for (const f of failures) process.stderr.write(`self-check failed: ${f}\n`);
-    process.stdout.write(failures.length === 0 ? 'stats self-check: ok\n' : '');
-    return failures.length === 0 ? 0 : 1;
-  }
   const { results, mem } = await benchCluster(flags);
   if (flags.json) process.stdout.write(`${JSON.stringify({ flags, machine: machine(), memory: mem, results }, null, 2)}\n`);
   else process.stdout.write(`${report(flags, results, mem)}\n`);

@@ -26,6 +26,7 @@ import { transferLeader } from '../orchestrator/leader.js';
 import { addStore } from '../orchestrator/membership.js';
 import { leaderOf, probeAll } from '../orchestrator/probe.js';
 import { clusterUp } from '../orchestrator/up.js';
+import { runLoop } from '../loadgen/loop.js';
 
 const progress = (msg: string): void => void process.stderr.write(`bench: ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -37,25 +38,24 @@ function writer(cfg: ClusterConfig, from: number, inflight: number, valueBytes: 
   // One client per write in flight: a client's writes are serialized.
   const { clients, close } = connectKvClients(cfg, inflight, { timeoutMs: 30_000 });
   const value = Buffer.alloc(valueBytes, 0x61);
-  let next = from;
   let stopped = false;
   const completions: number[] = [];
-  const until = Date.now() + capMs;
-  const done = Promise.all(clients.map(async (client) => {
-    while (!stopped && Date.now() < until && next < from + 50_000_000) {
-      await client.put(keyOf(next++), value);
-      completions.push(Date.now());
-    }
-  })).finally(close);
+  const done = runLoop({
+    workers: inflight, ops: 50_000_000, durationMs: capMs, stopOnError: true, stopped: () => stopped,
+    op: (w, seq) => clients[w]!.put(keyOf(from + seq), value),
+    onOk: () => { completions.push(Date.now()); },
+  }).finally(close);
   return {
     /** Writes completed within [a, b) (ms timestamps), per second. */
     rate: (a: number, b: number) => completions.filter((x) => x >= a && x < b).length / ((b - a) / 1000),
     get count() {
       return completions.length;
     },
+    /** Stops the writer; throws its first failed write (the rates would not be of this load). */
     stop: async () => {
       stopped = true;
-      await done;
+      const r = await done;
+      if (r.firstError) throw r.firstError;
     },
   };
 }
@@ -63,22 +63,14 @@ function writer(cfg: ClusterConfig, from: number, inflight: number, valueBytes: 
 async function preload(cfg: ClusterConfig, n: number, valueBytes: number): Promise<number> {
   const { clients, close } = connectKvClients(cfg, 256, { timeoutMs: 30_000 });
   const value = Buffer.alloc(valueBytes, 0x62);
-  let next = 0;
-  let done = 0;
-  let lastReport = Date.now();
   const t0 = Date.now();
-  const until = t0 + 60 * 60_000;
   try {
-    await Promise.all(clients.map(async (client) => {
-      while (next < n && Date.now() < until) {
-        await client.put(keyOf(next++), value);
-        done++;
-        if (Date.now() - lastReport > 15_000) {
-          lastReport = Date.now();
-          progress(`  ${done} of ${n} keys written (${Math.round(done / ((Date.now() - t0) / 1000))}/s)`);
-        }
-      }
-    }));
+    const r = await runLoop({
+      workers: clients.length, ops: n, durationMs: 60 * 60_000, stopOnError: true, tickMs: 15_000,
+      onTick: (done, _failed, ms) => progress(`  ${done} of ${n} keys written (${Math.round(done / (ms / 1000))}/s)`),
+      op: (w, i) => clients[w]!.put(keyOf(i), value),
+    });
+    if (r.firstError) throw r.firstError;
   } finally {
     close();
   }
@@ -160,19 +152,15 @@ async function main(): Promise<void> {
     let answeredAt = 0;
     const { client, close } = connectKvClient(cfg, { timeoutMs: 30_000, onAnswer: (id) => { answeredBy = id; answeredAt = performance.now(); } });
     let stop = false;
-    let seq = 0;
     const firstAck = new Map<number, number>(); // target store → time of its first acknowledged write after the ask
     let asked: { to: number; at: number } | undefined;
-    const loop = (async () => {
-      for (let i = 0; !stop && i < 1_000_000; i++) {
-        try {
-          await client.put(keyOf(300_000_000 + seq++), Buffer.from('t'));
-          if (asked && answeredBy === asked.to && !firstAck.has(asked.at)) firstAck.set(asked.at, answeredAt);
-        } catch {
-          // an unknown outcome: the next write goes on
-        }
-      }
-    })();
+    // Failed writes (unknown outcomes during a transfer) are counted by the loop and the next
+    // write goes on. Bounded by count and by time: each transfer waits at most ~16 s.
+    const loop = runLoop({
+      workers: 1, ops: 1_000_000, durationMs: f.transfers * 30_000 + 60_000, stopped: () => stop,
+      op: (_w, seq) => client.put(keyOf(300_000_000 + seq), Buffer.from('t')),
+      onOk: () => { if (asked && answeredBy === asked.to && !firstAck.has(asked.at)) firstAck.set(asked.at, answeredAt); },
+    });
     const times: number[] = [];
     try {
       for (let i = 0; i < f.transfers; i++) {

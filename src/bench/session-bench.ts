@@ -11,6 +11,7 @@
 
 import { parseArgs } from 'node:util';
 import { Cluster } from '../harness/in-process-cluster.js';
+import { runLoop } from '../loadgen/loop.js';
 import { DEFAULT_MAX_CLOCK_SKEW_MS, DEFAULT_SESSION_TTL_MS } from '../raftstore/index.js';
 
 const { values } = parseArgs({
@@ -39,9 +40,7 @@ const cluster = await Cluster.start({ stores: 3, seed: 1, tickMs: 100, electionT
 try {
   await cluster.waitForLeader(20_000);
   const started = Date.now();
-  let next = 0;
   let done = 0;
-  let failed = 0;
   let peak = 0;
   const rows = () => cluster.ids.map((id) => cluster.store(id)?.sessionCount() ?? 0);
   const sampler = setInterval(() => {
@@ -50,19 +49,12 @@ try {
     const s = (Date.now() - started) / 1000;
     process.stderr.write(`bench: ${s.toFixed(0)} s: ${done} clients done (${Math.round(done / s)}/s), session rows ${r.join(' / ')}\n`);
   }, 5_000);
-  const worker = async () => {
-    while (next < clients && Date.now() - started < maxMs) {
-      const i = next++;
-      const client = cluster.client({ timeoutMs: 10_000 });
-      try {
-        await client.put(Buffer.from(`cli-${String(i).padStart(8, '0')}`), Buffer.from('v'.repeat(64)));
-        done++;
-      } catch {
-        failed++;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  // Every operation a new client (a new session), as a shell's `tinykv put` is.
+  const { failed } = await runLoop({
+    workers: concurrency, ops: clients, durationMs: maxMs,
+    op: (_w, i) => cluster.client({ timeoutMs: 10_000 }).put(Buffer.from(`cli-${String(i).padStart(8, '0')}`), Buffer.from('v'.repeat(64))),
+    onOk: () => { done++; },
+  });
   const seconds = (Date.now() - started) / 1000;
   const end = rows();
   peak = Math.max(peak, ...end);

@@ -26,6 +26,7 @@ import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
 import { Cluster } from '../harness/in-process-cluster.js';
+import { runLoop } from '../loadgen/loop.js';
 import { killStore } from '../orchestrator/chaos.js';
 import { clusterDown } from '../orchestrator/down.js';
 import { readPidFile } from '../orchestrator/pid-file.js';
@@ -57,26 +58,18 @@ async function write(cfg: ClusterConfig, from: number, n: number, valueBytes: nu
   // One client per write in flight: a client's writes are serialized (one session each).
   const { clients, close } = connectKvClients(cfg, inflight, { timeoutMs: 30_000 });
   const value = Buffer.alloc(valueBytes, 0x62);
-  const until = Date.now() + capMs;
-  let next = from;
-  let done = 0;
-  let lastReport = Date.now();
   try {
-    await Promise.all(clients.map(async (client) => {
-      while (next < from + n && Date.now() < until) {
-        const i = next++;
-        await client.put(Buffer.from(`k${String(i).padStart(15, '0')}`), value);
-        done++;
-        if (Date.now() - lastReport > 10_000) {
-          lastReport = Date.now();
-          progress(`  ${done} of ${n} written`);
-        }
-      }
-    }));
+    const r = await runLoop({
+      workers: inflight, ops: n, durationMs: capMs, stopOnError: true, tickMs: 10_000,
+      onTick: (done) => progress(`  ${done} of ${n} written`),
+      op: (w, seq) => clients[w]!.put(Buffer.from(`k${String(from + seq).padStart(15, '0')}`), value),
+    });
+    // A failed write ends the benchmark: its figures would not be of the load asked for.
+    if (r.firstError) throw r.firstError;
+    return r.ok;
   } finally {
     close();
   }
-  return done;
 }
 
 function rssOf(pid: number): number {

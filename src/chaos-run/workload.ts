@@ -1,7 +1,9 @@
-// The clients of `tinykv chaos run`: each its own session, looping over a random mix of
+// The recorded client workload of `tinykv chaos run` and of the end-to-end tests
+// (test/e2e/membership.test.ts): clients, each its own session, loop over a random mix of
 // put / delete (writes) and get / scan (reads) on a small hot key space, every value unique
 // in the run ("<client>-<n>") so a read can be traced to the write it saw. Each operation
-// is recorded with its invoke and complete times and its outcome (run-record.ts).
+// is recorded with its invoke and complete times and its outcome (run-record.ts);
+// checkerHistory (run.ts) turns the records into the linearizability checker's history.
 //
 // Outcomes follow what the client can know: a read that got no answer is `fail` (it changed
 // nothing); a write that reached no store (CLUSTER_UNAVAILABLE, CONNECTION_REFUSED) is
@@ -30,6 +32,12 @@ export interface WorkloadOptions {
    * cluster are neither read nor overwritten. The history names keys without it.
    */
   readonly keyPrefix: string;
+  /** Each client stops after this many operations (default: only stop() ends it). */
+  readonly maxOpsPerClient?: number;
+  /** After each operation a client pauses a random 0..pauseMs-1 ms (default none), so clients interleave. */
+  readonly pauseMs?: number;
+  /** The odd clients' timeouts (default 500 ms, 250 ms per attempt); even clients wait 2 s. */
+  readonly quickTimeouts?: { readonly timeoutMs: number; readonly attemptTimeoutMs: number };
 }
 
 /** Reads that are scans (over the whole hot key space). */
@@ -69,8 +77,9 @@ export class Workload {
     this.inCluster = (key) => Buffer.from(o.keyPrefix + key);
     // Odd clients give up after 500 ms, even ones after 2 s: faults then leave both short
     // and long unknown writes, which is where a store that breaks its promises shows.
+    // (connectKvClients finds a store added to the cluster file later: membership tests.)
     this.connection = connectKvClients(cfg, o.clients + 1, { timeoutMs: 2000, attemptTimeoutMs: 500 });
-    this.quick = connectKvClients(cfg, o.clients + 1, { timeoutMs: 500, attemptTimeoutMs: 250 });
+    this.quick = connectKvClients(cfg, o.clients + 1, o.quickTimeouts ?? { timeoutMs: 500, attemptTimeoutMs: 250 });
   }
 
   start(): void {
@@ -123,7 +132,8 @@ export class Workload {
     // With a rate, each client waits its share of the interval between its operations.
     const gapMs = this.o.rate === null ? 0 : (1000 * this.o.clients) / this.o.rate;
     let next = this.o.now();
-    for (let n = 0; !this.stopping; n++) {
+    const maxOps = this.o.maxOpsPerClient ?? Infinity;
+    for (let n = 0; !this.stopping && n < maxOps; n++) {
       const key = this.keys[rng.intBetween(0, this.keys.length)]!;
       const dice = rng.next();
       if (dice < this.o.readRatio) {
@@ -147,6 +157,8 @@ export class Workload {
         if (wait > 0) await sleep(wait);
         else next = this.o.now(); // behind: do not burst to catch up
       }
+      // Pacing, not waiting for something: a random gap lets the clients' operations overlap differently.
+      if (this.o.pauseMs !== undefined && this.o.pauseMs > 0) await sleep(rng.intBetween(0, this.o.pauseMs));
     }
   }
 

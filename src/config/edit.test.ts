@@ -1,12 +1,12 @@
 // The cluster file edits of the membership commands: comments survive, the result is
 // validated before it is written, and `--purge` resets the marks.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { addJoiningStore, markStoreJoining, markStoreRemoved, resetMembershipMarks } from './edit.js';
 import { loadClusterConfig } from './load.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const TEXT = `# my cluster
 data_dir: ../data
@@ -18,8 +18,7 @@ stores:
 `;
 
 function file(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tinykv-edit-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tinykv-edit-');
   const f = join(dir, 'cluster.yaml');
   writeFileSync(f, TEXT);
   return f;

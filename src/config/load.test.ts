@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { DEFAULT_RAFT, loadClusterConfig, parseClusterConfig } from './load.js';
 import { ConfigError } from './types.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const where = { shownAs: 'config/cluster.yaml', file: '/etc/tinykv/cluster.yaml' };
 const parse = (text: string) => parseClusterConfig(text, where);
@@ -132,8 +132,7 @@ t.test('malformed YAML, an empty file and a list at the top', async (t) => {
 });
 
 t.test('loading from disk: missing file, directory, symlinks', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'tinykv-load-'));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tinykv-load-');
   const missing = join(dir, 'nope.yaml');
   t.throws(() => loadClusterConfig(missing), new ConfigError(
     `${missing}: cannot read the cluster file: no such file (give another with -c <file> or TINYKV_CONFIG)`));

@@ -2,19 +2,17 @@
 // only a disk engine can show: data survives close and reopen, a locked directory is refused
 // with a clear error, and close() lets a write that was already started finish.
 
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import t from 'tap';
 import { runEngineSuite } from './engine-suite.js';
 import { EngineOpenError, WriteBatch } from './kv-engine.js';
 import { openMemoryEngine } from './memory-engine.js';
 import { openRocksEngine } from './rocksdb-engine.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { enc as b } from '../../test/support/bytes.js';
 
-const b = (s: string) => Buffer.from(s);
-
-const root = await mkdtemp(join(tmpdir(), 'tinykv-engine-'));
-t.teardown(() => rm(root, { recursive: true, force: true }));
+const root = tempDir(t, 'tinykv-engine-');
 let dirs = 0;
 /** A fresh directory under the test's temp root (it does not exist yet: open creates it). */
 const freshDir = () => join(root, `db-${++dirs}`, 'nested');

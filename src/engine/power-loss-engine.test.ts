@@ -7,8 +7,8 @@ import { runEngineSuite } from './engine-suite.js';
 import { WriteBatch } from './kv-engine.js';
 import { openMemoryEngine } from './memory-engine.js';
 import { PowerLossEngine } from './power-loss-engine.js';
+import { enc as b } from '../../test/support/bytes.js';
 
-const b = (s: string) => Buffer.from(s);
 const put = (k: string, v: string) => new WriteBatch().put(b(k), b(v));
 
 runEngineSuite(t, 'power-loss wrapper', async () => new PowerLossEngine(await openMemoryEngine()));

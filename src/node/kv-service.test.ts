@@ -11,8 +11,9 @@ import { StatusError, UnaryChannel } from '../client/index.js';
 import type { Store } from '../raftstore/index.js';
 import { TinyKvService } from '../rpc/services.js';
 import { InFlight, kvHandlers } from './kv-service.js';
+import { enc as b } from '../../test/support/bytes.js';
+import { eventually } from '../../test/support/wait.js';
 
-const b = (s: string) => Buffer.from(s);
 const H = { regionId: 1 };
 const SESSION = { clientId: 9, sequence: 1, sentAtMs: 0 };
 
@@ -111,7 +112,7 @@ t.test('a stopping store refuses new requests, answers the ones it took, then en
   t.teardown(() => conn.close());
   await conn.put(H, b('warm'), b('1'), SESSION);
   const taken = conn.put(H, b('slow-1'), b('v'), SESSION);
-  while (f.slow.length === 0) await new Promise((r) => setTimeout(r, 5));
+  await eventually('the slow request reached the service', () => f.slow.length > 0, { everyMs: 5 });
   f.inflight.stop();
   const refused = await conn.put(H, b('late'), b('v'), SESSION).catch((e: Error) => e);
   t.match(String(refused), /unavailable/, 'a request after stop is refused');
@@ -119,7 +120,7 @@ t.test('a stopping store refuses new requests, answers the ones it took, then en
   f.slow.shift()!();
   await taken;
   t.equal(f.data.get('slow-1'), 'v', 'the pending request was answered');
-  for (let i = 0; i < 100 && f.ended === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  await eventually('the stream ended', () => f.ended > 0, { everyMs: 5 });
   t.equal(f.ended, 1, 'then the stream ended');
   t.notOk(f.data.has('late'), 'and the refused request never ran');
 });

@@ -3,20 +3,19 @@
 // Real store processes are exercised end to end in test/e2e.
 
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { ClusterConfig } from '../config/types.js';
 import { isStoreCommandLine, readProc, startTicksOf, storeProcessState } from './liveness.js';
 import { pidFilePath, readPidFile, removePidFile, writePidFile, type PidRecord } from './pid-file.js';
 import { checkPort } from './port.js';
-import { sleep } from './probe.js';
 import { lastLogLine } from './spawn.js';
+import { tempDir } from '../../test/support/temp-dir.js';
+import { eventually } from '../../test/support/wait.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tinykv-orch-'));
-t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+const dir = tempDir(t, 'tinykv-orch-');
 const cfg: ClusterConfig = {
   file: join(dir, 'cluster.yaml'), clusterId: 't', dataDir: join(dir, 'data'),
   stores: [{ id: 1, addr: '127.0.0.1:1', host: '127.0.0.1', port: 1, join: false }], removedStores: [],
@@ -62,15 +61,15 @@ t.test('liveness: running, paused, reused PID, zombie, gone', { skip: readProc(p
   t.equal(storeProcessState({ ...rec, pid: process.pid, startTicks: startTicksOf(process.pid)! }), 'dead', 'not a store at all');
 
   process.kill(pid, 'SIGSTOP');
-  await waitFor(() => storeProcessState(rec) === 'paused');
+  await eventually('paused', () => storeProcessState(rec) === 'paused', { timeoutMs: 5000, everyMs: 10 });
   t.equal(storeProcessState(rec), 'paused');
   process.kill(pid, 'SIGCONT');
-  await waitFor(() => storeProcessState(rec) === 'running');
+  await eventually('running', () => storeProcessState(rec) === 'running', { timeoutMs: 5000, everyMs: 10 });
   t.equal(storeProcessState(rec), 'running');
 
   // Kill it without reaping: child_process reaps on 'exit', so look before that fires.
   process.kill(pid, 'SIGKILL');
-  await waitFor(() => storeProcessState(rec) === 'dead');
+  await eventually('dead', () => storeProcessState(rec) === 'dead', { timeoutMs: 5000, everyMs: 10 });
   t.equal(storeProcessState(rec), 'dead', 'a killed process (zombie or reaped) is dead');
   await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(undefined) : child.once('exit', r)));
   t.equal(readProc(pid), undefined, 'reaped: no /proc entry');
@@ -102,7 +101,3 @@ t.test('last log line: the stderr line, not the JSON records or a stack', async 
   t.equal(lastLogLine(join(dir, 'none.log'), 0), undefined);
 });
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond() && Date.now() < until) await sleep(10);
-}

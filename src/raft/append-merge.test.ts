@@ -10,8 +10,8 @@ import t from 'tap';
 import type { Message, MsgAppend, MsgAppendResponse, NodeId } from './types.js';
 import { groupLedBy1 } from './testing/mem-network.js';
 import type { MemNetwork } from './testing/mem-network.js';
+import { enc } from '../../test/support/bytes.js';
 
-const enc = (s: string) => new TextEncoder().encode(s);
 const appendsTo = (msgs: readonly Message[], to: NodeId) => msgs.filter((m): m is MsgAppend => m.type === 'MsgAppend' && m.to === to);
 
 function deliverAll(net: MemNetwork, msgs: readonly Message[]): void {

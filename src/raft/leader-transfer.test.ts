@@ -11,8 +11,7 @@
 
 import t from 'tap';
 import { groupLedBy1 } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
+import { enc } from '../../test/support/bytes.js';
 
 t.test('a request through a follower is forwarded; a learner, a stranger or the leader itself is not a target', async (t) => {
   const net = groupLedBy1({ preVote: true, checkQuorum: true });

@@ -11,8 +11,8 @@ import type { FaultInjection } from './config.js';
 import type { Test } from 'tap';
 import { drainMessages, groupLedBy1, MemNetwork, newTestNode } from './testing/mem-network.js';
 import { MemoryStorage } from './storage.js';
+import { enc } from '../../test/support/bytes.js';
 
-const enc = (s: string) => new TextEncoder().encode(s);
 const cc = (type: ConfChange['type'], nodeId: NodeId): ConfChange => ({ type, nodeId });
 
 /** Proposes a conf change on `leader`, lets it commit and apply everywhere reachable. */

@@ -8,8 +8,7 @@ import { MemoryStorage } from './storage.js';
 import type { Message, MsgRequestVote, NodeId, Term } from './types.js';
 import { drainMessages, groupLedBy1, MemNetwork, newTestNode, storageWithLog } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
+import { enc } from '../../test/support/bytes.js';
 
 function rounds(net: MemNetwork, n: number, each?: () => void): void {
   for (let i = 0; i < n; i++) {

@@ -1,8 +1,6 @@
 import t from 'tap';
 import { MemNetwork } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+import { enc, dec } from '../../test/support/bytes.js';
 
 t.test('a 3-node group elects a leader and commits a proposal everywhere', async (t) => {
   const net = new MemNetwork({ ids: [1, 2, 3] });

@@ -9,8 +9,7 @@ import { MemoryStorage } from './storage.js';
 import { seededRng } from '../util/rng.js';
 import type { Message, NodeId, Ready } from './types.js';
 import { drainMessages, MemNetwork, newTestNode, persistReady, storageWithLog } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
+import { enc } from '../../test/support/bytes.js';
 
 t.test('Figure 2: hardState appears in a Ready only when term, vote or commit changed', async (t) => {
   const st = new MemoryStorage([1, 2, 3], 5, 5);

@@ -8,9 +8,7 @@ import type { Message, MsgHeartbeat } from './types.js';
 import { ReadOnly } from './read-only.js';
 import { groupLedBy1, MemNetwork } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+import { enc, dec } from '../../test/support/bytes.js';
 
 const reads = (net: MemNetwork, id: number) => net.readStates.get(id)!.map((r) => [r.index, dec(r.context)]);
 const isHeartbeat = (m: Message): m is MsgHeartbeat => m.type === 'MsgHeartbeat';

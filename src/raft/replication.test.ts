@@ -9,9 +9,7 @@ import { MemoryStorage } from './storage.js';
 import type { Message, MsgAppend, NodeId } from './types.js';
 import { drainMessages, MemNetwork, newTestNode, storageWithLog } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
+import { enc, dec } from '../../test/support/bytes.js';
 
 /** A group whose node 1 has won an election and replicated its first entry everywhere. */
 function groupLedBy1(opts: Partial<MemNetworkOptions> & { ids: readonly NodeId[] }): MemNetwork {

@@ -10,9 +10,8 @@ import { seededRng } from '../util/rng.js';
 import type { Message, NodeId } from './types.js';
 import { MemNetwork } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
+import { enc, dec } from '../../test/support/bytes.js';
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const dec = (b: Uint8Array) => new TextDecoder().decode(b);
 const IDS = [1, 2, 3, 4, 5];
 
 /** Calls campaign() on `id` (each call is a new term) until it leads, at most `tries` times. */

@@ -16,8 +16,7 @@ import { RaftInvariantError } from './errors.js';
 import { MemoryStorage } from './storage.js';
 import { MemNetwork } from './testing/mem-network.js';
 import type { MemNetworkOptions } from './testing/mem-network.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
+import { enc } from '../../test/support/bytes.js';
 
 function groupLedBy1(opts: Partial<MemNetworkOptions> = {}): MemNetwork {
   const net = new MemNetwork({ ids: [1, 2, 3], preVote: false, checkQuorum: false, ...opts });

@@ -22,10 +22,10 @@ import { initialRegion, regionFromProto } from './region.js';
 import { SessionTable } from './session-table.js';
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from './store.js';
 import { prefixEnd } from '../api/key-range.js';
+import { enc as b } from '../../test/support/bytes.js';
 
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
 const INITIAL: ApplyState = { appliedIndex: 5, truncatedIndex: 5, truncatedTerm: 5 };
-const b = (s: string) => Buffer.from(s, 'utf8');
 
 function put(key: string, value: string): WriteOp {
   return { kind: 'put', key: b(key), value: b(value) };

@@ -2,8 +2,6 @@
 // reloading after a restart, and refusing to start on corrupt or inconsistent state.
 // Most cases run on the in-memory engine; one runs on RocksDB across close and reopen.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { keys } from '../engine/index.js';
@@ -22,6 +20,7 @@ import {
 } from './peer-storage.js';
 import { initialRegion, regionToProto } from './region.js';
 import { SnapshotManager } from './snapshot-manager.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const STORE = 1 as StoreId;
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
@@ -151,8 +150,7 @@ t.test('a shorter conflicting replacement deletes the stale tail', async (t) => 
 });
 
 t.test('rocksdb: saved entries, hard state and a replaced tail survive close and reopen', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'tinykv-peer-storage-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = tempDir(t, 'tinykv-peer-storage-');
   const open = async (): Promise<Engines> => ({
     raft: await openRocksEngine(join(dir, 'raftdb')), kv: await openRocksEngine(join(dir, 'kvdb')),
   });
@@ -656,8 +654,7 @@ const noTransport = { send: () => undefined, sendSnapshot: () => Promise.reject(
  * generated snapshot has been taken by the storage and its background task has ended.
  */
 async function snapshotting(t: { teardown(f: () => unknown): void }, logger: Logger = silentLogger, gated = true) {
-  const root = await mkdtemp(join(tmpdir(), 'tinykv-ps-snap-'));
-  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'tinykv-ps-snap-');
   const files = await openSnapshotDir(root);
   let release!: () => void;
   let gate = new Promise<void>((r) => { release = r; });

@@ -11,8 +11,7 @@
 import t from 'tap';
 import { ReadQueue } from './read-queue.js';
 import type { ReadResult } from './command.js';
-
-const enc = (s: string) => new TextEncoder().encode(s);
+import { enc } from '../../test/support/bytes.js';
 
 /** Two batches at read indexes 7 and 9; returns which reads were served at each applied index. */
 function servedAt(q: ReadQueue): string[] {

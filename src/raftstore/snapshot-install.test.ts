@@ -6,8 +6,6 @@
 // catches. Last, the hard state across an install: a vote is kept while the term is, and
 // survives a restart even when no Ready after the install writes the hard state again.
 
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { keys } from '../engine/index.js';
@@ -31,6 +29,7 @@ import { generatedName, receivedName } from './snapshot-files.js';
 import type { InstallHooks } from './snapshot-install.js';
 import { SnapshotManager } from './snapshot-manager.js';
 import { DEFAULT_MAX_KEY_BYTES, DEFAULT_MAX_VALUE_BYTES } from './store.js';
+import { tempDir } from '../../test/support/temp-dir.js';
 
 const REGION = initialRegion([1, 2, 3] as StoreId[]);
 const SNAP_INDEX = 50;
@@ -38,8 +37,7 @@ const SNAP_TERM = 7;
 const noTransport = { send: () => undefined, sendSnapshot: () => Promise.reject(new Error('no transport')) };
 
 async function dirs(t: Tap): Promise<() => Promise<SnapshotFiles>> {
-  const root = await mkdtemp(join(tmpdir(), 'tinykv-snap-'));
-  t.teardown(() => rm(root, { recursive: true, force: true }));
+  const root = tempDir(t, 'tinykv-snap-');
   let n = 0;
   return () => openSnapshotDir(join(root, `d${n++}`));
 }

@@ -4,7 +4,8 @@
 // store once it caught up), `cluster down`.
 
 import t from 'tap';
-import { ELECTION_TIMEOUT_MS, eventually, leaderIn, makeCluster, status } from './helpers.js';
+import { ELECTION_TIMEOUT_MS, leaderIn, makeCluster, status } from './helpers.js';
+import { eventually } from '../support/wait.js';
 
 t.test('up, reads and writes, kill the leader, restart it', async (t) => {
   const c = await makeCluster(t);
@@ -56,7 +57,7 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
     attempts++;
     const r = await c.cli('put', 'after-kill', 'x', '--timeout', '3000');
     return r.code === 0 ? true : undefined;
-  }, 10 * ELECTION_TIMEOUT_MS + 10_000, 0);
+  }, { timeoutMs: 10 * ELECTION_TIMEOUT_MS + 10_000, everyMs: 0, retryErrors: true });
   const failover = Date.now() - killedAt;
   t.comment(`kill leader -> write acknowledged through the CLI: ${failover} ms, ${attempts} attempt(s)`);
 
@@ -78,7 +79,7 @@ t.test('up, reads and writes, kill the leader, restart it', async (t) => {
     const lead = leaderIn(rows);
     const me = rows.find((s) => s.id === oldLeader.id)!;
     return lead && me.applied_index !== null && me.applied_index >= lead.commit_index! ? rows : undefined;
-  }, 15_000, 100);
+  }, { timeoutMs: 15_000, everyMs: 100, retryErrors: true });
   t.equal(caughtUp.filter((s) => s.alive).length, 3);
 
   // A paused store: status shows it, with no raft state; `cluster up` resumes it.

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
 import { checkPort } from '../../src/orchestrator/port.js';
-import { bin, eventually, makeCluster, type TestCluster } from './helpers.js';
+import { bin, makeCluster, type TestCluster } from './helpers.js';
+import { eventually } from '../support/wait.js';
 
 async function portsFree(c: TestCluster): Promise<boolean> {
   for (const s of c.cfg.stores) if (!(await checkPort(s.host, s.port)).free) return false;
@@ -34,7 +35,7 @@ t.test('data directory deleted under a running cluster: cluster down still stops
   const down = await c.cli('cluster', 'down');
   t.equal(down.code, 0, `cluster down exits 0 (${down.stderr.trim()})`);
   t.match(down.stderr, /store 1: no pid file, but pid \d+ is this cluster's store 1; stopping it/, 'recognised by its command line');
-  await eventually('the ports are free', async () => ((await portsFree(c)) ? true : undefined), 15_000);
+  await eventually('the ports are free', async () => ((await portsFree(c)) ? true : undefined), { timeoutMs: 15_000, everyMs: 50, retryErrors: true });
   t.pass('nothing left running');
 });
 
@@ -43,7 +44,7 @@ t.test('a store in the foreground is stopped by cluster down; another cluster\'s
   const { TINYKV_CONFIG: _ignored, NODE_OPTIONS: _no, ...env } = process.env;
   const fg = execa(process.execPath, [bin, '-c', c.file, 'store', 'start', '--store', '1', '--foreground'], { reject: false, env, extendEnv: false });
   t.teardown(() => { if (fg.pid) try { process.kill(fg.pid, 'SIGKILL'); } catch { /* gone */ } });
-  await eventually('the foreground store listens', async () => ((await checkPort(c.cfg.stores[0]!.host, c.cfg.stores[0]!.port)).free ? undefined : true), 15_000);
+  await eventually('the foreground store listens', async () => ((await checkPort(c.cfg.stores[0]!.host, c.cfg.stores[0]!.port)).free ? undefined : true), { timeoutMs: 15_000, everyMs: 50, retryErrors: true });
   const down = await c.cli('cluster', 'down');
   t.equal(down.code, 0, `cluster down stops it too (${down.stderr.trim()})`);
   t.match(down.stderr, /store 1: no pid file, but pid \d+ is this cluster's store 1; stopping it/);
@@ -58,7 +59,7 @@ t.test('a store in the foreground is stopped by cluster down; another cluster\'s
   writeFileSync(otherFile, readFileSync(c.file, 'utf8').replace('data_dir: ./data', 'data_dir: ./other-data').replace('cluster_id: e2e', 'cluster_id: other'));
   const other = execa(process.execPath, [bin, '-c', otherFile, 'store', 'start', '--store', '1', '--foreground'], { reject: false, env, extendEnv: false });
   t.teardown(() => { if (other.pid) try { process.kill(other.pid, 'SIGKILL'); } catch { /* gone */ } });
-  await eventually('the other cluster\'s store listens', async () => ((await checkPort(c.cfg.stores[0]!.host, c.cfg.stores[0]!.port)).free ? undefined : true), 15_000);
+  await eventually('the other cluster\'s store listens', async () => ((await checkPort(c.cfg.stores[0]!.host, c.cfg.stores[0]!.port)).free ? undefined : true), { timeoutMs: 15_000, everyMs: 50, retryErrors: true });
   const refused = await c.cli('cluster', 'down');
   t.equal(refused.code, 2, 'exit 2 while a store on our address is not ours');
   t.match(refused.stderr, /^tinykv: store 1 \(pid \d+\) still runs: it was not started by cluster up/m, 'and says which');

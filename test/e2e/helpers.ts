@@ -6,9 +6,8 @@
 // Needs `npm run build` first: the CLI is bin/tinykv → dist/bundle/*.cjs (or
 // dist/cli/main.js without them), and stores run dist/node/main.js.
 
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
@@ -17,6 +16,8 @@ import { loadClusterConfig } from '../../src/config/load.js';
 import type { ClusterConfig } from '../../src/config/types.js';
 import { isStoreCommandLine, readProc, storeProcessState } from '../../src/orchestrator/liveness.js';
 import { readPidFile } from '../../src/orchestrator/pid-file.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { eventually } from '../support/wait.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 export const bin = join(root, 'bin', 'tinykv');
@@ -87,7 +88,8 @@ export async function makeCluster(
   if (!existsSync(join(root, 'dist', 'cli', 'main.js')) || !existsSync(join(root, 'dist', 'node', 'main.js'))) {
     throw new Error('dist/ is missing: run `npm run build` before the e2e tests');
   }
-  const dir = mkdtempSync(join(tmpdir(), 'tinykv-e2e-'));
+  // Removed in the teardown, after the stores that use it are killed.
+  const dir = makeTempDir('tinykv-e2e-');
   const file = join(dir, 'cluster.yaml');
   const ports = await freePorts((o.stores ?? 3) + (o.spare ?? 0));
   let yaml = yamlFor(ports.slice(0, o.stores ?? 3));
@@ -118,6 +120,7 @@ export async function makeCluster(
     }
     return pids;
   };
+  const killed = new Set<number>();
   const killAll = () => {
     for (const pid of livePids()) seen.add(pid);
     for (const pid of seen) {
@@ -126,6 +129,7 @@ export async function makeCluster(
       if (!allStores().some((s) => isStoreCommandLine(argv, cfg.file, s.id))) continue;
       try {
         process.kill(pid, 'SIGKILL');
+        killed.add(pid);
       } catch {
         // already gone
       }
@@ -157,29 +161,11 @@ export async function makeCluster(
   };
   t.teardown(async () => {
     killAll();
-    // Give the kernel a moment to release the processes before removing their files.
-    await new Promise((r) => setTimeout(r, 100));
-    if (!o.keep) rmSync(dir, { recursive: true, force: true });
+    // Their files go once the killed stores are gone (a zombie holds no files open).
+    await eventually('the killed stores exited', () => [...killed].every((pid) => (readProc(pid)?.state ?? 'Z') === 'Z'), { timeoutMs: 5000 });
+    if (!o.keep) removeDir(dir);
   });
   return { dir, file, cfg, cli, ok, livePids, killAll, sparePorts: ports.slice(o.stores ?? 3) };
-}
-
-/** Polls `f` until it returns a value other than undefined, at most `ms` milliseconds. */
-export async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms: number, everyMs = 50): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() >= until) {
-      throw new Error(`not within ${ms} ms: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    }
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 export interface JsonStatus {

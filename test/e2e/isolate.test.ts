@@ -5,7 +5,8 @@
 
 import t from 'tap';
 import { connectKvClient } from '../../src/client/index.js';
-import { eventually, leaderIn, makeCluster, status } from './helpers.js';
+import { leaderIn, makeCluster, status } from './helpers.js';
+import { eventually } from '../support/wait.js';
 
 t.test('isolate the leader', async (t) => {
   const c = await makeCluster(t);
@@ -21,7 +22,7 @@ t.test('isolate the leader', async (t) => {
     const rows = await status(c);
     const l = rows.filter((r) => r.role === 'leader' && r.id !== old.id)[0];
     return l && l.term! > old.term! ? l : undefined;
-  }, 15_000, 50);
+  }, { timeoutMs: 15_000, everyMs: 50, retryErrors: true });
   t.comment(`store ${next.id} leads in term ${next.term}, ${Date.now() - t0} ms after the isolation`);
 
   const put = await c.ok('put', 'k', 'v2');
@@ -43,7 +44,7 @@ t.test('isolate the leader', async (t) => {
     const me = rows.find((r) => r.id === old.id)!;
     const lead = leaderIn(rows);
     return lead && me.role === 'follower' && me.applied_index! >= lead.commit_index! ? rows : undefined;
-  }, 15_000, 100);
+  }, { timeoutMs: 15_000, everyMs: 100, retryErrors: true });
   const lead = leaderIn(healed)!;
   t.equal(lead.id, next.id, 'the new leader kept its leadership after the heal');
   t.equal(lead.term, next.term, 'and its term');

@@ -8,6 +8,7 @@ import { connectKvClient } from '../../src/client/index.js';
 import { storeProcessState } from '../../src/orchestrator/liveness.js';
 import { readPidFile } from '../../src/orchestrator/pid-file.js';
 import { makeCluster, status } from './helpers.js';
+import { sleep } from '../support/wait.js';
 
 const WRITERS = 3;
 const MAX_WRITES_PER_WRITER = 2000;
@@ -39,7 +40,7 @@ t.test('kill -9 all stores during writes; nothing acknowledged is lost', async (
     }
   };
   const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
-  await new Promise((r) => setTimeout(r, WRITE_FOR_MS));
+  await sleep(WRITE_FOR_MS); // the writers write for a while before the kill
 
   // kill -9 all three in one synchronous pass, by their recorded PIDs.
   const recs = c.cfg.stores.map((s) => readPidFile(c.cfg, s.id)!);

@@ -8,7 +8,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import t from 'tap';
-import { eventually, makeCluster, status, type TestCluster } from './helpers.js';
+import { makeCluster, status, type TestCluster } from './helpers.js';
+import { eventually } from '../support/wait.js';
 
 /** Parses Prometheus text into series name{labels} → value. */
 function parseMetrics(text: string): Map<string, number> {
@@ -82,7 +83,7 @@ t.test('every store serves metrics that follow its work', async (t) => {
   await c.ok('chaos', 'partition', '--isolate', '2');
   const addr2 = rows.find((r) => r.id === 2)!.metrics_addr!;
   await eventually('store 2 counts messages dropped by the fault', async () =>
-    sum(await scrape(addr2), 'tinykv_raft_messages_dropped_total', { reason: 'fault' }) > 0 ? true : undefined, 10_000);
+    sum(await scrape(addr2), 'tinykv_raft_messages_dropped_total', { reason: 'fault' }) > 0 ? true : undefined, { timeoutMs: 10_000, everyMs: 50, retryErrors: true });
   await c.ok('chaos', 'heal');
 
   const table = (await c.ok('cluster', 'status', '-w', 'table')).stdout;

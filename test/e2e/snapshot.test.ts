@@ -9,7 +9,8 @@ import { rmSync } from 'node:fs';
 import t from 'tap';
 import { connectKvClient } from '../../src/client/index.js';
 import { storeDir } from '../../src/config/types.js';
-import { eventually, leaderIn, makeCluster, status } from './helpers.js';
+import { leaderIn, makeCluster, status } from './helpers.js';
+import { eventually } from '../support/wait.js';
 import type { JsonStatus, TestCluster } from './helpers.js';
 
 const KEYS = 20_000;
@@ -69,7 +70,7 @@ t.test('a store down for 20,000 writes comes back by snapshot and serves every k
     const l = leaderIn(rows);
     const me = row(rows, lagging);
     return l && me.applied_index !== null && me.applied_index >= l.commit_index! ? rows : undefined;
-  }, 60_000, 200);
+  }, { timeoutMs: 60_000, everyMs: 200, retryErrors: true });
   const me = row(caught, lagging);
   t.ok((me.last_snapshot_installed ?? 0) > 0, `store ${lagging} installed a snapshot (at ${me.last_snapshot_installed})`);
   const human = await c.ok('cluster', 'status');
@@ -87,7 +88,7 @@ t.test('a store down for 20,000 writes comes back by snapshot and serves every k
       const l = leaderIn(rows);
       const s = row(rows, other);
       return l && s.applied_index !== null && s.applied_index >= l.commit_index! ? true : undefined;
-    }, 60_000, 200);
+    }, { timeoutMs: 60_000, everyMs: 200, retryErrors: true });
   }
   await c.ok('cluster', 'down');
 });

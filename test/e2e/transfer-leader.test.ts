@@ -6,9 +6,8 @@
 
 import t from 'tap';
 import { connectKvClient } from '../../src/client/index.js';
-import { eventually, leaderIn, makeCluster, median, status } from './helpers.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { leaderIn, makeCluster, median, status } from './helpers.js';
+import { eventually, sleep } from '../support/wait.js';
 
 t.test('transfer leadership around the cluster while a client writes', async (t) => {
   const c = await makeCluster(t);
@@ -35,7 +34,7 @@ t.test('transfer leadership around the cluster while a client writes', async (t)
   const cliMs: number[] = [];
   const gaps: number[] = [];
   try {
-    await sleep(300);
+    await eventually('the writer is writing', () => done.length >= 5, { timeoutMs: 10_000, everyMs: 20 });
     for (let round = 0; round < 5; round++) {
       const before = leaderIn(await status(c))!;
       const ids = c.cfg.stores.map((s) => s.id);
@@ -48,7 +47,7 @@ t.test('transfer leadership around the cluster while a client writes', async (t)
       t.ok(out.term > before.term!, `in a new term (${before.term} → ${out.term})`);
       const rows = await status(c);
       t.equal(leaderIn(rows)?.id, target, `store ${target} leads`);
-      await sleep(300); // writes go on under the new leader
+      await sleep(300); // writes go on under the new leader: the window measured below runs to t1 + 300 ms
       const around = done.filter((x) => x >= t0 - 200 && x <= t1 + 300);
       let gap = 0;
       for (let i = 1; i < around.length; i++) gap = Math.max(gap, around[i]! - around[i - 1]!);
@@ -82,6 +81,6 @@ t.test('transfer leadership around the cluster while a client writes', async (t)
   t.match(dead.stderr, new RegExp(`store ${down} does not answer .*leadership cannot move to it`));
   const missing = await c.cli('transfer-leader');
   t.equal(missing.code, 2, 'no --to: exit 2');
-  await eventually('the cluster still answers', async () => ((await c.cli('get', 'w000000')).code === 0 ? true : undefined), 10_000);
+  await eventually('the cluster still answers', async () => ((await c.cli('get', 'w000000')).code === 0 ? true : undefined), { timeoutMs: 10_000, everyMs: 50, retryErrors: true });
   await c.ok('cluster', 'down');
 });

@@ -1,9 +1,7 @@
 // Three StoreServers in one process, talking real gRPC over loopback: the client API,
 // the store-to-store raft streams and the admin API (status and fault control).
 import t from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ClusterConfig } from '../../src/config/types.js';
 import { AdminClient } from '../../src/client/index.js';
@@ -12,6 +10,8 @@ import { createStoreServer } from '../../src/node/server.js';
 import type { StoreServer } from '../../src/node/server.js';
 import { silentLogger } from '../../src/raft/index.js';
 import type { StoreId } from '../../src/api/ids.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
+import { eventually } from '../support/wait.js';
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -24,23 +24,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-async function eventually<T>(what: string, f: () => Promise<T | undefined>, ms = 8000): Promise<T> {
-  const until = Date.now() + ms;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await f();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`not within ${ms} ms: ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-}
-
 t.test('three stores over gRPC', async (t) => {
-  const dataDir = await mkdtemp(join(tmpdir(), 'tinykv-grpc-'));
+  // Removed in the teardown, once the servers that use it have stopped.
+  const dataDir = makeTempDir('tinykv-grpc-');
   const ports = [await freePort(), await freePort(), await freePort()];
   const cfg: ClusterConfig = {
     file: join(dataDir, 'cluster.yaml'), clusterId: 'test', dataDir,
@@ -64,7 +50,7 @@ t.test('three stores over gRPC', async (t) => {
     close();
     for (const a of admins) a.close();
     for (const id of [...servers.keys()]) await stop(id);
-    await rm(dataDir, { recursive: true, force: true });
+    removeDir(dataDir);
   });
   // Together, as `cluster up` starts them: a store on an empty directory waits for the others' answer.
   await Promise.all(cfg.stores.map((s) => start(s.id)));
@@ -73,7 +59,7 @@ t.test('three stores over gRPC', async (t) => {
     const sts = await Promise.all(admins.map((a) => a.status().catch(() => undefined)));
     return sts.find((s) => s?.role === 'leader')?.storeId;
   };
-  const leader = await eventually('a leader is elected', leaderOf);
+  const leader = await eventually('a leader is elected', leaderOf, { timeoutMs: 8000, everyMs: 25, retryErrors: true });
   t.ok(leader, `store ${leader} leads`);
 
   await client.put(Buffer.from('k1'), Buffer.from('v1'));
@@ -87,7 +73,7 @@ t.test('three stores over gRPC', async (t) => {
     const l = await leaderOf();
     const sts = await Promise.all(admins.filter((_, i) => i + 1 !== leader).map((a) => a.status()));
     return sts.find((s) => s.role === 'leader' && s.storeId !== leader)?.storeId ?? (l !== leader ? l : undefined);
-  });
+  }, { timeoutMs: 8000, everyMs: 25, retryErrors: true });
   t.not(newLeader, leader, `store ${newLeader} took over`);
   await client.put(Buffer.from('k2'), Buffer.from('v2'));
   await admins[leader! - 1]!.fault({ heal: true });
@@ -101,7 +87,7 @@ t.test('three stores over gRPC', async (t) => {
     const st = await admins[follower - 1]!.status();
     const lead = await admins[newLeader! - 1]!.status();
     return st.appliedIndex >= lead.commitIndex && lead.commitIndex > 0 ? true : undefined;
-  });
+  }, { timeoutMs: 8000, everyMs: 25, retryErrors: true });
   const pairs = await client.scan(Buffer.from('k'), Buffer.alloc(0), 10);
   t.same(pairs.map(([k, v]) => `${Buffer.from(k)}=${Buffer.from(v)}`), ['k1=v1', 'k2=v2', 'k3=v3']);
 });

@@ -11,11 +11,10 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { InvalidRequestError } from '../../src/raftstore/errors.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import { DEFAULT_MAX_KEY_BYTES } from '../../src/raftstore/store.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 const MAX_VALUE = 64;
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
 
 interface Snap { readonly applied: number; readonly term: number }
 

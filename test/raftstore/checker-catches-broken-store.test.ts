@@ -11,10 +11,8 @@ import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
-
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 async function recordedPut(client: KvClient, rec: HistoryRecorder, c: number, key: string, value: string): Promise<string> {
   const id = rec.invoke(c, { kind: 'put', key, value });

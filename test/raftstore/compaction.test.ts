@@ -10,11 +10,10 @@ import { keys } from '../../src/engine/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import type { KvClient } from '../../src/client/index.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 const THRESHOLD = 40;
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 
 async function writeKeys(client: KvClient, from: number, to: number): Promise<void> {
   for (let i = from; i < to; i++) await client.put(enc(`k${String(i).padStart(5, '0')}`), enc(`v${i}`));

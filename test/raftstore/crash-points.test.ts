@@ -24,11 +24,9 @@ import type { CrashReport } from '../../src/harness/in-process-cluster.js';
 import { CRASH_POINTS, type CrashPoint } from '../../src/raftstore/crash-points.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const WRITERS = 4;
 const HOT = ['hot a', 'hot b'];
 /** How long an armed point may take to be reached before the test says it never was. */
@@ -144,7 +142,7 @@ async function loopCycle(cluster: Cluster, point: CrashPoint, n: number, lose?: 
   const target = n % 2 === 0 ? leader : followers[Math.floor(cluster.random() * followers.length)]!;
   const plan = { store: target, skip: Math.floor(cluster.random() * 4), lose: lose ?? randomLoss(cluster) };
   const report = await withDeadline(cluster.armCrash(point, plan), REACH_MS, `store ${target} reaching ${point}`, cluster);
-  await sleep(Math.floor(cluster.random() * 100));
+  await sleep(Math.floor(cluster.random() * 100)); // down for a random while: the others go on without it
   await cluster.startStore(report.store);
   return report;
 }
@@ -165,7 +163,7 @@ async function snapshotCycle(cluster: Cluster, point: CrashPoint): Promise<Crash
   const armed = cluster.armCrash(point, { store: target, lose: randomLoss(cluster) });
   await cluster.startStore(target);
   const report = await withDeadline(armed, REACH_MS, `store ${target} reaching ${point}`, cluster);
-  await sleep(Math.floor(cluster.random() * 50));
+  await sleep(Math.floor(cluster.random() * 50)); // down for a random while, as above
   await cluster.startStore(target);
   return report;
 }

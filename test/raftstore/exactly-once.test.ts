@@ -9,10 +9,8 @@ import type { Test } from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { RegionId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
-
-const enc = (s: string) => Buffer.from(s);
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString());
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 /** Applies a session write, overwrites it, `between()`s, retries it; returns what each store holds. */
 async function retryAfter(t: Test, bugs: DeliberateBugs, between: (c: Cluster) => Promise<void>): Promise<Array<string | undefined>> {

@@ -12,7 +12,8 @@ import { checkHistory } from '../../src/checker/index.js';
 import { HistoryRecorder } from '../../src/checker/index.js';
 import type { KvClient } from '../../src/client/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
 export interface GenericOptions {
   readonly clients: number;
@@ -42,9 +43,6 @@ export interface GenericOptions {
   readonly readMode?: 'read_index' | 'lease';
 }
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const keyOf = (c: number, j: number) => `${c} ${String(j).padStart(8, '0')}`;
 const valueOf = (c: number, j: number) => `x ${c} ${j} y`;
 /** Shared by all clients; outside every client's own key range ("<digit> ..."). */
@@ -134,7 +132,7 @@ async function runRound(
   const chaos = o.partitions || o.unreliable ? chaosLoop(cluster, o, () => stop) : Promise.resolve();
   const roundMs = o.roundMs ?? ROUND_MS;
   const lag = o.laggard ? laggardLoop(cluster, roundMs) : Promise.resolve();
-  await sleep(roundMs);
+  await sleep(roundMs); // a round is a length of time under load and faults
   stop = true;
   await chaos;
   await lag;
@@ -287,6 +285,6 @@ async function chaosLoop(cluster: Cluster, o: GenericOptions, stopped: () => boo
       for (const id of cluster.ids) (cluster.random() < 0.5 ? a : b).push(id);
       cluster.network.partition(a, b);
     }
-    await sleep(500 + Math.floor(cluster.random() * 200));
+    await sleep(500 + Math.floor(cluster.random() * 200)); // each partition holds for a random while
   }
 }

@@ -4,8 +4,6 @@
 // store's pre-votes (which carry a term it has not adopted) never raise them.
 
 import t, { type Test } from 'tap';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { keys } from '../../src/engine/index.js';
 import type { WriteBatch, WriteOptions } from '../../src/engine/index.js';
@@ -16,7 +14,8 @@ import { ManualClock } from '../../src/raftstore/clock.js';
 import type { RaftEnvelope } from '../../src/raftstore/envelope.js';
 import type { PeerId, RegionId, StoreId } from '../../src/raftstore/ids.js';
 import { createStore } from '../../src/raftstore/store.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/wait.js';
+import { makeTempDir, removeDir } from '../support/temp-dir.js';
 
 t.test('stores record the terms they hear, durably, and pre-votes do not count', async (t) => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -88,7 +87,8 @@ class SlowDisk extends MemoryEngine {
 
 /** Store 1 of stores 1-3 (region 1 bootstrapped, peer ids = store ids), on a SlowDisk. */
 async function oneStore(t: Test, onFatal: (e: Error) => void = (e) => t.fail(`fatal: ${e.message}`)) {
-  const dir = await mkdtemp(join(tmpdir(), 'tinykv-heard-'));
+  // Removed in the teardown, once the store that uses it has stopped.
+  const dir = makeTempDir('tinykv-heard-');
   const kv = new SlowDisk();
   const store = createStore({
     storeId: 1 as StoreId, clusterStoreIds: [1, 2, 3] as StoreId[], engines: { raft: await openMemoryEngine(), kv },
@@ -99,7 +99,7 @@ async function oneStore(t: Test, onFatal: (e: Error) => void = (e) => t.fail(`fa
   await store.start();
   t.teardown(async () => {
     await store.stop();
-    await rm(dir, { recursive: true, force: true });
+    removeDir(dir);
   });
   const termOf = () => store.status()[0]!.term;
   /** The record as kvdb holds it (what the identity check answers with). */

@@ -13,12 +13,12 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { NotLeaderError } from '../../src/raftstore/errors.js';
 import type { RegionId, StoreId } from '../../src/raftstore/ids.js';
 import type { RegionMeta } from '../../src/raftstore/region.js';
-import { eventually } from './eventually.js';
+import { enc } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 const TICK_MS = 10;
 const ELECTION_TICK = 10;
 const NEW = 4 as StoreId;
-const enc = (s: string) => new TextEncoder().encode(s);
 
 /**
  * Store NEW's links: `cut` drops every message to or from it, `holdSnapshots` fails every

@@ -11,11 +11,9 @@ import { HistoryRecorder } from '../../src/checker/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { InvalidRequestError, NotLeaderError } from '../../src/raftstore/errors.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
 const KEYS = ['a', 'b', 'c'];
 
 async function transfersUnderLoad(t: Test, unreliable: boolean): Promise<void> {
@@ -62,14 +60,14 @@ async function transfersUnderLoad(t: Test, unreliable: boolean): Promise<void> {
             // it stopped leading just now
           }
         }
-        await eventually(`store ${to} leads`, () => cluster.leaderId() === to, 300, 5).catch(() => undefined);
+        await eventually(`store ${to} leads`, () => cluster.leaderId() === to, { timeoutMs: 300, everyMs: 5 }).catch(() => undefined);
       }
       if (cluster.leaderId() === to) took.push(performance.now() - t0);
       else given++;
       if (asked > 1) t.comment(`round ${round}: ${asked} requests (Raft gave one up)`);
       cluster.network.heal();
       if (unreliable) cluster.network.setFaults({ dropRate: 0.1, dupRate: 0.05, delayMs: 10 });
-      await sleep(100);
+      await sleep(100); // writes between rounds
     }
   } finally {
     stop = true;

@@ -12,11 +12,9 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { ClusterOptions } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import { leaseDurationMs } from '../../src/raftstore/leader-lease.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const H = { regionId: 1 };
 
 /** How a read sent straight to one store ended: its value, or the error's name. */
@@ -60,7 +58,7 @@ t.test('a leader under its lease answers reads without a round, and renews the l
     const r = await readAt(cluster, leader, 'k', 5_000);
     if (r !== 'value v1') t.fail(`read ${reads}: ${r}`);
     reads++;
-    await sleep(5);
+    await sleep(5); // reads spread over the lease: how often it is renewed is what is measured
   }
   const ms = performance.now() - started;
   // A renewal goes out when a read finds the lease past half: about one per half lease.
@@ -144,7 +142,7 @@ t.test('lease reads stay linearizable while leadership moves on a lossy network'
   const workers = Array.from({ length: 4 }, (_, w) => worker(w));
   try {
     for (let round = 0; round < 6; round++) {
-      await sleep(300);
+      await sleep(300); // reads and writes under this round's leader before the next fault
       const lead = cluster.leaderId();
       if (lead === undefined) continue;
       const others = cluster.ids.filter((id) => id !== lead) as StoreId[];
@@ -152,12 +150,12 @@ t.test('lease reads stay linearizable while leadership moves on a lossy network'
         cluster.store(lead)!.transferLeader(others[round % others.length]!);
       } else {
         cluster.network.isolate(lead);
-        await sleep(400);
+        await sleep(400); // cut off for longer than its lease: the others elect a new leader meanwhile
         cluster.network.heal();
         cluster.network.setFaults({ dropRate: 0.1, dupRate: 0.05, delayMs: 10 });
       }
     }
-    await sleep(300);
+    await sleep(300); // load on the healed cluster after the last fault
   } finally {
     stop = true;
     await Promise.all(workers);

@@ -12,10 +12,8 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { ChangePeerRefusedError } from '../../src/raftstore/errors.js';
 import type { PeerId, StoreId } from '../../src/raftstore/ids.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
-import { eventually } from './eventually.js';
 import { dataOf, startLoad } from './recorded-load.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { eventually, sleep } from '../support/wait.js';
 
 /** Waits until every member applied the leader's commit index, then compares their data. */
 async function membersAgree(t: Test, cluster: Cluster, members: StoreId[]): Promise<void> {
@@ -46,7 +44,13 @@ async function growAndShrink(t: Test, bugs: DeliberateBugs, expectRecreated = fa
   const leader = await cluster.waitForLeader();
   const load = startLoad(cluster);
   t.teardown(() => load.stop());
-  await sleep(300); // enough writes that the log is compacted: the newcomer needs a snapshot
+  // Enough writes that the log is compacted: the newcomer needs a snapshot.
+  const truncatedAt = (id: StoreId) => cluster.store(id)!.status()[0]!.truncatedIndex;
+  const truncated0 = truncatedAt(leader);
+  await eventually('the leader compacted its log', () => {
+    const l = cluster.leaderId();
+    return l !== undefined && truncatedAt(l) > truncated0;
+  }, 20_000);
 
   await cluster.addStore(4 as StoreId);
   t.equal(cluster.store(4 as StoreId)!.status().length, 0, 'store 4 starts with no peer: it waits to be added');
@@ -66,7 +70,7 @@ async function growAndShrink(t: Test, bugs: DeliberateBugs, expectRecreated = fa
   // Four voters: one store down still leaves a quorum of three.
   const victim = cluster.ids.find((id) => id !== cluster.leaderId() && id !== 4)! as StoreId;
   await cluster.crashStore(victim, 'suffix');
-  await sleep(300);
+  await sleep(300); // down for a while: the other three go on writing without it
   await cluster.startStore(victim);
 
   // Remove a follower (not store 4): its peer is destroyed and leaves a tombstone.
@@ -102,6 +106,7 @@ async function growAndShrink(t: Test, bugs: DeliberateBugs, expectRecreated = fa
     regionId: 1, fromPeer: from, toPeer: { id: gone as number as PeerId, storeId: gone }, regionEpoch: { confVer: shrunk.epoch.confVer - 1, version: 1 },
     message: { type: 'MsgHeartbeat', from: from.id, to: gone, term: cluster.store(lead5)!.status()[0]!.term, commit: 0, context: new Uint8Array(0) },
   });
+  // Nothing is to happen: time for a recreated peer to show up, were the tombstone ignored.
   await sleep(300);
   const recreated = cluster.store(gone)!.status().length > 0;
   if (!expectRecreated) t.notOk(recreated, 'the removed store stays without a peer after a restart and a late message (tombstone)');

@@ -3,10 +3,8 @@
 import t from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
-
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 t.test('OnePartition', async (t) => {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);

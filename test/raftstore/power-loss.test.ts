@@ -15,8 +15,8 @@ import type { Test } from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
+import { sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const WRITERS = 6;
 
 interface CutResult {
@@ -55,6 +55,7 @@ async function powerCuts(t: Test, bugs: DeliberateBugs, rounds: number, stopAtFi
       }
     };
     const writers = Array.from({ length: WRITERS }, (_, w) => writer(w));
+    // The writers write for a random while: when the cut falls is what varies, not a condition.
     await sleep(150 + Math.floor(cluster.random() * 250));
     // The cut: every store dies in this one synchronous pass, before any of them runs again.
     stop = true;

@@ -6,9 +6,7 @@ import { HistoryRecorder } from '../../src/checker/index.js';
 import { keys } from '../../src/engine/index.js';
 import type { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array) => Buffer.from(b).toString('utf8');
+import { enc, dec } from '../support/bytes.js';
 
 export interface Load {
   readonly rec: HistoryRecorder;

@@ -6,9 +6,9 @@ import t from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { EpochNotMatchError } from '../../src/raftstore/errors.js';
 import type { RegionId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { eventually } from '../support/wait.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
+import { enc } from '../support/bytes.js';
 
 t.test('a request with an old epoch gets EpochNotMatch with the current region', async (t) => {
   const cluster = await Cluster.start({ stores: 3, seed: 7, tickMs: 10, electionTick: 10, heartbeatTick: 2 });

@@ -18,11 +18,9 @@ import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { highestPeerIdAt } from '../../src/raftstore/ids.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
 import type { RegionMeta } from '../../src/raftstore/region.js';
-import { eventually } from './eventually.js';
 import { dataOf, startLoad } from './recorded-load.js';
 import type { Load } from './recorded-load.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { eventually, sleep } from '../support/wait.js';
 
 async function start(t: Test, bugs: DeliberateBugs = {}, onFatal?: (store: StoreId, e: Error) => void): Promise<Cluster> {
   const seed = Number(process.env.SEED ?? Date.now() % 1_000_000);
@@ -53,7 +51,7 @@ async function changePeer(cluster: Cluster, change: 'addVoter' | 'addLearner' | 
       const r = await cluster.store(l)!.changePeer(change, id).catch((e: Error) => { last = e.message; });
       if (r) return r;
     }
-    await sleep(50);
+    await sleep(50); // then ask again: a retry of the change, not a wait on a condition
   }
   throw new Error(`${change} of store ${id} not applied within 20 s (last error: ${last})`);
 }
@@ -72,12 +70,13 @@ async function replaceWiped(t: Test, bugs: DeliberateBugs): Promise<boolean> {
   const cluster = await start(t, bugs, bugs.recreateOldPeers ? (id, e) => fatal.push(`store ${id}: ${e.message}`) : undefined);
   const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
-  await sleep(300);
+  await sleep(300); // some history before the fault
   const leader = cluster.leaderId()!;
   const victim = cluster.ids.find((id) => id !== leader)! as StoreId;
   const confVer = cluster.store(leader)!.region()!.epoch.confVer;
   await cluster.wipeStore(victim, highestPeerIdAt(confVer));
   // Its old peer is still a member: the leader keeps addressing it, with appends and snapshots.
+  // Nothing is to happen meanwhile (no peer recreated): time passing is the test.
   await sleep(600);
   const fenced = fatal.length === 0 && cluster.store(victim)?.status().length === 0;
   if (bugs.recreateOldPeers) {
@@ -103,7 +102,7 @@ async function replaceWiped(t: Test, bugs: DeliberateBugs): Promise<boolean> {
   const lead = await cluster.waitForLeader();
   const other = cluster.ids.find((id) => id !== lead && id !== victim)! as StoreId;
   await cluster.stopStore(other);
-  await sleep(500);
+  await sleep(500); // writes go on through a quorum that includes the rebuilt store
   await judge(t, load);
   const l = await cluster.waitForLeader();
   await eventually('the rebuilt store applied everything', () => cluster.store(victim)!.status()[0]!.appliedIndex === cluster.store(l)!.status()[0]!.commitIndex, 20_000);
@@ -115,13 +114,13 @@ t.test('remove a follower while it is partitioned away; it destroys its peer onc
   const cluster = await start(t);
   const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
-  await sleep(300);
+  await sleep(300); // some history before the fault
   const leader = cluster.leaderId()!;
   const cut = cluster.ids.find((id) => id !== leader)! as StoreId;
   cluster.network.isolate(cut);
   const shrunk = await changePeer(cluster, 'removeNode', cut);
   t.notOk(shrunk.peers.some((p) => p.storeId === cut), `store ${cut} removed while cut off (conf_ver ${shrunk.epoch.confVer})`);
-  await sleep(300);
+  await sleep(300); // nothing is to happen while it is cut off: it keeps its peer
   t.equal(cluster.store(cut)!.status().length, 1, 'it still runs its peer: it never heard of the change');
   cluster.network.heal();
   await eventually(`store ${cut} learned of its removal and destroyed its peer`, () => cluster.store(cut)!.status().length === 0, 15_000);
@@ -148,7 +147,7 @@ t.test('leader transfers under message loss and a partitioned follower', async (
     const ok = await eventually(`store ${target} leads`, () => cluster.leaderId() === target, 3_000).then(() => true, () => false);
     if (ok) moved++;
     cluster.network.heal();
-    await sleep(200);
+    await sleep(200); // writes on the healed network between rounds
   }
   t.comment(`${moved} of 6 transfers completed under faults (a transfer may be given up; that is allowed)`);
   t.ok(moved >= 1, 'leadership moved at least once');
@@ -159,7 +158,7 @@ t.test('remove the leader: leadership moves first, then the new leader removes i
   const cluster = await start(t);
   const load = startLoad(cluster, 3);
   t.teardown(() => load.stop());
-  await sleep(300);
+  await sleep(300); // some history before the transfer
   const old = cluster.leaderId()!;
   const to = cluster.ids.find((id) => id !== old)! as StoreId;
   cluster.store(old)!.transferLeader(to);

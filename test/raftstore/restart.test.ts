@@ -14,10 +14,9 @@ import { openRocksEngine } from '../../src/engine/index.js';
 import { StoreStoppedError } from '../../src/raftstore/errors.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
 const key = (i: number) => `key-${String(i).padStart(4, '0')}`;
 const value = (i: number, round: number) => `value-${i}-r${round}`;
 

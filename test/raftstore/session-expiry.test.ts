@@ -10,9 +10,9 @@ import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import { SessionExpiredError } from '../../src/raftstore/errors.js';
 import type { RegionId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { enc } from '../support/bytes.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const enc = (s: string) => Buffer.from(s, 'utf8');
 const TTL = 10_000;
 const SKEW = 1_000;
 
@@ -47,7 +47,7 @@ async function expireAndRetry(t: Test, bugs: DeliberateBugs, planted = false): P
   // Within the TTL nothing expires, whatever the traffic.
   now += TTL / 2;
   await cluster.client().put(enc('mid'), enc('v'));
-  await new Promise((r) => setTimeout(r, 300));
+  await sleep(300); // nothing is to happen: time for a wrong expiry to show
   t.same(sessions(), [202, 202, 202], 'nothing expires before the TTL');
 
   // Past the TTL: the leader proposes the expiry and every store drops the same rows.

@@ -16,9 +16,8 @@ import type { Test } from 'tap';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { StoreId } from '../../src/raftstore/ids.js';
-import { eventually } from './eventually.js';
+import { eventually, sleep } from '../support/wait.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const INSTALL_MS = 300;
 
 interface CatchUp {
@@ -47,7 +46,8 @@ async function catchUpUnderLoad(t: Test, bugs: DeliberateBugs, waitMs: number, s
   const writers = Array.from({ length: 4 }, (_, w) => writer(w));
   try {
     const lag = cluster.ids.find((id) => id !== leader)! as StoreId;
-    await sleep(100);
+    const first = cluster.store(leader)!.status()[0]!.lastIndex;
+    await eventually('the writers are writing', () => cluster.store(leader)!.status()[0]!.lastIndex > first + 10);
     await cluster.stopStore(lag);
     const last = cluster.store(leader)!.status()[0]!.lastIndex;
     await eventually('the leader compacts past the stopped store', () => cluster.store(leader)!.status()[0]!.truncatedIndex > last + 20, 20_000);

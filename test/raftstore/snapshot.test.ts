@@ -15,11 +15,10 @@ import { Cluster } from '../../src/harness/in-process-cluster.js';
 import type { DeliberateBugs } from '../../src/raftstore/deliberate-bugs.js';
 import type { RegionId, StoreId } from '../../src/raftstore/ids.js';
 import type { KvClient } from '../../src/client/index.js';
-import { eventually } from './eventually.js';
+import { enc, dec } from '../support/bytes.js';
+import { eventually } from '../support/wait.js';
 
 const TICK_MS = 10;
-const enc = (s: string) => Buffer.from(s, 'utf8');
-const dec = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
 const seedOf = () => Number(process.env.SEED ?? Date.now() % 1_000_000);
 
 async function writeKeys(client: KvClient, from: number, to: number, value = (i: number) => `v${i}`): Promise<void> {
