@@ -6,7 +6,8 @@
 import t, { type Test } from 'tap';
 import { join } from 'node:path';
 import { keys } from '../../src/engine/index.js';
-import type { WriteBatch, WriteOptions } from '../../src/engine/index.js';
+import type { WriteOptions } from '../../src/engine/index.js';
+import { WriteBatch } from '../../src/engine/index.js';
 import { MemoryEngine, openMemoryEngine } from '../../src/engine/index.js';
 import { openSnapshotDir } from '../../src/engine/index.js';
 import { Cluster } from '../../src/harness/in-process-cluster.js';
@@ -86,10 +87,13 @@ class SlowDisk extends MemoryEngine {
 }
 
 /** Store 1 of stores 1-3 (region 1 bootstrapped, peer ids = store ids), on a SlowDisk. */
-async function oneStore(t: Test, onFatal: (e: Error) => void = (e) => t.fail(`fatal: ${e.message}`)) {
+async function oneStore(
+  t: Test, onFatal: (e: Error) => void = (e) => t.fail(`fatal: ${e.message}`), before?: (kv: SlowDisk) => Promise<void>,
+) {
   // Removed in the teardown, once the store that uses it has stopped.
   const dir = makeTempDir('tinykv-heard-');
   const kv = new SlowDisk();
+  await before?.(kv);
   const store = createStore({
     storeId: 1 as StoreId, clusterStoreIds: [1, 2, 3] as StoreId[], engines: { raft: await openMemoryEngine(), kv },
     transport: { send: () => undefined, sendSnapshot: async () => undefined },
@@ -124,6 +128,23 @@ function from2(fromPeer: number, term: number, type: 'MsgHeartbeat' | 'MsgReques
 
 /** Lets a released write and what follows it (a few promise hops) finish. */
 const settle = () => new Promise<void>((r) => setImmediate(r));
+
+t.test('a store starts with the records its kvdb holds, before any message arrives', async (t) => {
+  // As a restart finds them: store 2's newest peer 2 at term 9, store 3's peer 3 at term 4.
+  const s = await oneStore(t, undefined, async (kv) => {
+    const wb = new WriteBatch();
+    wb.put(keys.peerTermKey(2), keys.encodeHeardRecord({ peerId: 2, term: 9 }));
+    wb.put(keys.peerTermKey(3), keys.encodeHeardRecord({ peerId: 3, term: 4 }));
+    await kv.write(wb, { sync: true });
+    kv.recordWrites.length = 0;
+  });
+  t.equal(s.store.heardTerm(2 as StoreId), 9);
+  t.equal(s.store.heardTerm(3 as StoreId), 4);
+  // A message at a term already on record needs no write: it goes straight to raft.
+  s.store.onRaftMessage(from2(2, 8));
+  await settle();
+  t.same(s.kv.recordWrites, [], 'nothing written for a term below the loaded record');
+});
 
 t.test('a message that raises the record reaches raft only once the record is fsynced, and the record is in memory only then', async (t) => {
   const s = await oneStore(t);
