@@ -34,6 +34,7 @@ export const GrpcStatus = {
   INVALID_ARGUMENT: 3,
   DEADLINE_EXCEEDED: 4,
   RESOURCE_EXHAUSTED: 8,
+  ABORTED: 10,
   INTERNAL: 13,
   UNAVAILABLE: 14,
 } as const;

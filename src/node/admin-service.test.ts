@@ -1,6 +1,6 @@
 // How one FaultRequest (what `tinykv chaos` sends) changes a store's network filters.
 
-import * as grpc from '@grpc/grpc-js';
+import { GrpcServer } from './grpc-server.js';
 import t, { type Test } from 'tap';
 import { ChangePeerRefusedError, StoreStoppedError } from '../api/errors.js';
 import { AdminClient } from '../client/index.js';
@@ -47,10 +47,9 @@ async function serveAdmin(t: Test, store: Store | undefined): Promise<AdminClien
     identity: async () => { throw new Error('not asked'); },
     dbBytes: async () => ({ raftdb: 0, kvdb: 0 }),
   };
-  const server = new grpc.Server();
+  const server = new GrpcServer({ maxReceiveBytes: 1024 * 1024 });
   server.addService(AdminService, adminHandlers(deps));
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const { port } = await server.listen('127.0.0.1', 0);
   const client = new AdminClient(`127.0.0.1:${port}`);
   t.teardown(() => { client.close(); server.forceShutdown(); });
   return client;

@@ -6,8 +6,7 @@ import type { StoreId } from '../api/ids.js';
 import type { MemberStatus, Store } from '../raftstore/index.js';
 import type { FaultState } from '../raftstore/index.js';
 import { NO_FAULTS } from '../raftstore/index.js';
-import type { AdminHandlers } from '../rpc/services.js';
-import * as grpc from '@grpc/grpc-js';
+import type { AdminHandlers, CallFailure, Reply } from '../rpc/services.js';
 import { errorToWire, failureStatus, GrpcStatus, type WireFailure } from '../api/wire-errors.js';
 import { StoreStoppedError } from '../api/errors.js';
 import type { PeerIdentity } from './identity.js';
@@ -94,12 +93,12 @@ function memberToProto(m: MemberStatus): kvrpcpb.IMember {
 }
 
 /** A failure status as grpc-js takes it. */
-function callError(f: { readonly status: number; readonly details: string }): Partial<grpc.StatusObject> {
-  return { code: f.status as grpc.status, details: f.details };
+function callError(f: { readonly status: number; readonly details: string }): CallFailure {
+  return { code: f.status, details: f.details };
 }
 
 /** Sends what the bridge made of an error: inside the answer, or as the call's status. */
-function reply<R>(cb: grpc.sendUnaryData<R>, w: WireFailure): void {
+function reply<R>(cb: Reply<R>, w: WireFailure): void {
   if ('answer' in w) cb(null, w.answer as R);
   else cb(callError(w));
 }

@@ -20,7 +20,8 @@ import type { FaultState, Transport } from '../raftstore/index.js';
 import type { SnapshotFiles } from '../engine/index.js';
 import type { SnapshotReceiver } from '../raftstore/index.js';
 import { linkCut, NO_FAULTS } from '../raftstore/index.js';
-import type { RaftHandlers } from '../rpc/services.js';
+import type { RaftHandlers, Reply, StreamCall } from '../rpc/services.js';
+import { GrpcStatus } from '../api/wire-errors.js';
 import { RaftService } from '../rpc/services.js';
 
 interface PeerLink {
@@ -247,14 +248,14 @@ export class GrpcTransport implements Transport {
           }
         });
         call.on('end', finish);
-        call.on('error', finish);
+        call.on('cancelled', finish);
       },
     };
   }
 
   private onSnapshotCall(
-    call: grpc.ServerReadableStream<raft_serverpb.ISnapshotChunk, unknown>,
-    cb: grpc.sendUnaryData<object>,
+    call: StreamCall<raft_serverpb.ISnapshotChunk, never>,
+    cb: Reply<object>,
     deliver: (env: RaftEnvelope) => void,
     receiveSnapshot: (env: RaftEnvelope) => Promise<SnapshotReceiver>,
   ): void {
@@ -263,7 +264,7 @@ export class GrpcTransport implements Transport {
     let failed = false;
     const handle = { cancel: () => fail(new Error('store stopping')) };
     this.snapshotCalls.add(handle);
-    const fail = (e: Error, code = grpc.status.ABORTED): void => {
+    const fail = (e: Error, code: number = GrpcStatus.ABORTED): void => {
       if (failed) return;
       failed = true;
       this.snapshotCalls.delete(handle);
@@ -297,7 +298,6 @@ export class GrpcTransport implements Transport {
         cb(null, {});
       }).catch((e: Error) => fail(e));
     });
-    call.on('error', (e) => fail(e));
     call.on('cancelled', () => fail(new Error('cancelled by the sender')));
   }
 

@@ -2,7 +2,8 @@
 // ends as its unary call would (answer, region error, invalid request, UNAVAILABLE), and a
 // stopping store refuses new requests, answers the ones it took, then ends the stream.
 
-import * as grpc from '@grpc/grpc-js';
+import { GrpcServer } from './grpc-server.js';
+import { GrpcStatus } from '../api/wire-errors.js';
 import t, { type Test } from 'tap';
 import { EpochNotMatchError, InvalidRequestError, NotLeaderError, StoreStoppedError } from '../api/errors.js';
 import { BatchChannel } from '../client/index.js';
@@ -61,16 +62,19 @@ async function start(t: Test): Promise<Fixture> {
   const inflight = new InFlight();
   const handlers = kvHandlers(() => store, inflight);
   const f: Fixture = { addr: '', inflight, data, slow, ended: 0 };
-  const server = new grpc.Server();
+  const server = new GrpcServer({ maxReceiveBytes: 64 * 1024 * 1024 });
   server.addService(TinyKvService, {
     ...handlers,
     batchCommands: (call: Parameters<typeof handlers.batchCommands>[0]) => {
-      call.on('finish', () => f.ended++);
+      const end = call.end.bind(call);
+      call.end = () => {
+        f.ended++;
+        end();
+      };
       handlers.batchCommands(call);
     },
   });
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  const { port } = await server.listen('127.0.0.1', 0);
   t.teardown(() => server.forceShutdown());
   return Object.assign(f, { addr: `127.0.0.1:${port}` });
 }
@@ -103,7 +107,7 @@ t.test('a request naming no command is refused with INVALID_ARGUMENT', async (t)
   const ch = new BatchChannel(unary);
   t.teardown(() => { ch.close(); unary.close(); });
   const err = await ch.invoke('no_such' as 'raw_get', { key: b('k') }).catch((e: unknown) => e);
-  t.ok(err instanceof StatusError && err.status === grpc.status.INVALID_ARGUMENT, String(err));
+  t.ok(err instanceof StatusError && err.status === GrpcStatus.INVALID_ARGUMENT, String(err));
 });
 
 t.test('a stopping store refuses new requests, answers the ones it took, then ends the stream', async (t) => {

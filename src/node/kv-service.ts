@@ -2,12 +2,11 @@
 // raftstore. Region errors travel in `region_error`, invalid requests in `error`; any
 // other failure is a gRPC UNAVAILABLE so the client tries elsewhere (src/api/wire-errors.ts).
 
-import * as grpc from '@grpc/grpc-js';
 import type { kvrpcpb } from '../gen/proto.js';
 import type { RequestHeader } from '../api/request.js';
 import type { Store } from '../raftstore/index.js';
-import { errorToWire } from '../api/wire-errors.js';
-import type { TinyKvHandlers } from '../rpc/services.js';
+import { errorToWire, GrpcStatus } from '../api/wire-errors.js';
+import type { Reply, StreamCall, TinyKvHandlers } from '../rpc/services.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -95,10 +94,10 @@ export function kvHandlers(getStore: () => Store, inflight: InFlight, onRequest:
     }
   }
 
-  function answer<R extends object>(method: string, body: () => Promise<R>, cb: grpc.sendUnaryData<R>): void {
+  function answer<R extends object>(method: string, body: () => Promise<R>, cb: Reply<R>): void {
     void run(method, body).then((o) => {
       if ('answer' in o) cb(null, o.answer);
-      else cb({ code: grpc.status.UNAVAILABLE, details: o.unavailable });
+      else cb({ code: GrpcStatus.UNAVAILABLE, details: o.unavailable });
     });
   }
 
@@ -161,7 +160,7 @@ export function kvHandlers(getStore: () => Store, inflight: InFlight, onRequest:
  * or the store stops, the stream ends once every request taken has been answered.
  */
 function serveBatchStream(
-  call: grpc.ServerDuplexStream<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>,
+  call: StreamCall<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>,
   runBatched: (req: kvrpcpb.IBatchRequest) => Batched | undefined,
   inflight: InFlight,
 ): void {
@@ -203,7 +202,7 @@ function serveBatchStream(
     const bytes = answerBytes(r);
     // The one answer a unary call would refuse as too large (the client's limit).
     if (bytes > MAX_ANSWER_BYTES) {
-      ready.push({ r: { id: r.id, status: grpc.status.RESOURCE_EXHAUSTED, status_message: `answer of ${bytes} bytes is larger than ${MAX_ANSWER_BYTES}` }, bytes: 64 });
+      ready.push({ r: { id: r.id, status: GrpcStatus.RESOURCE_EXHAUSTED, status_message: `answer of ${bytes} bytes is larger than ${MAX_ANSWER_BYTES}` }, bytes: 64 });
     } else {
       ready.push({ r, bytes });
     }
@@ -222,18 +221,18 @@ function serveBatchStream(
     for (const req of batch.requests ?? []) {
       const id = Number(req.id ?? 0);
       if (closing || inflight.stopping) {
-        reply({ id, status: grpc.status.UNAVAILABLE, status_message: 'the store is stopping' });
+        reply({ id, status: GrpcStatus.UNAVAILABLE, status_message: 'the store is stopping' });
         continue;
       }
       const running = runBatched(req);
       if (!running) {
-        reply({ id, status: grpc.status.INVALID_ARGUMENT, status_message: 'a batch request without a command this store knows' });
+        reply({ id, status: GrpcStatus.INVALID_ARGUMENT, status_message: 'a batch request without a command this store knows' });
         continue;
       }
       pending++;
       void running.outcome.then((o) => {
         pending--;
-        reply('answer' in o ? { id, [running.kind]: o.answer } : { id, status: grpc.status.UNAVAILABLE, status_message: o.unavailable });
+        reply('answer' in o ? { id, [running.kind]: o.answer } : { id, status: GrpcStatus.UNAVAILABLE, status_message: o.unavailable });
       });
     }
   });
@@ -246,7 +245,6 @@ function serveBatchStream(
     unlisten();
   };
   call.on('cancelled', abandon);
-  call.on('error', abandon);
 }
 
 /** Answers leave in messages of about this many bytes. */

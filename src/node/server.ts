@@ -10,7 +10,6 @@ import { AdminClient, adminFailureReason } from '../client/index.js';
 import { keys } from '../engine/index.js';
 import { raft_serverpb } from '../gen/proto.js';
 import { join } from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { storeDir } from '../config/types.js';
@@ -27,6 +26,7 @@ import { FIRST_REGION_ID } from '../raftstore/index.js';
 import { createStore } from '../raftstore/index.js';
 import type { Store } from '../raftstore/index.js';
 import { AdminService, RaftService, TinyKvService } from '../rpc/services.js';
+import { GrpcServer } from './grpc-server.js';
 import { adminHandlers } from './admin-service.js';
 import { GrpcTransport } from './grpc-transport.js';
 import { checkOrWriteIdentity } from './identity.js';
@@ -94,7 +94,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
     return addrs.get(id);
   };
   const transport = new GrpcTransport(storeId, addrOf, logger);
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 64 * 1024 * 1024 });
+  const server = new GrpcServer({ maxReceiveBytes: 64 * 1024 * 1024 });
   const startedAt = realClock.now();
   let store: Store | undefined;
   const opened: KvEngine[] = [];
@@ -139,13 +139,12 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
   }));
 
   async function bind(): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      server.bindAsync(bindAddress(me!.host, me!.port), grpc.ServerCredentials.createInsecure(), (err) => {
-        if (!err) return resolve();
-        const inUse = /EADDRINUSE|address already in use/i.test(err.message);
-        reject(inUse ? new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`, { addr: me!.addr, field: 'addr', storeId }) : err);
-      });
-    });
+    try {
+      await server.listen(me!.host, me!.port);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+      throw new PortInUseError(`store ${storeId}: port ${me!.port} on ${me!.host} is already in use`, { addr: me!.addr, field: 'addr', storeId });
+    }
   }
 
   return {
@@ -197,7 +196,7 @@ export function createStoreServer(cfg: ClusterConfig, storeId: StoreId, logger: 
     async stop() {
       // Stop taking new requests and let in-flight client requests finish (bounded; raft
       // keeps running meanwhile so they can commit), then close the raft streams.
-      const shutdown = new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+      const shutdown = server.shutdown();
       inflight.stop();
       await inflight.drained(2000);
       transport.close();
@@ -245,9 +244,4 @@ async function dirBytes(path: string): Promise<number> {
     else if (e.isFile()) total += await stat(p).then((s) => s.size, () => 0);
   }
   return total;
-}
-
-/** gRPC's host:port, with the brackets an IPv6 literal needs (the config loader strips them). */
-export function bindAddress(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }

@@ -1,10 +1,52 @@
 // gRPC service definitions of a store (tinykvpb.proto), built by hand over the
 // protobufjs static code: grpc-js needs method descriptors with serializers, which the
-// generated classes do not provide. Shared by the server (src/node, with grpc-js) and
-// the clients (src/client, over node:http2: grpc-unary.ts takes the same descriptors).
+// generated classes do not provide. Shared by the store's server (src/node/grpc-server.ts),
+// its raft transport, and the clients (src/client, over node:http2: grpc-unary.ts takes
+// the same descriptors). The handler types say what a store's service is given per call.
 
-import type * as grpc from '@grpc/grpc-js';
 import { kvrpcpb, raft_serverpb, tinykvpb } from '../gen/proto.js';
+
+/** One gRPC method: its path, whether each side streams, and its messages' codecs. */
+export interface MethodDefinition<Req, Res> {
+  readonly path: string;
+  readonly requestStream: boolean;
+  readonly responseStream: boolean;
+  requestSerialize(m: Req): Buffer;
+  requestDeserialize(b: Buffer): Req;
+  responseSerialize(m: Res): Buffer;
+  responseDeserialize(b: Buffer): Res;
+}
+
+/** A failed call, as a handler reports it: a gRPC status code and its message. */
+export interface CallFailure {
+  readonly code?: number;
+  readonly details?: string;
+}
+/** How a handler answers a unary or client-streaming call: a failure, or the answer. */
+export type Reply<Res> = (err: CallFailure | null, res?: Res) => void;
+
+/** A unary call: its one request. */
+export interface UnaryCall<Req> {
+  readonly request: Req;
+}
+
+/**
+ * A call whose requests stream in: 'data' for each, then 'end'; 'cancelled' if the
+ * client went away first. pause()/resume() hold back 'data'. A bidirectional call
+ * answers with write() (false: the stream's buffer is full) and end() (status OK).
+ */
+export interface StreamCall<Req, Res> {
+  on(event: 'data', listener: (m: Req) => void): this;
+  on(event: 'end' | 'cancelled', listener: () => void): this;
+  pause(): void;
+  resume(): void;
+  write(m: Res): boolean;
+  end(): void;
+}
+
+type UnaryHandler<Req, Res> = (call: UnaryCall<Req>, reply: Reply<Res>) => void;
+type ClientStreamHandler<Req, Res> = (call: StreamCall<Req, never>, reply: Reply<Res>) => void;
+type BidiHandler<Req, Res> = (call: StreamCall<Req, Res>) => void;
 
 interface Codec<T> {
   encode(m: T): { finish(): Uint8Array };
@@ -13,7 +55,7 @@ interface Codec<T> {
 
 function method<Req, Res>(
   path: string, req: Codec<Req>, res: Codec<Res>, requestStream = false, responseStream = false,
-): grpc.MethodDefinition<Req, Res> {
+): MethodDefinition<Req, Res> {
   return {
     path,
     requestStream,
@@ -55,23 +97,23 @@ export const AdminService = {
 } as const;
 
 export type TinyKvHandlers = {
-  rawGet: grpc.handleUnaryCall<kvrpcpb.IRawGetRequest, kvrpcpb.IRawGetResponse>;
-  rawPut: grpc.handleUnaryCall<kvrpcpb.IRawPutRequest, kvrpcpb.IRawPutResponse>;
-  rawDelete: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>;
-  rawDeleteRange: grpc.handleUnaryCall<kvrpcpb.IRawDeleteRangeRequest, kvrpcpb.IRawDeleteRangeResponse>;
-  rawScan: grpc.handleUnaryCall<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>;
-  batchCommands: grpc.handleBidiStreamingCall<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>;
+  rawGet: UnaryHandler<kvrpcpb.IRawGetRequest, kvrpcpb.IRawGetResponse>;
+  rawPut: UnaryHandler<kvrpcpb.IRawPutRequest, kvrpcpb.IRawPutResponse>;
+  rawDelete: UnaryHandler<kvrpcpb.IRawDeleteRequest, kvrpcpb.IRawDeleteResponse>;
+  rawDeleteRange: UnaryHandler<kvrpcpb.IRawDeleteRangeRequest, kvrpcpb.IRawDeleteRangeResponse>;
+  rawScan: UnaryHandler<kvrpcpb.IRawScanRequest, kvrpcpb.IRawScanResponse>;
+  batchCommands: BidiHandler<kvrpcpb.IBatchCommandsRequest, kvrpcpb.IBatchCommandsResponse>;
 };
 
 export type RaftHandlers = {
-  raftStream: grpc.handleClientStreamingCall<raft_serverpb.IRaftMessageBatch, tinykvpb.IDone>;
-  snapshot: grpc.handleClientStreamingCall<raft_serverpb.ISnapshotChunk, tinykvpb.IDone>;
+  raftStream: ClientStreamHandler<raft_serverpb.IRaftMessageBatch, tinykvpb.IDone>;
+  snapshot: ClientStreamHandler<raft_serverpb.ISnapshotChunk, tinykvpb.IDone>;
 };
 
 export type AdminHandlers = {
-  status: grpc.handleUnaryCall<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>;
-  fault: grpc.handleUnaryCall<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>;
-  identity: grpc.handleUnaryCall<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>;
-  transferLeader: grpc.handleUnaryCall<kvrpcpb.ITransferLeaderRequest, kvrpcpb.ITransferLeaderResponse>;
-  changePeer: grpc.handleUnaryCall<kvrpcpb.IChangePeerRequest, kvrpcpb.IChangePeerResponse>;
+  status: UnaryHandler<kvrpcpb.IStatusRequest, kvrpcpb.IStatusResponse>;
+  fault: UnaryHandler<kvrpcpb.IFaultRequest, kvrpcpb.IFaultResponse>;
+  identity: UnaryHandler<kvrpcpb.IIdentityRequest, kvrpcpb.IIdentityResponse>;
+  transferLeader: UnaryHandler<kvrpcpb.ITransferLeaderRequest, kvrpcpb.ITransferLeaderResponse>;
+  changePeer: UnaryHandler<kvrpcpb.IChangePeerRequest, kvrpcpb.IChangePeerResponse>;
 };
