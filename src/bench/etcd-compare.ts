@@ -18,20 +18,18 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { connectKvClient } from '../client/index.js';
-import { loadClusterConfig } from '../config/load.js';
 import type { ClusterConfig } from '../config/types.js';
 import { preload, runBench, type BenchResult, type BenchWorkload } from '../loadgen/run.js';
 import { watchProcesses } from '../loadgen/proc-usage.js';
 import { tinykvPool, type TargetPool } from '../loadgen/target.js';
 import { killStore } from '../orchestrator/chaos.js';
-import { clusterDown } from '../orchestrator/down.js';
 import { clusterHealth } from '../orchestrator/health.js';
-import { storeProcess } from '../orchestrator/stores.js';
-import { clusterUp, startStore } from '../orchestrator/up.js';
+import { startStore } from '../orchestrator/up.js';
 import { leaderOf, probeAll } from '../orchestrator/probe.js';
-import { startEtcdCluster, etcdVersion, type EtcdCluster } from './etcd-cluster.js';
+import { etcdVersion, type EtcdCluster } from './etcd-cluster.js';
 import { etcdClient, etcdLeader, etcdPool } from './etcd-target.js';
-import { freePorts, intFlag } from './real-cluster.js';
+import { intFlag } from './real-cluster.js';
+import { etcdProcs, median, say, sleep, startClusters, tinykvProcs, waitFor, type Clusters } from './side-by-side.js';
 
 const KEY_SIZE = 16;
 const VALUE_SIZE = 64;
@@ -67,16 +65,6 @@ interface Row {
   readonly leaderCpu: Record<'tinykv' | 'etcd', number[]>;
 }
 
-const say = (line: string) => process.stderr.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
-
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -101,24 +89,15 @@ async function main(): Promise<void> {
   }
   const dir = mkdtempSync(join(tmpdir(), 'tinykv-vs-etcd-'));
   say(`bench:etcd: ${version}; tinykv (read_mode ${readMode}) and etcd in ${dir}; ${reps} × ${seconds} s per workload, ${keys} keys preloaded`);
-  let cfg: ClusterConfig | undefined;
-  let etcd: EtcdCluster | undefined;
+  let clusters: Clusters | undefined;
   const pools: TargetPool[] = [];
   try {
-    cfg = await startTinykv(dir, readMode);
-    etcd = await startEtcdCluster(join(dir, 'etcd'), { heartbeatMs: 100, electionMs: 1000 });
-    const etcdEndpoints = etcd.members.map((m) => m.endpoint);
-    const etcdLead = await waitFor('an etcd leader', () => etcdLeader(etcdEndpoints), 30_000);
-    const c = cfg;
-    const e = etcd;
-    const tinykv: System = {
-      name: 'tinykv', pool: tinykvPool(c, MAX_WORKERS),
-      pids: () => c.stores.flatMap((s) => { const p = storeProcess(c, s.id); return p.rec ? [{ pid: p.rec.pid, label: `store ${s.id}` }] : []; }),
-    };
-    const etcdSys: System = {
-      name: 'etcd', pool: etcdPool(etcdLead, MAX_WORKERS),
-      pids: () => e.members.flatMap((m) => (m.proc?.pid ? [{ pid: m.proc.pid, label: m.endpoint }] : [])),
-    };
+    clusters = await startClusters(dir, readMode);
+    const c = clusters.tinykv;
+    const e = clusters.etcd;
+    const etcdLead = await waitFor('an etcd leader', () => etcdLeader(e.members.map((m) => m.endpoint)), 30_000);
+    const tinykv: System = { name: 'tinykv', pool: tinykvPool(c, MAX_WORKERS), pids: () => tinykvProcs(c) };
+    const etcdSys: System = { name: 'etcd', pool: etcdPool(etcdLead, MAX_WORKERS), pids: () => etcdProcs(e) };
     pools.push(tinykv.pool, etcdSys.pool);
     const systems = [tinykv, etcdSys];
 
@@ -166,33 +145,8 @@ async function main(): Promise<void> {
     say(`written: bench-results/etcd-compare-${stamp}.md and .json`);
   } finally {
     for (const p of pools) await p.close().catch(() => undefined);
-    if (etcd) await etcd.stop();
-    if (cfg) await clusterDown(cfg, { purge: true }).catch((err: Error) => say(`tinykv cluster down: ${err.message}`));
+    if (clusters) await clusters.stop();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function startTinykv(dir: string, readMode: 'read_index' | 'lease'): Promise<ClusterConfig> {
-  const ports = await freePorts(3);
-  const file = join(dir, 'cluster.yaml');
-  writeFileSync(file, [
-    'data_dir: ./tinykv', 'cluster_id: bench-vs-etcd', 'stores:',
-    ...ports.map((p, i) => `  - {id: ${i + 1}, addr: "127.0.0.1:${p}"}`),
-    // etcd's heartbeat 100 ms and election timeout 1 s, in ticks of 100 ms.
-    'raft:', '  tick_ms: 100', '  heartbeat_ticks: 1', '  election_ticks: 10', `  read_mode: ${readMode}`, '',
-  ].join('\n'));
-  const cfg = loadClusterConfig(file);
-  await clusterUp(cfg);
-  return cfg;
-}
-
-async function waitFor<T>(what: string, f: () => Promise<T | undefined>, ms: number): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`no ${what} within ${ms} ms`);
-    await sleep(100);
   }
 }
 

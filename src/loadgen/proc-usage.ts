@@ -16,25 +16,37 @@ export interface ProcUsage {
   readonly peakRssBytes: number | null;
 }
 
-function cpuTicks(pid: number): number | undefined {
+/**
+ * The fields of /proc/<pid>/stat from the third (the state) on, so that field n of proc(5)
+ * is at index n - 3; undefined when the process is gone or this is not Linux.
+ */
+export function procStatFields(pid: number | 'self'): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Fields after the command name (which may hold spaces) start after the last ')'.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return undefined;
   }
 }
 
-function rssBytes(pid: number): number | undefined {
+/** CPU the process has used, user and system (utime + stime), in clock ticks. */
+export function cpuTicks(pid: number): number | undefined {
+  const f = procStatFields(pid);
+  return f ? Number(f[11]) + Number(f[12]) : undefined; // utime, stime (fields 14 and 15)
+}
+
+/** A status line's size in bytes (`VmRSS`, `VmHWM`: the resident set now, its peak). */
+export function statusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number | undefined {
   try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) * 1024 : undefined;
   } catch {
     return undefined;
   }
 }
+
+const rssBytes = (pid: number): number | undefined => statusBytes(pid, 'VmRSS');
 
 /** Samples the processes every `everyMs` until stop() returns their usage over the window. */
 export function watchProcesses(procs: ReadonlyArray<{ pid: number; label: string }>, everyMs = 250): { stop(): ProcUsage[] } {
