@@ -25,6 +25,7 @@ class StreamingCall<Req, Res> extends EventEmitter implements StreamCall<Req, Re
   private paused = false;
   private ended = false;
   private endEmitted = false;
+  private cancelled = false;
   /** Set once the call has finished (answered, failed, or the client went away). */
   done = false;
 
@@ -59,6 +60,15 @@ class StreamingCall<Req, Res> extends EventEmitter implements StreamCall<Req, Re
     this.drain();
   }
 
+  /** The call is over without the client's end (it went away, or the server failed it). */
+  cancel(): void {
+    this.done = true;
+    this.queue.length = 0;
+    if (this.cancelled) return;
+    this.cancelled = true;
+    this.emit('cancelled');
+  }
+
   /** The client ended its side. */
   pushEnd(): void {
     this.ended = true;
@@ -66,6 +76,7 @@ class StreamingCall<Req, Res> extends EventEmitter implements StreamCall<Req, Re
   }
 
   private drain(): void {
+    if (this.cancelled) return;
     while (!this.paused && this.queue.length > 0) this.emit('data', this.queue.shift());
     if (!this.paused && this.ended && !this.endEmitted) {
       this.endEmitted = true;
@@ -127,10 +138,10 @@ function finish(call: { done: boolean }, stream: http2.ServerHttp2Stream, err: C
  * Cuts a call's DATA chunks into messages. Calls `onMessage` for each, or `onError` once
  * (a message too large or compressed) and then ignores the rest.
  */
-function messageReader(maxBytes: number, onMessage: (b: Buffer) => void, onError: (f: CallFailure) => void): (chunk: Buffer) => void {
+function messageReader(maxBytes: number, onMessage: (b: Buffer) => void, onError: (f: CallFailure) => void): ((chunk: Buffer) => void) & { leftover(): number } {
   let pending: Buffer = Buffer.alloc(0);
   let failed = false;
-  return (chunk) => {
+  return Object.assign((chunk: Buffer) => {
     if (failed) return;
     pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk]);
     while (pending.length >= PREFIX) {
@@ -148,7 +159,7 @@ function messageReader(maxBytes: number, onMessage: (b: Buffer) => void, onError
       pending = pending.subarray(PREFIX + length);
       onMessage(body);
     }
-  };
+  }, { leftover: () => (failed ? 0 : pending.length) });
 }
 
 export interface GrpcServerOptions {
@@ -236,6 +247,7 @@ export class GrpcServer {
     stream.on('data', read);
     stream.on('end', () => {
       if (call.done) return;
+      if (read.leftover() > 0) return finish(call, stream, { code: GrpcStatus.INTERNAL, details: 'the request ended inside a message' });
       if (count !== 1) return finish(call, stream, { code: UNIMPLEMENTED, details: `a unary call needs one request message, got ${count}` });
       let decoded: unknown;
       try {
@@ -260,30 +272,42 @@ export class GrpcServer {
     const call = new StreamingCall<unknown, unknown>(stream, (m) => def.responseSerialize(m));
     const handle = { cancel: () => stream.close(http2.constants.NGHTTP2_CANCEL) };
     this.calls.add(handle);
+    const fail = (f: CallFailure) => { finish(call, stream, f); call.cancel(); };
     const read = messageReader(this.o.maxReceiveBytes, (b) => {
+      if (call.done) return;
       let m: unknown;
       try {
         m = def.requestDeserialize(b);
       } catch (e) {
-        finish(call, stream, { code: GrpcStatus.INTERNAL, details: `cannot decode a request: ${(e as Error).message}` });
+        fail({ code: GrpcStatus.INTERNAL, details: `cannot decode a request: ${(e as Error).message}` });
         return;
       }
       call.push(m);
-    }, (f) => finish(call, stream, f));
+    }, fail);
     stream.on('data', (chunk: Buffer) => { if (!call.done) read(chunk); });
-    stream.on('end', () => call.pushEnd());
+    // A reset stream is 'aborted' and then still 'end'ed by node: that end is not the client's.
+    stream.on('aborted', () => { if (!call.done) call.cancel(); });
+    stream.on('end', () => {
+      if (stream.aborted || call.done) return;
+      if (read.leftover() > 0) return fail({ code: GrpcStatus.INTERNAL, details: 'the request ended inside a message' });
+      call.pushEnd();
+    });
     stream.on('close', () => {
       this.calls.delete(handle);
-      if (call.done) return;
-      call.done = true;
-      call.emit('cancelled');
+      if (!call.done) call.cancel();
     });
     if (def.responseStream) {
       handler(call, () => { throw new TypeError(`${def.path} is bidirectional: answer with write() and end()`); });
     } else {
       handler(call, (err: CallFailure | null, res?: unknown) => {
         if (err) return finish(call, stream, err);
-        finish(call, stream, null, frame(def.responseSerialize(res)));
+        let body: Buffer;
+        try {
+          body = def.responseSerialize(res);
+        } catch (e) {
+          return finish(call, stream, { code: GrpcStatus.INTERNAL, details: `cannot encode the answer: ${(e as Error).message}` });
+        }
+        finish(call, stream, null, frame(body));
       });
     }
   }
