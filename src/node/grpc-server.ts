@@ -162,6 +162,20 @@ function messageReader(maxBytes: number, onMessage: (b: Buffer) => void, onError
   }, { leftover: () => (failed ? 0 : pending.length) });
 }
 
+/** The reply of a unary or client-streaming call: its failure, or its answer encoded; once. */
+function answerOnce(call: { done: boolean }, stream: http2.ServerHttp2Stream, def: AnyMethod): Reply<unknown> {
+  return (err, res) => {
+    if (err) return finish(call, stream, err);
+    let body: Buffer;
+    try {
+      body = def.responseSerialize(res);
+    } catch (e) {
+      return finish(call, stream, { code: GrpcStatus.INTERNAL, details: `cannot encode the answer: ${(e as Error).message}` });
+    }
+    finish(call, stream, null, frame(body));
+  };
+}
+
 export interface GrpcServerOptions {
   /** The largest request message taken; larger ones fail the call RESOURCE_EXHAUSTED. */
   readonly maxReceiveBytes: number;
@@ -255,16 +269,7 @@ export class GrpcServer {
       } catch (e) {
         return finish(call, stream, { code: GrpcStatus.INTERNAL, details: `cannot decode the request: ${(e as Error).message}` });
       }
-      handler({ request: decoded }, (err: CallFailure | null, res?: unknown) => {
-        if (err) return finish(call, stream, err);
-        let body: Buffer;
-        try {
-          body = def.responseSerialize(res);
-        } catch (e) {
-          return finish(call, stream, { code: GrpcStatus.INTERNAL, details: `cannot encode the answer: ${(e as Error).message}` });
-        }
-        finish(call, stream, null, frame(body));
-      });
+      handler({ request: decoded }, answerOnce(call, stream, def));
     });
   }
 
@@ -299,16 +304,7 @@ export class GrpcServer {
     if (def.responseStream) {
       handler(call, () => { throw new TypeError(`${def.path} is bidirectional: answer with write() and end()`); });
     } else {
-      handler(call, (err: CallFailure | null, res?: unknown) => {
-        if (err) return finish(call, stream, err);
-        let body: Buffer;
-        try {
-          body = def.responseSerialize(res);
-        } catch (e) {
-          return finish(call, stream, { code: GrpcStatus.INTERNAL, details: `cannot encode the answer: ${(e as Error).message}` });
-        }
-        finish(call, stream, null, frame(body));
-      });
+      handler(call, answerOnce(call, stream, def));
     }
   }
 }
